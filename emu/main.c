@@ -1,0 +1,91 @@
+/* mmulab: the command-line front end. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "emu/demo.h"
+#include "mmu/model.h"
+
+#define MMULAB_VERSION "0.1.0"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: mmulab <command> [options]\n"
+		"\n"
+		"commands:\n"
+		"  mmu-demo [-model M]    build page tables, translate a scripted sequence of\n"
+		"                         addresses and print every walk, cache outcome and cycle\n"
+		"  model [-model M]       print a machine model in canonical form with its hash\n"
+		"  help                   this text\n"
+		"  version                print the version\n"
+		"\n"
+		"  -model M   'skylake' (default), 'flat', or a model file (see docs/model-format.md)\n"
+		"\n"
+		"Not implemented yet (later issues): run, gui, replay, trace-dump, trace-stats.\n");
+}
+
+/* Parse the options shared by the commands that take a model. */
+static int parse_model_opts(int argc, char **argv, struct mmu_model *model)
+{
+	char err[300];
+	mmu_model_default(model);
+	for (int i = 2; i < argc; i++) {
+		if (!strcmp(argv[i], "-model") || !strcmp(argv[i], "--model")) {
+			if (i + 1 >= argc) {
+				fprintf(stderr, "mmulab: %s needs a value (skylake, flat or a file)\n", argv[i]);
+				return 2;
+			}
+			if (!mmu_model_resolve(model, argv[++i], err, sizeof err)) {
+				fprintf(stderr, "mmulab: %s\n", err);
+				return 2;
+			}
+		} else {
+			fprintf(stderr, "mmulab: %s: unknown option '%s' (see 'mmulab help')\n", argv[1],
+				argv[i]);
+			return 2;
+		}
+	}
+	return 0;
+}
+
+static int cmd_model(const struct mmu_model *model)
+{
+	char buf[4096];
+	mmu_model_format(model, buf, sizeof buf);
+	printf("%s# hash %016" PRIx64 "\n", buf, mmu_model_hash(model));
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return 2;
+	}
+	const char *cmd = argv[1];
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "-h") || !strcmp(cmd, "--help")) {
+		usage(stdout);
+		return 0;
+	}
+	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		printf("mmulab %s\n", MMULAB_VERSION);
+		return 0;
+	}
+	if (!strcmp(cmd, "mmu-demo") || !strcmp(cmd, "model")) {
+		struct mmu_model model;
+		int rc = parse_model_opts(argc, argv, &model);
+		if (rc)
+			return rc;
+		return !strcmp(cmd, "model") ? cmd_model(&model) : demo_run(&model, stdout);
+	}
+	static const char *const later[] = {"run", "gui", "replay", "trace-dump", "trace-stats", "disasm"};
+	for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
+		if (!strcmp(cmd, later[i])) {
+			fprintf(stderr, "mmulab: '%s' is not implemented yet in this version\n", cmd);
+			return 2;
+		}
+	}
+	fprintf(stderr, "mmulab: unknown command '%s' (see 'mmulab help')\n", cmd);
+	return 2;
+}

@@ -1,0 +1,11 @@
+/* Functions shared between mmu/ files, not part of the public API. */
+#ifndef MMU_INTERNAL_H
+#define MMU_INTERNAL_H
+
+#include "mmu/mmu.h"
+
+/* Invalidate TLB entries whose page contains la (non-global ones of pcid;
+ * global ones too if with_global) and every PWC entry of pcid. */
+unsigned mmu_invalidate_addr(struct mmu *m, uint64_t la, uint16_t pcid, bool with_global);
+
+#endif

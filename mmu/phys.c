@@ -1,0 +1,63 @@
+/* Guest physical memory (see phys.h for the contract). */
+#include "mmu/phys.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+bool phys_init(struct phys *p, uint64_t size, char *err, size_t errlen)
+{
+	memset(p, 0, sizeof *p);
+	if (size < PHYS_MIN_SIZE || size > PHYS_MAX_SIZE || size % PHYS_FRAME_SIZE) {
+		snprintf(err, errlen,
+			 "RAM size %llu bytes is invalid: need a multiple of 4 KiB between 1 MiB and 64 GiB",
+			 (unsigned long long)size);
+		return false;
+	}
+	p->ram = calloc(1, size);
+	p->nframes = size >> PHYS_FRAME_SHIFT;
+	p->frame_flags = calloc(1, p->nframes);
+	if (!p->ram || !p->frame_flags) {
+		phys_free(p);
+		snprintf(err, errlen, "cannot allocate %llu bytes of guest RAM",
+			 (unsigned long long)size);
+		return false;
+	}
+	p->size = size;
+	return true;
+}
+
+void phys_free(struct phys *p)
+{
+	free(p->ram);
+	free(p->frame_flags);
+	memset(p, 0, sizeof *p);
+}
+
+void phys_read_bytes(const struct phys *p, uint64_t pa, void *buf, size_t len)
+{
+	uint8_t *out = buf;
+	if (phys_in_ram(p, pa, 1) && len <= p->size - pa) {
+		memcpy(out, p->ram + pa, len);
+		return;
+	}
+	for (size_t i = 0; i < len; i++)
+		out[i] = phys_in_ram(p, pa + i, 1) ? p->ram[pa + i] : 0xff;
+}
+
+void phys_write_bytes(struct phys *p, uint64_t pa, const void *buf, size_t len)
+{
+	const uint8_t *in = buf;
+	for (size_t i = 0; i < len; i++)
+		if (phys_in_ram(p, pa + i, 1))
+			p->ram[pa + i] = in[i];
+	/* Notify per frame so a hook sees every watched frame touched. */
+	for (size_t done = 0; done < len;) {
+		uint64_t a = pa + done;
+		size_t chunk = PHYS_FRAME_SIZE - (a & (PHYS_FRAME_SIZE - 1));
+		if (chunk > len - done)
+			chunk = len - done;
+		if (chunk > 0 && a >= pa)
+			phys_notify_write(p, a, (unsigned)chunk);
+		done += chunk;
+	}
+}

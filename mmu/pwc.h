@@ -1,0 +1,53 @@
+/* Paging-structure caches (SDM Vol. 3A §4.10.3).
+ *
+ * A PWC entry of kind K caches a paging-structure entry that references
+ * another paging structure: it maps the upper linear-address bits that
+ * select that entry to the physical address of the next structure, with the
+ * rights accumulated down to it (R/W and U/S ANDed, XD ORed), tagged with a
+ * PCID. A TLB miss looks for the longest match (PDE cache first), and the
+ * walk starts at the structure the hit points to (§4.10.3.2). Global pages
+ * have no meaning here (§4.10.3.1): entries are always per PCID.
+ */
+#ifndef MMU_PWC_H
+#define MMU_PWC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/model.h"
+
+struct pwc_entry {
+	uint64_t key;      /* (la >> shift) << 1 | 1; 0 = invalid */
+	uint64_t next;     /* physical address of the next paging structure */
+	uint64_t lru;
+	uint16_t pcid;
+	uint8_t rights;    /* TLB_R_USER | TLB_R_WRITE | TLB_R_EXEC, accumulated */
+	uint8_t pad[5];
+};
+
+struct pwc_stats {
+	uint64_t lookups, hits, fills, evictions, invalidations;
+};
+
+struct pwc {
+	struct pwc_entry *e;
+	uint32_t sets, ways;   /* sets == 0: this cache is absent */
+	uint32_t latency;
+	uint64_t clock;
+	struct pwc_stats st;
+};
+
+bool pwc_init(struct pwc *c, const struct mmu_pwc_geom *g);
+void pwc_free(struct pwc *c);
+
+/* shift: the low bit of the linear-address bits that select the cached entry's
+ * successor region (21 for a PDE under 4-level paging, 22 under 32-bit). */
+struct pwc_entry *pwc_probe(const struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid);
+struct pwc_entry *pwc_lookup(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid);
+void pwc_fill(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid, uint64_t next,
+	      uint8_t rights);
+/* Invalidate every entry (all PCIDs), or those of one PCID. */
+unsigned pwc_invalidate_all(struct pwc *c);
+unsigned pwc_invalidate_pcid(struct pwc *c, uint16_t pcid);
+
+#endif

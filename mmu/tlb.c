@@ -1,0 +1,150 @@
+/* Set-associative TLB structures (see tlb.h). */
+#include "mmu/tlb.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+bool tlb_init(struct tlb *t, const struct mmu_tlb_geom *g, enum mmu_tlb_level level)
+{
+	memset(t, 0, sizeof *t);
+	if (g->ways == 0 || g->entries % g->ways)
+		return false;
+	t->sets = g->entries / g->ways;
+	if (t->sets & (t->sets - 1))
+		return false;
+	t->ways = g->ways;
+	t->sizes = g->sizes;
+	t->size0 = (uint8_t)__builtin_ctz(g->sizes);
+	t->shift0 = (uint8_t)mmu_page_shift((enum mmu_page_size)t->size0);
+	t->set_mask = t->sets - 1;
+	t->offset_mask = (UINT64_C(1) << t->shift0) - 1;
+	t->way_shift = (uint32_t)__builtin_ctz(t->ways);
+	/* struct mmu_xlate meta: cycles, then source = SRC_L1 (1), size. */
+	t->hit_meta = t->latency | (uint64_t)1 << 32 | (uint64_t)t->size0 << 40;
+	tlb_set_pcid(t, 0);
+	t->latency = g->latency;
+	t->level = level;
+	t->e = calloc(g->entries, sizeof *t->e);
+	return t->e != NULL;
+}
+
+void tlb_free(struct tlb *t)
+{
+	free(t->e);
+	t->e = NULL;
+}
+
+/* Replacement: an invalid way if any, else the least recently used. */
+static struct tlb_entry *tlb_victim(struct tlb_entry *set, uint32_t ways)
+{
+	struct tlb_entry *v = &set[0];
+	for (uint32_t w = 0; w < ways; w++) {
+		if (!set[w].key)
+			return &set[w];
+		if (set[w].lru < v->lru)
+			v = &set[w];
+	}
+	return v;
+}
+
+bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
+	      enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights, uint8_t pkey,
+	      struct tlb_entry *victim)
+{
+	struct tlb_entry *set = tlb_set(t, la, size);
+	uint64_t key = tlb_key(la, size, pcid);
+	/* A refill of a page already held for this PCID (a D-flag update)
+	 * replaces that entry. */
+	struct tlb_entry *e = NULL;
+	uint64_t key_g = tlb_key(la, size, TLB_PCID_GLOBAL);
+	for (uint32_t w = 0; w < t->ways && !e; w++)
+		if (set[w].key == key || set[w].key == key_g)
+			e = &set[w];
+	bool evicted = false;
+	if (!e) {
+		e = tlb_victim(set, t->ways);
+		if (e->key) {
+			evicted = true;
+			t->st.evictions++;
+			if (victim)
+				*victim = *e;
+		}
+	}
+	uint64_t mask = (UINT64_C(1) << mmu_page_shift(size)) - 1;
+	e->key = key;
+	e->pa = pa & ~mask;
+	e->lru = ++t->clock;
+	e->pcid = pcid;
+	e->rights = rights;
+	e->pkey = pkey;
+	e->size = (uint8_t)size;
+	e->orig_size = (uint8_t)orig_size;
+	if (orig_size != size)
+		t->splinters++;
+	t->st.fills++;
+	return evicted;
+}
+
+static bool tlb_scope_matches(const struct tlb_entry *e, enum tlb_inv_scope scope, uint16_t pcid)
+{
+	bool global = e->pcid & TLB_PCID_GLOBAL;
+	switch (scope) {
+	case TLB_INV_ALL:
+		return true;
+	case TLB_INV_NONGLOBAL:
+		return !global;
+	case TLB_INV_PCID_NONGLOBAL:
+		return !global && e->pcid == pcid;
+	}
+	return false;
+}
+
+unsigned tlb_invalidate(struct tlb *t, enum tlb_inv_scope scope, uint16_t pcid)
+{
+	unsigned n = 0;
+	for (uint32_t i = 0; i < t->sets * t->ways; i++) {
+		struct tlb_entry *e = &t->e[i];
+		if (e->key && tlb_scope_matches(e, scope, pcid)) {
+			e->key = 0;
+			n++;
+		}
+	}
+	t->st.invalidations += n;
+	if (scope == TLB_INV_ALL)
+		t->splinters = 0;
+	return n;
+}
+
+static bool tlb_addr_matches(const struct tlb_entry *e, uint64_t la, uint16_t pcid,
+			     bool with_global)
+{
+	if (!e->key)
+		return false;
+	unsigned shift = mmu_page_shift((enum mmu_page_size)e->orig_size);
+	if ((tlb_entry_la(e) >> shift) != (la >> shift))
+		return false;
+	return (e->pcid & TLB_PCID_GLOBAL) ? with_global : e->pcid == pcid;
+}
+
+/* Without fragments of larger pages, an entry for la can only sit in the
+ * set la indexes for each size held; otherwise every entry is examined. */
+unsigned tlb_invalidate_addr(struct tlb *t, uint64_t la, uint16_t pcid, bool with_global)
+{
+	unsigned n = 0;
+	if (t->splinters) {
+		for (uint32_t i = 0; i < t->sets * t->ways; i++)
+			if (tlb_addr_matches(&t->e[i], la, pcid, with_global))
+				t->e[i].key = 0, n++;
+	} else {
+		for (unsigned s = 0; s < PG_NSIZES; s++) {
+			if (!(t->sizes & PG_SIZE_BIT(s)))
+				continue;
+			struct tlb_entry *set = tlb_set(t, la, (enum mmu_page_size)s);
+			for (uint32_t w = 0; w < t->ways; w++)
+				if (tlb_addr_matches(&set[w], la, pcid, with_global))
+					set[w].key = 0, n++;
+		}
+	}
+	t->st.invalidations += n;
+	return n;
+}

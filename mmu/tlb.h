@@ -1,0 +1,169 @@
+/* Set-associative TLB structures with LRU replacement.
+ *
+ * A TLB entry caches one translation as the SDM describes it (Vol. 3A
+ * §4.10.2.2): the page number, the physical frame, the access rights
+ * combined over every level of the walk (R/W and U/S ANDed, XD ORed), the
+ * dirty flag of the leaf, the global flag, the protection key and the PCID.
+ *
+ * The rights are packed in four bits (TLB_R_*) so that a permission check
+ * on a hit is one table lookup in struct mmu (perm tables indexed by access
+ * context, bit-indexed by rights).
+ *
+ * One structure may hold several page sizes (the unified L2 TLB holds 4K and
+ * 2M). A lookup probes each size it holds, each with its own set index.
+ * An entry may be a fragment of a larger page (a 4M page held as a 2M entry,
+ * a 1G page in a structure without 1G entries): size says what the entry
+ * covers, orig_size what the paging structures mapped, and invalidation by
+ * address uses orig_size (SDM §4.10.4.2: INVLPG of any address in a large
+ * page invalidates all of it).
+ */
+#ifndef MMU_TLB_H
+#define MMU_TLB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/model.h"
+
+enum tlb_rights {
+	TLB_R_USER = 1u << 0,  /* U/S = 1 at every level: a user-mode address */
+	TLB_R_WRITE = 1u << 1, /* R/W = 1 at every level */
+	TLB_R_EXEC = 1u << 2,  /* XD = 0 at every level (or XD not in effect) */
+	TLB_R_DIRTY = 1u << 3, /* the leaf's D flag was 1 when cached */
+};
+#define TLB_RIGHTS_COMBOS 16
+
+#define TLB_PCID_GLOBAL 0x8000u /* pcid field flag: a global entry (§4.10.2.4) */
+
+/* Entry key: (la >> shift) << 16 | pcid << 4 | size << 1 | 1, so one compare
+ * matches page, size and PCID. A global entry (which matches every PCID,
+ * §4.10.2.4) has PCID bits 0 and TLB_KEY_GLOBAL set instead, so a lookup
+ * compares each way against two keys. Linear addresses have at most 57 bits,
+ * so the page number fits above bit 16. key == 0: invalid. */
+#define TLB_KEY_GLOBAL (UINT64_C(1) << 3)
+#define TLB_KEY_PCID_SHIFT 4
+#define TLB_KEY_VPN_SHIFT 16
+#define TLB_KEY_PCID_BITS (UINT64_C(0xfff) << TLB_KEY_PCID_SHIFT)
+
+struct tlb_entry {
+	uint64_t key;
+	uint64_t pa;        /* physical base of what this entry covers */
+	uint64_t lru;       /* last-use stamp; larger is more recent */
+	uint16_t pcid;      /* PCID, | TLB_PCID_GLOBAL for global entries */
+	uint8_t rights;     /* TLB_R_* */
+	uint8_t pkey;       /* protection key (0 unless IA-32e paging) */
+	uint8_t size;       /* enum mmu_page_size covered by this entry */
+	uint8_t orig_size;  /* enum mmu_page_size mapped by the paging structures */
+};
+_Static_assert(sizeof(struct tlb_entry) == 32, "two TLB entries per host cache line");
+
+struct tlb_stats {
+	uint64_t fast_hits, hits, misses, fills, evictions, invalidations;
+};
+
+struct tlb {
+	struct tlb_entry *e;  /* sets * ways entries, set-major */
+	uint32_t sets, ways;
+	uint8_t sizes;        /* PG_SIZE_BIT mask */
+	/* Fast-path constants for the smallest size held (mmu_translate). */
+	uint8_t shift0;       /* its page shift */
+	uint8_t size0;        /* enum mmu_page_size */
+	uint64_t set_mask;    /* sets - 1 */
+	uint64_t offset_mask; /* (1 << shift0) - 1 */
+	uint32_t way_shift;   /* log2(ways); the fast path needs ways a power of two */
+	uint64_t key_low;     /* current PCID and size0 bits of a key (tlb_set_pcid) */
+	uint64_t key_global;  /* size0 bits of a global entry's key */
+	uint64_t hit_meta;    /* struct mmu_xlate meta word of a hit */
+	uint32_t latency;
+	uint32_t splinters;   /* fills of fragments of larger pages since the last full flush */
+	enum mmu_tlb_level level;
+	uint64_t clock;       /* LRU stamp source */
+	struct tlb_stats st;
+};
+
+/* pcid may carry TLB_PCID_GLOBAL: then the global form of the key. */
+static inline uint64_t tlb_key(uint64_t la, enum mmu_page_size s, uint16_t pcid)
+{
+	uint64_t low = (pcid & TLB_PCID_GLOBAL) ? TLB_KEY_GLOBAL
+						: (uint64_t)(pcid & 0xfff) << TLB_KEY_PCID_SHIFT;
+	return (la >> mmu_page_shift(s)) << TLB_KEY_VPN_SHIFT | low | (uint64_t)s << 1 | 1;
+}
+
+static inline struct tlb_entry *tlb_set(const struct tlb *t, uint64_t la, enum mmu_page_size s)
+{
+	uint64_t set = (la >> mmu_page_shift(s)) & (t->sets - 1);
+	return &t->e[set * t->ways];
+}
+
+
+/* Probe one page size; no statistics, no LRU update. */
+static inline struct tlb_entry *tlb_probe_size(const struct tlb *t, uint64_t la,
+					       enum mmu_page_size s, uint16_t pcid)
+{
+	struct tlb_entry *set = tlb_set(t, la, s);
+	uint64_t key = tlb_key(la, s, pcid), key_g = tlb_key(la, s, TLB_PCID_GLOBAL);
+	for (uint32_t w = 0; w < t->ways; w++)
+		if (set[w].key == key || set[w].key == key_g)
+			return &set[w];
+	return NULL;
+}
+
+/* Probe every page size this structure holds; no statistics, no LRU update. */
+static inline struct tlb_entry *tlb_probe(const struct tlb *t, uint64_t la, uint16_t pcid)
+{
+	for (unsigned s = 0; s < PG_NSIZES; s++) {
+		if (!(t->sizes & PG_SIZE_BIT(s)))
+			continue;
+		struct tlb_entry *e = tlb_probe_size(t, la, (enum mmu_page_size)s, pcid);
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
+/* A counted lookup: statistics and LRU are updated on a hit. */
+static inline struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t la, uint16_t pcid)
+{
+	struct tlb_entry *e = tlb_probe(t, la, pcid);
+	if (e) {
+		t->st.hits++;
+		e->lru = ++t->clock;
+	} else {
+		t->st.misses++;
+	}
+	return e;
+}
+
+bool tlb_init(struct tlb *t, const struct mmu_tlb_geom *g, enum mmu_tlb_level level);
+/* Refresh the fast-path key bits after the current PCID changed. */
+static inline void tlb_set_pcid(struct tlb *t, uint16_t pcid)
+{
+	t->key_low = (uint64_t)(pcid & 0xfff) << TLB_KEY_PCID_SHIFT | (uint64_t)t->size0 << 1 | 1;
+	t->key_global = TLB_KEY_GLOBAL | (uint64_t)t->size0 << 1 | 1;
+}
+void tlb_free(struct tlb *t);
+
+/* Insert (replacing the LRU way, or an invalid one). Returns the evicted
+ * entry's copy in *victim if a valid entry was evicted. */
+bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
+	      enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights, uint8_t pkey,
+	      struct tlb_entry *victim);
+
+/* The linear base address an entry covers. */
+static inline uint64_t tlb_entry_la(const struct tlb_entry *e)
+{
+	return (e->key >> TLB_KEY_VPN_SHIFT) << mmu_page_shift((enum mmu_page_size)e->size);
+}
+
+/* Invalidation. Each returns the number of entries invalidated. */
+enum tlb_inv_scope {
+	TLB_INV_ALL,              /* every entry, global too */
+	TLB_INV_NONGLOBAL,        /* every non-global entry, all PCIDs */
+	TLB_INV_PCID_NONGLOBAL,   /* non-global entries of one PCID */
+};
+unsigned tlb_invalidate(struct tlb *t, enum tlb_inv_scope scope, uint16_t pcid);
+/* Entries whose original page contains la: those of pcid, and global ones
+ * too if with_global. */
+unsigned tlb_invalidate_addr(struct tlb *t, uint64_t la, uint16_t pcid, bool with_global);
+
+#endif

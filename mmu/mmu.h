@@ -71,6 +71,10 @@ struct mmu_xlate {
 	};
 	struct mmu_fault fault; /* valid when the translation failed */
 };
+/* tlb.c builds the meta word of an L1 hit with this layout. */
+_Static_assert(offsetof(struct mmu_xlate, cycles) == 8 && offsetof(struct mmu_xlate, source) == 12 &&
+		       offsetof(struct mmu_xlate, size) == 13,
+	       "struct mmu_xlate meta layout");
 
 struct mmu_stats {
 	uint64_t translations;   /* slow-path translations (fast hits are in tlb stats) */

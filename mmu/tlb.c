@@ -20,10 +20,10 @@ bool tlb_init(struct tlb *t, const struct mmu_tlb_geom *g, enum mmu_tlb_level le
 	t->offset_mask = (UINT64_C(1) << t->shift0) - 1;
 	t->way_shift = (uint32_t)__builtin_ctz(t->ways);
 	/* struct mmu_xlate meta: cycles, then source = SRC_L1 (1), size. */
-	t->hit_meta = t->latency | (uint64_t)1 << 32 | (uint64_t)t->size0 << 40;
-	tlb_set_pcid(t, 0);
+	t->hit_meta = g->latency | (uint64_t)1 << 32 | (uint64_t)t->size0 << 40;
 	t->latency = g->latency;
 	t->level = level;
+	tlb_set_pcid(t, 0);
 	t->e = calloc(g->entries, sizeof *t->e);
 	return t->e != NULL;
 }

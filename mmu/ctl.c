@@ -204,6 +204,7 @@ bool mmu_init(struct mmu *m, const struct mmu_model *model, uint64_t ram_size, c
 		snprintf(err, errlen, "model '%s': bad geometry or out of memory", model->name);
 		return false;
 	}
+	seg_reset(&m->seg);
 	mmu_set_control(m, CR0_ET, 0, 0, 0);
 	return true;
 }

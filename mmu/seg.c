@@ -694,7 +694,7 @@ static bool within_limit(const struct seg_cache *c, uint64_t offset, unsigned si
 /* Type check (§5.4, §3.4.5.1 Table 3-1): code is never writable and is
  * readable only with R = 1; data is writable only with W = 1 and never
  * executable. */
-static bool rights_ok(const struct seg_cache *c, unsigned kind)
+static bool rights_ok(const struct seg_cache *c, enum mmu_access_kind kind)
 {
 	bool code = c->type & SEG_TYPE_CODE;
 	switch (kind) {
@@ -724,7 +724,7 @@ static bool linear_64(struct mmu *m, enum seg_reg r, uint64_t offset, unsigned s
 /* Protected and compatibility mode: usable, right type, within the limit;
  * linear = base + offset mod 2^32 (§3.4, §5.3, §5.4, §5.4.1). */
 static bool linear_legacy(struct mmu *m, enum seg_reg r, uint64_t offset, unsigned size,
-			  unsigned kind, uint64_t *la, struct mmu_fault *f)
+			  enum mmu_access_kind kind, uint64_t *la, struct mmu_fault *f)
 {
 	const struct seg_cache *c = &m->seg.sr[r];
 	if (!c->usable || !rights_ok(c, kind) || !within_limit(c, offset, size))
@@ -745,7 +745,7 @@ static bool linear_real(struct mmu *m, enum seg_reg r, uint64_t offset, unsigned
 	return true;
 }
 
-bool seg_linear(struct mmu *m, enum seg_reg r, uint64_t offset, unsigned size, unsigned kind,
+bool seg_linear(struct mmu *m, enum seg_reg r, uint64_t offset, unsigned size, enum mmu_access_kind kind,
 		uint64_t *la, struct mmu_fault *f)
 {
 	if (size == 0)

@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "mmu/access.h"
 #include "mmu/fault.h"
 
 struct mmu;
@@ -310,6 +311,6 @@ MMU_WUR bool seg_check_idt_gate(const struct seg_desc *g, uint8_t vector, bool e
  * mode pushes no error code. The caller passes offset already truncated to
  * the address size. */
 MMU_WUR bool seg_linear(struct mmu *m, enum seg_reg r, uint64_t offset, unsigned size,
-			unsigned kind, uint64_t *la, struct mmu_fault *f);
+			enum mmu_access_kind kind, uint64_t *la, struct mmu_fault *f);
 
 #endif

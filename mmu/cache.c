@@ -56,49 +56,41 @@ static int cache_find(const struct cache_level *l, uint64_t pa)
 	return -1;
 }
 
-static void cache_insert(struct cache_level *l, uint64_t pa)
+/* One pass over pa's set: on a hit refresh its LRU stamp and return true;
+ * on a miss put the line in the LRU (or an invalid) way and return false. */
+static bool cache_touch(struct cache_level *l, uint64_t pa)
 {
 	uint64_t line = pa >> l->line_shift;
-	uint64_t base = (line & (l->sets - 1)) * l->ways, v = base;
+	uint64_t base = (line & (l->sets - 1)) * l->ways, victim = base;
+	uint64_t *tag = &l->tag[base], *lru = &l->lru[base];
 	for (uint32_t w = 0; w < l->ways; w++) {
-		if (!l->tag[base + w]) {
-			v = base + w;
-			break;
+		if (tag[w] == line + 1) {
+			lru[w] = ++l->clock;
+			return true;
 		}
-		if (l->lru[base + w] < l->lru[v])
-			v = base + w;
+		if (lru[w] < l->lru[victim])
+			victim = base + w;
 	}
-	l->tag[v] = line + 1;
-	l->lru[v] = ++l->clock;
+	l->tag[victim] = line + 1;
+	l->lru[victim] = ++l->clock;
+	return false;
 }
 
 enum mmu_cache_level cache_access(struct cache *c, uint64_t pa, uint32_t *cycles)
 {
-	enum mmu_cache_level served = CACHE_DRAM;
+	/* Inclusive on fill: every level looked at and missed takes the line. */
 	for (unsigned i = 0; i < c->nlevels; i++) {
 		struct cache_level *l = &c->lvl[i];
-		if (!l->sets)
-			continue;
-		int way = cache_find(l, pa);
-		if (way >= 0) {
+		if (cache_touch(l, pa)) {
 			l->hits++;
-			l->lru[way] = ++l->clock;
-			served = (enum mmu_cache_level)i;
-			break;
+			*cycles += l->latency;
+			return (enum mmu_cache_level)i;
 		}
 		l->misses++;
 	}
-	if (served == CACHE_DRAM) {
-		c->dram_accesses++;
-		*cycles += c->dram_latency;
-	} else {
-		*cycles += c->lvl[served].latency;
-	}
-	/* Inclusive hierarchy: the line now lives in every level above. */
-	for (unsigned i = 0; i < (unsigned)served && i < c->nlevels; i++)
-		if (c->lvl[i].sets)
-			cache_insert(&c->lvl[i], pa);
-	return served;
+	c->dram_accesses++;
+	*cycles += c->dram_latency;
+	return CACHE_DRAM;
 }
 
 enum mmu_cache_level cache_probe(const struct cache *c, uint64_t pa)
@@ -113,7 +105,9 @@ void cache_flush(struct cache *c)
 {
 	for (unsigned i = 0; i < CACHE_NLEVELS; i++) {
 		struct cache_level *l = &c->lvl[i];
-		if (l->tag)
+		if (l->tag) {
 			memset(l->tag, 0, (size_t)l->sets * l->ways * sizeof *l->tag);
+			memset(l->lru, 0, (size_t)l->sets * l->ways * sizeof *l->lru);
+		}
 	}
 }

@@ -61,22 +61,23 @@ void pwc_fill(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid, uint64_
 {
 	if (!c->sets)
 		return;
-	struct pwc_entry *e = pwc_probe(c, la, shift, pcid);
-	if (!e) {
-		struct pwc_entry *set = pwc_set(c, la, shift);
-		e = &set[0];
-		for (uint32_t w = 0; w < c->ways; w++) {
-			if (!set[w].key) {
-				e = &set[w];
-				break;
-			}
-			if (set[w].lru < e->lru)
-				e = &set[w];
+	struct pwc_entry *set = pwc_set(c, la, shift), *e = NULL, *victim = NULL;
+	uint64_t key = (la >> shift) << 1 | 1;
+	/* One pass: the entry for this key, else an invalid way, else LRU. */
+	for (uint32_t w = 0; w < c->ways; w++) {
+		if (set[w].key == key && set[w].pcid == pcid) {
+			e = &set[w];
+			break;
 		}
+		if (!victim || (victim->key && (!set[w].key || set[w].lru < victim->lru)))
+			victim = &set[w];
+	}
+	if (!e) {
+		e = victim;
 		if (e->key)
 			c->st.evictions++;
 	}
-	e->key = (la >> shift) << 1 | 1;
+	e->key = key;
 	e->next = next;
 	e->pcid = pcid;
 	e->rights = rights;

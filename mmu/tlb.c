@@ -34,42 +34,40 @@ void tlb_free(struct tlb *t)
 	t->e = NULL;
 }
 
-/* Replacement: an invalid way if any, else the least recently used. */
-static struct tlb_entry *tlb_victim(struct tlb_entry *set, uint32_t ways)
-{
-	struct tlb_entry *v = &set[0];
-	for (uint32_t w = 0; w < ways; w++) {
-		if (!set[w].key)
-			return &set[w];
-		if (set[w].lru < v->lru)
-			v = &set[w];
-	}
-	return v;
-}
-
 bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
 	      enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights, uint8_t pkey,
 	      struct tlb_entry *victim)
 {
 	struct tlb_entry *set = tlb_set(t, la, size);
-	uint64_t key = tlb_key(la, size, pcid);
-	/* A refill of a page already held for this PCID (a D-flag update)
-	 * replaces that entry. */
-	struct tlb_entry *e = NULL;
-	uint64_t key_g = tlb_key(la, size, TLB_PCID_GLOBAL);
-	for (uint32_t w = 0; w < t->ways && !e; w++)
-		if (set[w].key == key || set[w].key == key_g)
+	uint64_t key = tlb_key(la, size, pcid), key_g = tlb_key(la, size, TLB_PCID_GLOBAL);
+	/* One pass: an entry already holding this page (a refill after a
+	 * D-flag update) is replaced; else an invalid way; else the LRU way. */
+	struct tlb_entry *e = NULL, *lru = NULL, *invalid = NULL;
+	for (uint32_t w = 0; w < t->ways; w++) {
+		if (set[w].key == key || set[w].key == key_g) {
 			e = &set[w];
-	bool evicted = false;
-	if (!e) {
-		e = tlb_victim(set, t->ways);
-		if (e->key) {
-			evicted = true;
-			t->st.evictions++;
-			if (victim)
-				*victim = *e;
+			break;
+		}
+		if (!set[w].key) {
+			if (!invalid)
+				invalid = &set[w];
+		} else if (!lru || set[w].lru < lru->lru) {
+			lru = &set[w];
 		}
 	}
+	bool evicted = false;
+	if (!e && invalid) {
+		e = invalid;
+	} else if (!e) {
+		e = lru;
+		evicted = true;
+		t->st.evictions++;
+		if (victim)
+			*victim = *e;
+	}
+	if (e->key)
+		t->nvalid[e->size]--;
+	t->nvalid[size]++;
 	uint64_t mask = (UINT64_C(1) << mmu_page_shift(size)) - 1;
 	e->key = key;
 	e->pa = pa & ~mask;
@@ -105,7 +103,7 @@ unsigned tlb_invalidate(struct tlb *t, enum tlb_inv_scope scope, uint16_t pcid)
 	for (uint32_t i = 0; i < t->sets * t->ways; i++) {
 		struct tlb_entry *e = &t->e[i];
 		if (e->key && tlb_scope_matches(e, scope, pcid)) {
-			e->key = 0;
+			tlb_entry_clear(t, e);
 			n++;
 		}
 	}
@@ -134,15 +132,15 @@ unsigned tlb_invalidate_addr(struct tlb *t, uint64_t la, uint16_t pcid, bool wit
 	if (t->splinters) {
 		for (uint32_t i = 0; i < t->sets * t->ways; i++)
 			if (tlb_addr_matches(&t->e[i], la, pcid, with_global))
-				t->e[i].key = 0, n++;
+				tlb_entry_clear(t, &t->e[i]), n++;
 	} else {
 		for (unsigned s = 0; s < PG_NSIZES; s++) {
-			if (!(t->sizes & PG_SIZE_BIT(s)))
+			if (!t->nvalid[s])
 				continue;
 			struct tlb_entry *set = tlb_set(t, la, (enum mmu_page_size)s);
 			for (uint32_t w = 0; w < t->ways; w++)
 				if (tlb_addr_matches(&set[w], la, pcid, with_global))
-					set[w].key = 0, n++;
+					tlb_entry_clear(t, &set[w]), n++;
 		}
 	}
 	t->st.invalidations += n;

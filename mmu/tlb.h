@@ -76,6 +76,7 @@ struct tlb {
 	uint64_t hit_meta;    /* struct mmu_xlate meta word of a hit */
 	uint32_t latency;
 	uint32_t splinters;   /* fills of fragments of larger pages since the last full flush */
+	uint32_t nvalid[PG_NSIZES]; /* valid entries per size: lookups skip empty sizes */
 	enum mmu_tlb_level level;
 	uint64_t clock;       /* LRU stamp source */
 	struct tlb_stats st;
@@ -112,7 +113,7 @@ static inline struct tlb_entry *tlb_probe_size(const struct tlb *t, uint64_t la,
 static inline struct tlb_entry *tlb_probe(const struct tlb *t, uint64_t la, uint16_t pcid)
 {
 	for (unsigned s = 0; s < PG_NSIZES; s++) {
-		if (!(t->sizes & PG_SIZE_BIT(s)))
+		if (!t->nvalid[s])
 			continue;
 		struct tlb_entry *e = tlb_probe_size(t, la, (enum mmu_page_size)s, pcid);
 		if (e)
@@ -148,6 +149,15 @@ void tlb_free(struct tlb *t);
 bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
 	      enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights, uint8_t pkey,
 	      struct tlb_entry *victim);
+
+/* Drop one entry (keeps the per-size counts right). */
+static inline void tlb_entry_clear(struct tlb *t, struct tlb_entry *e)
+{
+	if (e->key) {
+		t->nvalid[e->size]--;
+		e->key = 0;
+	}
+}
 
 /* The linear base address an entry covers. */
 static inline uint64_t tlb_entry_la(const struct tlb_entry *e)

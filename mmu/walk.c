@@ -427,7 +427,7 @@ static bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t
 	if (!((m->perm_fast[acc] >> e->rights) & 1)) {
 		/* A write through an entry with D = 0: walk to set D (§4.8). */
 		m->stats.dirty_assists++;
-		e->key = 0;
+		tlb_entry_clear(t, e);
 		return walk_translate(m, la, acc, x);
 	}
 	uint64_t mask = (UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size)) - 1;

@@ -274,3 +274,74 @@ Test(walk, paging_disabled_is_identity_to_32_bits)
 	expect_pa(f, 0x12345678, U_WRITE, 0x12345678);
 	fixture_free(f);
 }
+
+struct event_log {
+	unsigned access, steps, ad, fills, evicts, flushes, faults;
+	uint8_t last_fault_vector;
+};
+
+static void ev_access(void *c, uint64_t la, unsigned acc, const struct mmu_xlate *x)
+{
+	(void)la, (void)acc, (void)x;
+	((struct event_log *)c)->access++;
+}
+static void ev_step(void *c, const struct mmu_walk_step *s)
+{
+	(void)s;
+	((struct event_log *)c)->steps++;
+}
+static void ev_ad(void *c, uint64_t pa, uint64_t o, uint64_t n)
+{
+	(void)pa;
+	cr_assert_eq(n & ~o, PTE_A, "only A is added by a read");
+	((struct event_log *)c)->ad++;
+}
+static void ev_tlb(void *c, enum mmu_tlb_event_kind k, enum mmu_tlb_level l, unsigned i, uint64_t la,
+		   uint64_t pa, enum mmu_page_size s)
+{
+	(void)l, (void)i, (void)la, (void)pa, (void)s;
+	struct event_log *e = c;
+	if (k == TLB_EV_FILL)
+		e->fills++;
+	else if (k == TLB_EV_EVICT)
+		e->evicts++;
+}
+static void ev_flush(void *c, enum mmu_flush_kind k, uint64_t arg, unsigned n)
+{
+	(void)k, (void)arg, (void)n;
+	((struct event_log *)c)->flushes++;
+}
+static void ev_fault(void *c, uint64_t la, unsigned acc, uint8_t v, uint32_t ec)
+{
+	(void)la, (void)acc, (void)ec;
+	((struct event_log *)c)->faults++;
+	((struct event_log *)c)->last_fault_vector = v;
+}
+
+Test(walk, observers_see_every_event_kind)
+{
+	struct fixture *f = fixture_new("flat", PAGING_4LEVEL);
+	fixture_map(f, 0x400000, 0x9000, PG_4K, PT_KRW, PT_KRW);
+	fixture_enable(f, 0, 0, 0);
+	struct event_log log = {0};
+	struct mmu_observer obs = {.ctx = &log, .access = ev_access, .walk_step = ev_step,
+				   .ad_update = ev_ad, .tlb = ev_tlb, .flush = ev_flush,
+				   .fault = ev_fault};
+	mmu_set_observer(&f->m, &obs);
+	expect_pa(f, 0x400000, K_READ, 0x9000);
+	cr_assert_eq(log.steps, 4);
+	cr_assert_eq(log.ad, 4);
+	cr_assert_eq(log.fills, 2, "L1 DTLB and L2 TLB");
+	expect_pa(f, 0x400000, K_READ, 0x9000); /* a hit still reports the access */
+	cr_assert_eq(log.access, 2);
+	expect_pf(f, 0x401000, K_READ);
+	cr_assert_eq(log.faults, 1);
+	cr_assert_eq(log.last_fault_vector, VEC_PF);
+	struct mmu_fault fault;
+	cr_assert(mmu_invlpg(&f->m, 0x400000, &fault));
+	cr_assert_eq(log.flushes, 1);
+	mmu_set_observer(&f->m, NULL);
+	expect_pa(f, 0x400000, K_READ, 0x9000);
+	cr_assert_eq(log.access, 3, "the fault was an access too; detached: nothing more");
+	fixture_free(f);
+}

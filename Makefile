@@ -56,8 +56,10 @@ $(FUZZ_BUILD)/build.ninja:
 
 fuzz: $(FUZZ_BUILD)/build.ninja
 	$(MESON) compile -C $(FUZZ_BUILD)
+	mkdir -p $(FUZZ_BUILD)/corpus-walk
 	UBSAN_OPTIONS=halt_on_error=1 ./$(FUZZ_BUILD)/tests/fuzz/fuzz_walk \
-		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 tests/fuzz/corpus_walk
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_BUILD)/corpus-walk tests/fuzz/corpus_walk
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

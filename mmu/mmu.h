@@ -152,6 +152,11 @@ MMU_WUR static inline bool mmu_translate(struct mmu *m, uint64_t la, unsigned ac
 		return mmu_translate_slow(m, la, acc, x);
 	/* L1, first structure, its smallest page size: the common case.
 	 * Statistics: one count; its cycles are fast_hits x latency. */
+	/* Keys hold linear-address bits 59:12, and cached pages are canonical:
+	 * bits 63:59 of la must be all 0 or all 1, or it is non-canonical
+	 * (SDM Vol. 1 §3.3.7.1) and the slow path reports #GP. */
+	if (MMU_UNLIKELY((uint64_t)(((int64_t)la >> 59) + 1) > 1))
+		return mmu_translate_slow(m, la, acc, x);
 	uint64_t vpn = la >> t->shift0;
 	struct tlb_entry *e = &t->e[(vpn & t->set_mask) << t->way_shift];
 	struct tlb_entry *end = e + t->ways;

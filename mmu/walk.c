@@ -525,7 +525,8 @@ bool mmu_debug_translate(const struct mmu *m, uint64_t la, unsigned acc, struct 
 	dw->pwc_level_now = debug_pwc_level(m, la);
 	uint32_t ec = w.found ? walk_check_rights(m, acc, w.rights, w.pkey)
 			      : (w.pfec | walk_pfec_access(m, acc));
-	if (ec) {
+	/* A not-present fault can have error code 0 (a supervisor read). */
+	if (!w.found || ec) {
 		mmu_fault_set(&dw->fault, VEC_PF, true, ec);
 		dw->fault.cr2 = la;
 		return false;

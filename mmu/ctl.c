@@ -88,10 +88,12 @@ static void ctl_reserved_masks(struct mmu *m)
 		/* Only a 4-MByte PDE has reserved bits: bit 21 and the PSE-36
 		 * address bits above min(MAXPHYADDR, 40). */
 		unsigned m40 = maxpa < 40 ? maxpa : 40;
-		m->rsvd_leaf[2] = PDE32_4M_RSVD21 | bits_range(20, 13 + (m40 - 32));
+		m->rsvd_leaf[2] = PDE32_4M_RSVD21 | bits_range(20, PDE32_4M_HIGH_SHIFT + (m40 - 32));
 		break;
 	}
 	case PAGING_PAE: {
+		/* Tables 4-8…4-11: bits 62:M reserved; a 2-MByte PDE also
+		 * 20:13 (bit 12 is PAT). */
 		uint64_t hi = bits_range(62, maxpa) | xd;
 		m->rsvd_table[2] = m->rsvd_table[1] = hi;
 		m->rsvd_leaf[2] = hi | bits_range(20, 13);
@@ -99,6 +101,9 @@ static void ctl_reserved_masks(struct mmu *m)
 	}
 	case PAGING_4LEVEL:
 	case PAGING_5LEVEL: {
+		/* Tables 4-14…4-20: bits 51:M reserved (62:52 ignored); PS
+		 * reserved in PML5Es and PML4Es; a 1-GByte PDPTE also 29:13, a
+		 * 2-MByte PDE 20:13 (bit 12 is PAT). */
 		uint64_t hi = bits_range(51, maxpa) | xd;
 		for (unsigned l = 1; l <= 5; l++)
 			m->rsvd_table[l] = hi;
@@ -199,6 +204,9 @@ bool mmu_init(struct mmu *m, const struct mmu_model *model, uint64_t ram_size, c
 	}
 	for (unsigned k = 0; k < PWC_NKINDS && ok; k++)
 		ok = pwc_init(&m->pwc[k], &model->pwc[k]);
+	for (unsigned i = 0; i < model->ntlb[TLB_L2]; i++)
+		if (model->tlb[TLB_L2][i].latency > m->l2_miss_latency)
+			m->l2_miss_latency = model->tlb[TLB_L2][i].latency;
 	if (!ok) {
 		mmu_free(m);
 		snprintf(err, errlen, "model '%s': bad geometry or out of memory", model->name);
@@ -222,6 +230,7 @@ void mmu_free(struct mmu *m)
 
 /* ---- PAE PDPTE registers (SDM Vol. 3A §4.4.1) ----------------------------- */
 
+/* Table 4-8: a present PAE PDPTE reserves bits 2:1, 8:5 and 63:M. */
 #define PDPTE_RSVD_LOW (bits_range(2, 1) | bits_range(8, 5))
 
 static bool ctl_load_pdptes(struct mmu *m, uint64_t cr3, uint64_t pdpte[4])
@@ -348,6 +357,7 @@ bool mmu_write_cr3(struct mmu *m, uint64_t v, struct mmu_fault *f)
 		v &= ~CR3_NOFLUSH;
 	else
 		v &= UINT64_C(0xffffffff);
+	/* CR3 bits 62:M are reserved in IA-32e mode (Table 4-12). */
 	if (lma && (v & bits_range(62, m->model.maxphyaddr)))
 		return ctl_gp0(f);
 	if (m->mode == PAGING_PAE) {

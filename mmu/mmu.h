@@ -23,18 +23,12 @@
 #include "mmu/access.h"
 #include "mmu/fault.h"
 #include "mmu/model.h"
+#include "mmu/paging.h"
 #include "mmu/phys.h"
 #include "mmu/pwc.h"
 #include "mmu/seg.h"
 #include "mmu/tlb.h"
 
-enum mmu_paging_mode {
-	PAGING_NONE = 0,  /* CR0.PG = 0: linear = physical */
-	PAGING_32 = 1,    /* §4.3 */
-	PAGING_PAE = 2,   /* §4.4 */
-	PAGING_4LEVEL = 3,/* §4.5, CR4.LA57 = 0 */
-	PAGING_5LEVEL = 4,/* §4.5, CR4.LA57 = 1 */
-};
 
 /* Where a translation came from. */
 enum mmu_source { SRC_NOPAGING = 0, SRC_L1 = 1, SRC_L2 = 2, SRC_WALK = 3 };
@@ -90,6 +84,7 @@ struct mmu {
 	uint64_t rsvd_table[6];   /* reserved bits of a non-leaf entry, by level */
 	uint64_t rsvd_leaf[6];    /* reserved bits of a leaf (PS=1 at level >1) */
 	uint64_t addr_mask;       /* frame bits for MAXPHYADDR, 51:12 clipped */
+	uint32_t l2_miss_latency; /* cycles to learn the L2 TLB missed: its largest latency */
 
 	struct tlb tlb[TLB_NLEVELS][MMU_MAX_TLBS_PER_LEVEL];
 	unsigned ntlb[TLB_NLEVELS];

@@ -57,9 +57,11 @@ static inline bool phys_in_ram(const struct phys *p, uint64_t pa, unsigned size)
 
 static inline void phys_notify_write(struct phys *p, uint64_t pa, unsigned size)
 {
+	if (!p->hook)
+		return; /* nobody watching: no per-frame lookup on the store path */
 	uint64_t first = pa >> PHYS_FRAME_SHIFT, last = (pa + size - 1) >> PHYS_FRAME_SHIFT;
 	for (uint64_t f = first; f <= last && f < p->nframes; f++)
-		if (p->frame_flags[f] && p->hook)
+		if (p->frame_flags[f])
 			p->hook(p->hook_ctx, pa, size, p->frame_flags[f]);
 }
 

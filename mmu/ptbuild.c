@@ -1,26 +1,6 @@
 /* Page-table builder (see ptbuild.h). */
 #include "mmu/ptbuild.h"
 
-static unsigned ptb_top(enum mmu_paging_mode mode)
-{
-	static const unsigned top[] = {[PAGING_32] = 2, [PAGING_PAE] = 3, [PAGING_4LEVEL] = 4,
-				       [PAGING_5LEVEL] = 5};
-	return top[mode];
-}
-
-static unsigned ptb_esize(const struct ptb *b)
-{
-	return b->mode == PAGING_32 ? 4 : 8;
-}
-
-static uint64_t ptb_index(const struct ptb *b, uint64_t la, unsigned level)
-{
-	if (b->mode == PAGING_32)
-		return (la >> (level == 2 ? 22 : 12)) & 0x3ff;
-	uint64_t i = la >> (12 + 9 * (level - 1));
-	return (b->mode == PAGING_PAE && level == 3) ? (i & 3) : (i & 0x1ff);
-}
-
 static uint64_t ptb_alloc(struct ptb *b, uint64_t bytes)
 {
 	uint64_t a = (b->next + bytes - 1) & ~(bytes - 1);
@@ -47,8 +27,8 @@ bool ptb_init(struct ptb *b, struct phys *phys, enum mmu_paging_mode mode, uint6
 static uint64_t ptb_frame(const struct ptb *b, uint64_t entry)
 {
 	if (b->mode == PAGING_32)
-		return entry & UINT64_C(0xfffff000);
-	return entry & UINT64_C(0x000ffffffffff000);
+		return entry & PTE32_FRAME_MASK;
+	return entry & UINT64_C(0x000ffffffffff000); /* bits 51:12, the widest MAXPHYADDR */
 }
 
 static unsigned ptb_leaf_level(enum mmu_page_size size)
@@ -77,10 +57,10 @@ bool ptb_map(struct ptb *b, uint64_t la, uint64_t pa, enum mmu_page_size size,
 {
 	if (!ptb_size_ok(b, size))
 		return false;
-	unsigned esize = ptb_esize(b), leaf = ptb_leaf_level(size);
+	unsigned esize = paging_entry_bytes(b->mode), leaf = ptb_leaf_level(size);
 	uint64_t table = b->root;
-	for (unsigned level = ptb_top(b->mode); level > leaf; level--) {
-		uint64_t epa = table + ptb_index(b, la, level) * esize;
+	for (unsigned level = paging_top_level(b->mode); level > leaf; level--) {
+		uint64_t epa = table + paging_index(b->mode, la, level) * esize;
 		uint64_t e = phys_read(b->phys, epa, esize);
 		bool pae_pdpte = b->mode == PAGING_PAE && level == 3;
 		if (e & PTE_P) {
@@ -100,25 +80,26 @@ bool ptb_map(struct ptb *b, uint64_t la, uint64_t pa, enum mmu_page_size size,
 	}
 	uint64_t entry;
 	if (size == PG_4M)
-		entry = (pa & UINT64_C(0xffc00000)) | ((pa >> 32) & 0xff) << PDE32_4M_HIGH_SHIFT;
+		entry = (pa & PDE32_4M_FRAME_MASK) |
+			((pa >> 32) & ((1u << PDE32_4M_HIGH_BITS) - 1)) << PDE32_4M_HIGH_SHIFT;
 	else
 		entry = pa & ~((UINT64_C(1) << mmu_page_shift(size)) - 1);
 	entry |= leaf_flags | (size == PG_4K ? 0 : PTE_PS);
-	phys_write(b->phys, table + ptb_index(b, la, leaf) * esize, entry, esize);
+	phys_write(b->phys, table + paging_index(b->mode, la, leaf) * esize, entry, esize);
 	return true;
 }
 
 uint64_t ptb_entry_pa(const struct ptb *b, uint64_t la, unsigned level)
 {
-	unsigned esize = ptb_esize(b);
+	unsigned esize = paging_entry_bytes(b->mode);
 	uint64_t table = b->root;
-	for (unsigned l = ptb_top(b->mode); l > level; l--) {
-		uint64_t e = phys_read(b->phys, table + ptb_index(b, la, l) * esize, esize);
+	for (unsigned l = paging_top_level(b->mode); l > level; l--) {
+		uint64_t e = phys_read(b->phys, table + paging_index(b->mode, la, l) * esize, esize);
 		if (!(e & PTE_P))
 			return 0;
 		table = ptb_frame(b, e);
 	}
-	return table + ptb_index(b, la, level) * esize;
+	return table + paging_index(b->mode, la, level) * esize;
 }
 
 uint64_t ptb_cr3(const struct ptb *b, uint16_t pcid)

@@ -44,36 +44,6 @@ struct walk_rec {
 
 /* ---- mode geometry -------------------------------------------------------- */
 
-static unsigned walk_top_level(enum mmu_paging_mode mode)
-{
-	static const unsigned top[] = {[PAGING_32] = 2, [PAGING_PAE] = 3, [PAGING_4LEVEL] = 4,
-				       [PAGING_5LEVEL] = 5};
-	return top[mode];
-}
-
-/* Low bit of the linear-address bits that index the structure at level. */
-static unsigned walk_shift(enum mmu_paging_mode mode, unsigned level)
-{
-	if (mode == PAGING_32)
-		return level == 2 ? 22 : 12;
-	return 12 + 9 * (level - 1);
-}
-
-static uint64_t walk_index(enum mmu_paging_mode mode, uint64_t la, unsigned level)
-{
-	uint64_t i = la >> walk_shift(mode, level);
-	if (mode == PAGING_32)
-		return i & 0x3ff;
-	if (mode == PAGING_PAE && level == 3)
-		return i & 0x3;
-	return i & 0x1ff;
-}
-
-static unsigned walk_entry_bytes(enum mmu_paging_mode mode)
-{
-	return mode == PAGING_32 ? 4 : 8;
-}
-
 /* May PS = 1 end the walk at this level? (§4.3: 4M with CR4.PSE; §4.4: 2M;
  * §4.5: 2M and 1G.) */
 static bool walk_large_ok(const struct mmu *m, unsigned level)
@@ -99,13 +69,14 @@ static enum mmu_page_size walk_leaf_size(enum mmu_paging_mode mode, unsigned lev
 
 static uint64_t walk_table_addr(const struct mmu *m, uint64_t entry)
 {
-	return m->mode == PAGING_32 ? (entry & UINT64_C(0xfffff000)) : (entry & m->addr_mask);
+	return m->mode == PAGING_32 ? (entry & PTE32_FRAME_MASK) : (entry & m->addr_mask);
 }
 
 static uint64_t walk_root(const struct mmu *m)
 {
+	/* CR3 holds the top structure's frame (Tables 4-3, 4-12). */
 	if (m->mode == PAGING_32)
-		return m->cr3 & UINT64_C(0xfffff000);
+		return m->cr3 & PTE32_FRAME_MASK;
 	return m->cr3 & m->addr_mask;
 }
 
@@ -114,7 +85,7 @@ static uint64_t walk_page_base(const struct mmu *m, uint64_t entry, enum mmu_pag
 	if (size == PG_4M) {
 		/* PSE-36: PA bits 39:32 in PDE bits 20:13 (Table 4-4). */
 		uint64_t high = (entry >> PDE32_4M_HIGH_SHIFT) & ((1u << PDE32_4M_HIGH_BITS) - 1);
-		return (entry & UINT64_C(0xffc00000)) | high << 32;
+		return (entry & PDE32_4M_FRAME_MASK) | high << 32;
 	}
 	uint64_t mask = (UINT64_C(1) << mmu_page_shift(size)) - 1;
 	return walk_table_addr(m, entry) & ~mask;
@@ -138,12 +109,12 @@ static uint8_t walk_rights(const struct mmu *m, uint8_t rights, uint64_t entry)
 static bool walk_run(const struct mmu *m, uint64_t la, unsigned level, uint64_t table,
 		     uint8_t rights, struct walk_rec *w)
 {
-	unsigned esize = walk_entry_bytes(m->mode);
+	unsigned esize = paging_entry_bytes(m->mode);
 	w->n = 0;
 	w->found = false;
 	for (;; level--) {
 		struct walk_level_rec *r = &w->lv[w->n++];
-		uint64_t idx = walk_index(m->mode, la, level);
+		uint64_t idx = paging_index(m->mode, la, level);
 		r->level = (uint8_t)level;
 		r->from_register = m->mode == PAGING_PAE && level == 3;
 		if (r->from_register) {
@@ -324,7 +295,7 @@ static void walk_account_reads(struct mmu *m, const struct walk_rec *w, struct m
 /* Set A in every entry read, D in the leaf on a write (§4.8). */
 static void walk_update_ad(struct mmu *m, const struct walk_rec *w, bool write, struct mmu_xlate *x)
 {
-	unsigned esize = walk_entry_bytes(m->mode);
+	unsigned esize = paging_entry_bytes(m->mode);
 	for (unsigned i = 0; i < w->n; i++) {
 		const struct walk_level_rec *r = &w->lv[i];
 		if (r->from_register)
@@ -348,8 +319,8 @@ static void walk_fill_pwcs(struct mmu *m, uint64_t la, const struct walk_rec *w)
 		const struct walk_level_rec *r = &w->lv[i];
 		if (r->from_register || r->level < 2)
 			continue;
-		struct pwc *c = &m->pwc[5 - r->level];
-		pwc_fill(c, la, walk_shift(m->mode, r->level), m->pcid, walk_table_addr(m, r->val),
+		struct pwc *c = &m->pwc[paging_pwc_kind(r->level)];
+		pwc_fill(c, la, paging_shift(m->mode, r->level), m->pcid, walk_table_addr(m, r->val),
 			 r->rights_after);
 	}
 }
@@ -358,16 +329,16 @@ static void walk_fill_pwcs(struct mmu *m, uint64_t la, const struct walk_rec *w)
 static void walk_pwc_start(struct mmu *m, uint64_t la, unsigned *level, uint64_t *table,
 			   uint8_t *rights, struct mmu_xlate *x)
 {
-	unsigned top = walk_top_level(m->mode);
+	unsigned top = paging_top_level(m->mode);
 	for (unsigned l = 2; l <= top; l++) {
 		if (m->mode == PAGING_PAE && l == 3)
 			break;
-		struct pwc_entry *e = pwc_lookup(&m->pwc[5 - l], la, walk_shift(m->mode, l), m->pcid);
+		struct pwc_entry *e = pwc_lookup(&m->pwc[paging_pwc_kind(l)], la, paging_shift(m->mode, l), m->pcid);
 		if (e) {
 			*level = l - 1;
 			*table = e->next;
 			*rights = e->rights;
-			x->cycles += m->pwc[5 - l].latency;
+			x->cycles += m->pwc[paging_pwc_kind(l)].latency;
 			x->pwc_level = (uint8_t)l;
 			return;
 		}
@@ -377,15 +348,6 @@ static void walk_pwc_start(struct mmu *m, uint64_t la, unsigned *level, uint64_t
 	*rights = RIGHTS_ALL;
 }
 
-static uint32_t walk_l2_latency(const struct mmu *m)
-{
-	uint32_t lat = 0;
-	for (unsigned i = 0; i < m->ntlb[TLB_L2]; i++)
-		if (m->tlb[TLB_L2][i].latency > lat)
-			lat = m->tlb[TLB_L2][i].latency;
-	return lat;
-}
-
 static bool walk_translate(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
 {
 	unsigned kind = acc & ACC_KIND_MASK, level;
@@ -393,7 +355,7 @@ static bool walk_translate(struct mmu *m, uint64_t la, unsigned acc, struct mmu_
 	uint8_t rights;
 	struct walk_rec w;
 	m->stats.walks++;
-	x->cycles += walk_l2_latency(m) + m->model.walk_start;
+	x->cycles += m->l2_miss_latency + m->model.walk_start;
 	walk_pwc_start(m, la, &level, &table, &rights, x);
 	walk_run(m, la, level, table, rights, &w);
 	walk_account_reads(m, &w, x);
@@ -484,11 +446,11 @@ static int debug_tlb_level(const struct mmu *m, uint64_t la, unsigned acc)
 
 static int debug_pwc_level(const struct mmu *m, uint64_t la)
 {
-	unsigned top = walk_top_level(m->mode);
+	unsigned top = paging_top_level(m->mode);
 	for (unsigned l = 2; l <= top; l++) {
 		if (m->mode == PAGING_PAE && l == 3)
 			break;
-		if (pwc_probe(&m->pwc[5 - l], la, walk_shift(m->mode, l), m->pcid))
+		if (pwc_probe(&m->pwc[paging_pwc_kind(l)], la, paging_shift(m->mode, l), m->pcid))
 			return (int)l;
 	}
 	return 0;
@@ -511,7 +473,7 @@ bool mmu_debug_translate(const struct mmu *m, uint64_t la, unsigned acc, struct 
 	if (m->mode < PAGING_4LEVEL)
 		la &= UINT64_C(0xffffffff);
 	struct walk_rec w;
-	walk_run(m, la, walk_top_level(m->mode), walk_root(m), RIGHTS_ALL, &w);
+	walk_run(m, la, paging_top_level(m->mode), walk_root(m), RIGHTS_ALL, &w);
 	dw->nlevels = w.n;
 	for (unsigned i = 0; i < w.n; i++) {
 		dw->lv[i].level = w.lv[i].level;

@@ -196,7 +196,7 @@ bool mmu_init(struct mmu *m, const struct mmu_model *model, uint64_t ram_size, c
 	m->model = *model;
 	if (!phys_init(&m->phys, ram_size, err, errlen))
 		return false;
-	bool ok = cache_init(&m->dcache, model);
+	bool ok = cache_init(&m->dcache, model, ram_size);
 	for (unsigned l = 0; l < TLB_NLEVELS && ok; l++) {
 		m->ntlb[l] = model->ntlb[l];
 		for (unsigned i = 0; i < model->ntlb[l] && ok; i++)
@@ -212,6 +212,7 @@ bool mmu_init(struct mmu *m, const struct mmu_model *model, uint64_t ram_size, c
 		snprintf(err, errlen, "model '%s': bad geometry or out of memory", model->name);
 		return false;
 	}
+	walk_plan_fills(m);
 	seg_reset(&m->seg);
 	mmu_set_control(m, CR0_ET, 0, 0, 0);
 	return true;

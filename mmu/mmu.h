@@ -85,6 +85,7 @@ struct mmu {
 	uint64_t rsvd_leaf[6];    /* reserved bits of a leaf (PS=1 at level >1) */
 	uint64_t addr_mask;       /* frame bits for MAXPHYADDR, 51:12 clipped */
 	uint32_t l2_miss_latency; /* cycles to learn the L2 TLB missed: its largest latency */
+	uint8_t fill_plan[TLB_NLEVELS][PG_NSIZES]; /* walk.c: structure << 4 | size filled per page size */
 
 	struct tlb tlb[TLB_NLEVELS][MMU_MAX_TLBS_PER_LEVEL];
 	unsigned ntlb[TLB_NLEVELS];
@@ -136,6 +137,9 @@ static inline bool mmu_canonical(const struct mmu *m, uint64_t la)
 }
 
 MMU_WUR bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);
+/* The same, after the inline fast path found no entry for la in the first
+ * L1 structure's smallest size (it is not probed again). */
+MMU_WUR bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);
 
 /* Translate one linear address. Returns false with x->fault set on a fault.
  * The caller splits accesses that cross a page boundary. */
@@ -161,14 +165,14 @@ MMU_WUR static inline bool mmu_translate(struct mmu *m, uint64_t la, unsigned ac
 		if (e->key != key && e->key != key_g)
 			continue;
 		if (MMU_UNLIKELY(!((m->perm_fast[acc] >> e->rights) & 1)))
-			break;
+			return mmu_translate_slow(m, la, acc, x);
 		t->st.fast_hits++;
 		e->lru = ++t->clock;
 		x->pa = e->pa | (la & t->offset_mask);
 		x->meta = t->hit_meta;
 		return true;
 	} while (++e != end);
-	return mmu_translate_slow(m, la, acc, x);
+	return mmu_translate_miss(m, la, acc, x);
 }
 
 /* ---- side-effect-free views (tools, visualizer, tests) ------------------ */

@@ -202,7 +202,7 @@ static bool model_cache(struct model_parser *p, char **tok, int ntok)
 	struct mmu_cache_geom *g = &p->m->cache[k];
 	struct model_field f[] = {
 		{"size", &g->size, UINT64_C(1) << 31, false},
-		{"ways", &g->ways, 1u << 10, false},
+		{"ways", &g->ways, CACHE_MAX_WAYS, false},
 		{"line", &g->line, 4096, false},
 		{"latency", &g->latency, 1u << 16, false},
 	};

@@ -28,6 +28,8 @@ enum mmu_tlb_level { TLB_L1I = 0, TLB_L1D = 1, TLB_L2 = 2, TLB_NLEVELS = 3 };
 /* Paging-structure caches, named by the entry they hold (SDM Vol. 3A §4.10.3). */
 enum mmu_pwc_kind { PWC_PML5E = 0, PWC_PML4E = 1, PWC_PDPTE = 2, PWC_PDE = 3, PWC_NKINDS = 4 };
 
+#define CACHE_MAX_WAYS 32 /* a data-cache set's tags fit two host cache lines */
+
 enum mmu_cache_level { CACHE_L1D = 0, CACHE_L2 = 1, CACHE_L3 = 2, CACHE_NLEVELS = 3,
 		       CACHE_DRAM = 3 /* "served by DRAM" in outcomes */ };
 

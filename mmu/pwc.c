@@ -36,9 +36,9 @@ struct pwc_entry *pwc_probe(const struct pwc *c, uint64_t la, unsigned shift, ui
 	if (!c->sets)
 		return NULL;
 	struct pwc_entry *set = pwc_set(c, la, shift);
-	uint64_t key = (la >> shift) << 1 | 1;
+	uint64_t key = pwc_key(la, shift, pcid);
 	for (uint32_t w = 0; w < c->ways; w++)
-		if (set[w].key == key && set[w].pcid == pcid)
+		if (set[w].key == key)
 			return &set[w];
 	return NULL;
 }
@@ -61,23 +61,14 @@ void pwc_fill(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid, uint64_
 {
 	if (!c->sets)
 		return;
-	struct pwc_entry *set = pwc_set(c, la, shift), *e = NULL, *victim = NULL;
-	uint64_t key = (la >> shift) << 1 | 1;
-	/* One pass: the entry for this key, else an invalid way, else LRU. */
-	for (uint32_t w = 0; w < c->ways; w++) {
-		if (set[w].key == key && set[w].pcid == pcid) {
+	/* An empty way (lru 0), else the least recently used. */
+	struct pwc_entry *set = pwc_set(c, la, shift), *e = set;
+	for (uint32_t w = 1; w < c->ways; w++)
+		if (set[w].lru < e->lru)
 			e = &set[w];
-			break;
-		}
-		if (!victim || (victim->key && (!set[w].key || set[w].lru < victim->lru)))
-			victim = &set[w];
-	}
-	if (!e) {
-		e = victim;
-		if (e->key)
-			c->st.evictions++;
-	}
-	e->key = key;
+	if (e->key)
+		c->st.evictions++;
+	e->key = pwc_key(la, shift, pcid);
 	e->next = next;
 	e->pcid = pcid;
 	e->rights = rights;
@@ -91,6 +82,7 @@ static unsigned pwc_invalidate_if(struct pwc *c, bool all, uint16_t pcid)
 	for (uint32_t i = 0; i < c->sets * c->ways; i++) {
 		if (c->e[i].key && (all || c->e[i].pcid == pcid)) {
 			c->e[i].key = 0;
+			c->e[i].lru = 0;
 			n++;
 		}
 	}

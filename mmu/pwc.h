@@ -16,14 +16,24 @@
 
 #include "mmu/model.h"
 
+/* Entry key: (la >> shift) << 13 | pcid << 1 | 1, so one compare matches
+ * both the linear-address bits and the PCID. 0 = invalid. */
+#define PWC_KEY_PCID_SHIFT 1
+#define PWC_KEY_TAG_SHIFT 13
+
 struct pwc_entry {
-	uint64_t key;      /* (la >> shift) << 1 | 1; 0 = invalid */
+	uint64_t key;
 	uint64_t next;     /* physical address of the next paging structure */
 	uint64_t lru;
 	uint16_t pcid;
 	uint8_t rights;    /* TLB_R_USER | TLB_R_WRITE | TLB_R_EXEC, accumulated */
 	uint8_t pad[5];
 };
+
+static inline uint64_t pwc_key(uint64_t la, unsigned shift, uint16_t pcid)
+{
+	return (la >> shift) << PWC_KEY_TAG_SHIFT | (uint64_t)(pcid & 0xfff) << PWC_KEY_PCID_SHIFT | 1;
+}
 
 struct pwc_stats {
 	uint64_t lookups, hits, fills, evictions, invalidations;
@@ -44,6 +54,8 @@ void pwc_free(struct pwc *c);
  * successor region (21 for a PDE under 4-level paging, 22 under 32-bit). */
 struct pwc_entry *pwc_probe(const struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid);
 struct pwc_entry *pwc_lookup(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid);
+/* Precondition: c holds no entry for this key (the caller has just looked
+ * it up and missed), so no search for a duplicate is made. */
 void pwc_fill(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid, uint64_t next,
 	      uint8_t rights);
 /* Invalidate every entry (all PCIDs), or those of one PCID. */

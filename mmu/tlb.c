@@ -34,42 +34,33 @@ void tlb_free(struct tlb *t)
 	t->e = NULL;
 }
 
+/* The way to replace: an empty one (lru 0), else the least recently used. */
+static struct tlb_entry *tlb_victim(const struct tlb *t, struct tlb_entry *set)
+{
+	struct tlb_entry *v = set;
+	for (uint32_t w = 1; w < t->ways; w++)
+		if (set[w].lru < v->lru)
+			v = &set[w];
+	return v;
+}
+
 bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
 	      enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights, uint8_t pkey,
 	      struct tlb_entry *victim)
 {
-	struct tlb_entry *set = tlb_set(t, la, size);
-	uint64_t key = tlb_key(la, size, pcid), key_g = tlb_key(la, size, TLB_PCID_GLOBAL);
-	/* One pass: an entry already holding this page (a refill after a
-	 * D-flag update) is replaced; else an invalid way; else the LRU way. */
-	struct tlb_entry *e = NULL, *lru = NULL, *invalid = NULL;
-	for (uint32_t w = 0; w < t->ways; w++) {
-		if (set[w].key == key || set[w].key == key_g) {
-			e = &set[w];
-			break;
-		}
-		if (!set[w].key) {
-			if (!invalid)
-				invalid = &set[w];
-		} else if (!lru || set[w].lru < lru->lru) {
-			lru = &set[w];
-		}
-	}
-	bool evicted = false;
-	if (!e && invalid) {
-		e = invalid;
-	} else if (!e) {
-		e = lru;
-		evicted = true;
+	struct tlb_entry *e = tlb_victim(t, tlb_set(t, la, size));
+	bool evicted = e->key != 0;
+	if (evicted) {
 		t->st.evictions++;
+		if (!--t->nvalid[e->size])
+			t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
 		if (victim)
 			*victim = *e;
 	}
-	if (e->key)
-		t->nvalid[e->size]--;
 	t->nvalid[size]++;
+	t->live |= (uint8_t)PG_SIZE_BIT(size);
 	uint64_t mask = (UINT64_C(1) << mmu_page_shift(size)) - 1;
-	e->key = key;
+	e->key = tlb_key(la, size, pcid);
 	e->pa = pa & ~mask;
 	e->lru = ++t->clock;
 	e->pcid = pcid;

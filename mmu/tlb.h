@@ -48,7 +48,7 @@ enum tlb_rights {
 struct tlb_entry {
 	uint64_t key;
 	uint64_t pa;        /* physical base of what this entry covers */
-	uint64_t lru;       /* last-use stamp; larger is more recent */
+	uint64_t lru;       /* last-use stamp; larger is more recent; 0 when empty */
 	uint16_t pcid;      /* PCID, | TLB_PCID_GLOBAL for global entries */
 	uint8_t rights;     /* TLB_R_* */
 	uint8_t pkey;       /* protection key (0 unless IA-32e paging) */
@@ -76,7 +76,8 @@ struct tlb {
 	uint64_t hit_meta;    /* struct mmu_xlate meta word of a hit */
 	uint32_t latency;
 	uint32_t splinters;   /* fills of fragments of larger pages since the last full flush */
-	uint32_t nvalid[PG_NSIZES]; /* valid entries per size: lookups skip empty sizes */
+	uint32_t nvalid[PG_NSIZES]; /* valid entries per size */
+	uint8_t live;         /* PG_SIZE_BIT of each size with valid entries: lookups skip the rest */
 	enum mmu_tlb_level level;
 	uint64_t clock;       /* LRU stamp source */
 	struct tlb_stats st;
@@ -109,12 +110,13 @@ static inline struct tlb_entry *tlb_probe_size(const struct tlb *t, uint64_t la,
 	return NULL;
 }
 
-/* Probe every page size this structure holds; no statistics, no LRU update. */
-static inline struct tlb_entry *tlb_probe(const struct tlb *t, uint64_t la, uint16_t pcid)
+/* Probe the page sizes from first on that this structure holds; no
+ * statistics, no LRU update. */
+static inline struct tlb_entry *tlb_probe_from(const struct tlb *t, uint64_t la, uint16_t pcid,
+					       unsigned first)
 {
-	for (unsigned s = 0; s < PG_NSIZES; s++) {
-		if (!t->nvalid[s])
-			continue;
+	for (unsigned sizes = t->live & ~((1u << first) - 1); sizes; sizes &= sizes - 1) {
+		unsigned s = (unsigned)__builtin_ctz(sizes);
 		struct tlb_entry *e = tlb_probe_size(t, la, (enum mmu_page_size)s, pcid);
 		if (e)
 			return e;
@@ -122,10 +124,17 @@ static inline struct tlb_entry *tlb_probe(const struct tlb *t, uint64_t la, uint
 	return NULL;
 }
 
-/* A counted lookup: statistics and LRU are updated on a hit. */
-static inline struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t la, uint16_t pcid)
+static inline struct tlb_entry *tlb_probe(const struct tlb *t, uint64_t la, uint16_t pcid)
 {
-	struct tlb_entry *e = tlb_probe(t, la, pcid);
+	return tlb_probe_from(t, la, pcid, 0);
+}
+
+/* A counted lookup of the sizes from first on: statistics and LRU are
+ * updated on a hit. */
+static inline struct tlb_entry *tlb_lookup_from(struct tlb *t, uint64_t la, uint16_t pcid,
+						unsigned first)
+{
+	struct tlb_entry *e = tlb_probe_from(t, la, pcid, first);
 	if (e) {
 		t->st.hits++;
 		e->lru = ++t->clock;
@@ -133,6 +142,11 @@ static inline struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t la, uint16_t 
 		t->st.misses++;
 	}
 	return e;
+}
+
+static inline struct tlb_entry *tlb_lookup(struct tlb *t, uint64_t la, uint16_t pcid)
+{
+	return tlb_lookup_from(t, la, pcid, 0);
 }
 
 bool tlb_init(struct tlb *t, const struct mmu_tlb_geom *g, enum mmu_tlb_level level);
@@ -144,8 +158,11 @@ static inline void tlb_set_pcid(struct tlb *t, uint16_t pcid)
 }
 void tlb_free(struct tlb *t);
 
-/* Insert (replacing the LRU way, or an invalid one). Returns the evicted
- * entry's copy in *victim if a valid entry was evicted. */
+/* Insert (replacing an invalid way, else the LRU one). Returns the evicted
+ * entry's copy in *victim if a valid entry was evicted.
+ * Precondition: t holds no entry for this page, size and PCID (the caller
+ * has just looked it up and missed, or cleared it), so no search for a
+ * duplicate is made. */
 bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
 	      enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights, uint8_t pkey,
 	      struct tlb_entry *victim);
@@ -154,8 +171,10 @@ bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
 static inline void tlb_entry_clear(struct tlb *t, struct tlb_entry *e)
 {
 	if (e->key) {
-		t->nvalid[e->size]--;
+		if (!--t->nvalid[e->size])
+			t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
 		e->key = 0;
+		e->lru = 0; /* empty ways are the first victims */
 	}
 }
 

@@ -231,31 +231,62 @@ static bool walk_success(struct mmu *m, uint64_t la, unsigned acc, uint64_t pa,
 
 /* ---- TLB fills, splintering large pages where a level lacks their size -- */
 
+/* Which structure of a level takes a page of a given size, and as what
+ * size: the largest size the level holds that is not larger than the page
+ * (a 4M page only as 4M, 2M or 4K), in the first structure holding it.
+ * Computed once per model by walk_plan_fills. */
+#define FILL_NONE 0xff
+
+void walk_plan_fills(struct mmu *m)
+{
+	static const enum mmu_page_size order[] = {PG_1G, PG_4M, PG_2M, PG_4K};
+	for (unsigned lvl = 0; lvl < TLB_NLEVELS; lvl++) {
+		for (unsigned max = 0; max < PG_NSIZES; max++) {
+			m->fill_plan[lvl][max] = FILL_NONE;
+			for (unsigned o = 0; o < 4 && m->fill_plan[lvl][max] == FILL_NONE; o++) {
+				enum mmu_page_size s = order[o];
+				if (mmu_page_shift(s) > mmu_page_shift(max) || (s == PG_4M && max != PG_4M))
+					continue;
+				for (unsigned i = 0; i < m->ntlb[lvl]; i++)
+					if (m->tlb[lvl][i].sizes & PG_SIZE_BIT(s)) {
+						m->fill_plan[lvl][max] = (uint8_t)(i << 4 | s);
+						break;
+					}
+			}
+		}
+	}
+}
+
+/* Precondition of tlb_fill: the level holds no entry for la (just missed). */
 static void walk_fill_level(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la, uint64_t pa,
 			    enum mmu_page_size max, enum mmu_page_size orig, uint16_t pcid,
 			    uint8_t rights, uint8_t pkey)
 {
-	/* Sizes to try, largest first, never larger than max (the page, or
-	 * the fragment of it an L2 entry holds). */
-	static const enum mmu_page_size order[] = {PG_1G, PG_4M, PG_2M, PG_4K};
-	for (unsigned o = 0; o < 4; o++) {
-		enum mmu_page_size s = order[o];
-		if (mmu_page_shift(s) > mmu_page_shift(max) || (s == PG_4M && max != PG_4M))
-			continue;
-		for (unsigned i = 0; i < m->ntlb[lvl]; i++) {
-			struct tlb *t = &m->tlb[lvl][i];
-			if (!(t->sizes & PG_SIZE_BIT(s)))
-				continue;
-			struct tlb_entry victim;
-			bool evicted = tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, &victim);
-			if (MMU_UNLIKELY(m->obs && m->obs->tlb)) {
-				if (evicted)
-					m->obs->tlb(m->obs->ctx, TLB_EV_EVICT, lvl, i, tlb_entry_la(&victim),
-						    victim.pa, (enum mmu_page_size)victim.size);
-				m->obs->tlb(m->obs->ctx, TLB_EV_FILL, lvl, i, la, pa, s);
-			}
-			return;
-		}
+	uint8_t plan = m->fill_plan[lvl][max];
+	if (plan == FILL_NONE)
+		return;
+	unsigned i = plan >> 4;
+	enum mmu_page_size s = (enum mmu_page_size)(plan & 15);
+	struct tlb *t = &m->tlb[lvl][i];
+	if (MMU_LIKELY(!m->obs || !m->obs->tlb)) {
+		(void)tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, NULL);
+		return;
+	}
+	struct tlb_entry victim;
+	if (tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, &victim))
+		m->obs->tlb(m->obs->ctx, TLB_EV_EVICT, lvl, i, tlb_entry_la(&victim), victim.pa,
+			    (enum mmu_page_size)victim.size);
+	m->obs->tlb(m->obs->ctx, TLB_EV_FILL, lvl, i, la, pa, s);
+}
+
+/* Drop every entry for la of the current PCID (and global ones) from one
+ * TLB level, so a refill cannot duplicate it. */
+static void walk_drop_page(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la)
+{
+	for (unsigned i = 0; i < m->ntlb[lvl]; i++) {
+		struct tlb_entry *e;
+		while ((e = tlb_probe(&m->tlb[lvl][i], la, m->pcid)))
+			tlb_entry_clear(&m->tlb[lvl][i], e);
 	}
 }
 
@@ -389,7 +420,8 @@ static bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t
 	if (!((m->perm_fast[acc] >> e->rights) & 1)) {
 		/* A write through an entry with D = 0: walk to set D (§4.8). */
 		m->stats.dirty_assists++;
-		tlb_entry_clear(t, e);
+		walk_drop_page(m, (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D, la);
+		walk_drop_page(m, TLB_L2, la);
 		return walk_translate(m, la, acc, x);
 	}
 	uint64_t mask = (UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size)) - 1;
@@ -403,7 +435,10 @@ static bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t
 			    (enum mmu_page_size)e->size, x);
 }
 
-bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+/* probed0: the inline fast path has already probed the first L1 structure
+ * for its smallest page size and found nothing. */
+static bool walk_slow_path(struct mmu *m, uint64_t la, unsigned acc, bool probed0,
+			   struct mmu_xlate *x)
 {
 	unsigned kind = acc & ACC_KIND_MASK;
 	x->cycles = 0;
@@ -420,9 +455,10 @@ bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		la &= UINT64_C(0xffffffff);
 	enum mmu_tlb_level l1 = kind == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	for (unsigned i = 0; i < m->ntlb[l1]; i++) {
-		struct tlb_entry *e = tlb_lookup(&m->tlb[l1][i], la, m->pcid);
+		struct tlb *t = &m->tlb[l1][i];
+		struct tlb_entry *e = tlb_lookup_from(t, la, m->pcid, probed0 && i == 0 ? t->size0 + 1 : 0);
 		if (e)
-			return walk_tlb_hit(m, la, acc, &m->tlb[l1][i], e, x);
+			return walk_tlb_hit(m, la, acc, t, e, x);
 	}
 	for (unsigned i = 0; i < m->ntlb[TLB_L2]; i++) {
 		struct tlb_entry *e = tlb_lookup(&m->tlb[TLB_L2][i], la, m->pcid);
@@ -430,6 +466,16 @@ bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 			return walk_tlb_hit(m, la, acc, &m->tlb[TLB_L2][i], e, x);
 	}
 	return walk_translate(m, la, acc, x);
+}
+
+bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+{
+	return walk_slow_path(m, la, acc, false, x);
+}
+
+bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+{
+	return walk_slow_path(m, la, acc, true, x);
 }
 
 /* ---- side-effect-free translation ---------------------------------------- */

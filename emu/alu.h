@@ -1,0 +1,272 @@
+/* Flag-exact general-purpose integer arithmetic for the x86-64 interpreter.
+ *
+ * Pure functions: no state, no globals. Each computes the result of one
+ * instruction family and the RFLAGS bits that instruction defines, exactly as
+ * the Intel SDM Vol. 2 instruction pages describe them.
+ *
+ * Conventions shared by every function:
+ *   - `w` is log2 of the operand size in bytes: 0 = 8, 1 = 16, 2 = 32,
+ *     3 = 64 bits (ALU_W8 .. ALU_W64). Callers that pass a constant let the
+ *     compiler specialise the inline functions below.
+ *   - Only the low 8 << w bits of each operand are read; results are
+ *     truncated to the width and zero-extended into the uint64_t.
+ *   - `fl` points at the full RFLAGS value. A function reads CF only where
+ *     the instruction does (ADC, SBB, RCL, RCR) and replaces only the flags
+ *     it writes, leaving every other bit untouched.
+ *   - Flags the SDM calls undefined get the value the table in docs/alu.md
+ *     names for that family (summarised at each function); nothing may
+ *     depend on them.
+ */
+#ifndef EMU_ALU_H
+#define EMU_ALU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mmu/bits.h" /* BIT64, RFLAGS_AC */
+
+/* RFLAGS (SDM Vol. 1 §3.4.3, Figure 3-8). RFLAGS_AC lives in mmu/bits.h,
+ * which the MMU reads for SMAP and alignment checks. */
+#define RFLAGS_CF BIT64(0)   /* carry */
+#define RFLAGS_FIXED1 BIT64(1) /* reserved, always 1 */
+#define RFLAGS_PF BIT64(2)   /* parity of the low 8 result bits: 1 if even */
+#define RFLAGS_AF BIT64(4)   /* auxiliary carry out of bit 3 */
+#define RFLAGS_ZF BIT64(6)   /* zero */
+#define RFLAGS_SF BIT64(7)   /* sign: most significant result bit */
+#define RFLAGS_TF BIT64(8)   /* trap (single step) */
+#define RFLAGS_IF BIT64(9)   /* interrupt enable */
+#define RFLAGS_DF BIT64(10)  /* direction for string instructions */
+#define RFLAGS_OF BIT64(11)  /* signed overflow */
+#define RFLAGS_IOPL_SHIFT 12
+#define RFLAGS_IOPL (UINT64_C(3) << RFLAGS_IOPL_SHIFT) /* I/O privilege level */
+#define RFLAGS_NT BIT64(14)  /* nested task */
+#define RFLAGS_RF BIT64(16)  /* resume */
+#define RFLAGS_VM BIT64(17)  /* virtual-8086 mode */
+#define RFLAGS_VIF BIT64(19) /* virtual interrupt flag */
+#define RFLAGS_VIP BIT64(20) /* virtual interrupt pending */
+#define RFLAGS_ID BIT64(21)  /* CPUID available */
+
+/* The six status flags (SDM Vol. 1 §3.4.3.1). */
+#define RFLAGS_STATUS \
+	(RFLAGS_CF | RFLAGS_PF | RFLAGS_AF | RFLAGS_ZF | RFLAGS_SF | RFLAGS_OF)
+
+/* Operand widths, as log2 of the size in bytes. */
+enum alu_width { ALU_W8 = 0, ALU_W16 = 1, ALU_W32 = 2, ALU_W64 = 3 };
+
+/* Condition codes: the low nibble of Jcc, SETcc and CMOVcc opcodes
+ * (SDM Vol. 1 Appendix B, Table B-1). An odd code negates the even one
+ * below it. */
+enum alu_cc {
+	ALU_CC_O = 0x0,  /* OF = 1 */
+	ALU_CC_NO = 0x1,
+	ALU_CC_B = 0x2,  /* CF = 1 (also C, NAE) */
+	ALU_CC_AE = 0x3, /* CF = 0 (also NB, NC) */
+	ALU_CC_E = 0x4,  /* ZF = 1 (also Z) */
+	ALU_CC_NE = 0x5,
+	ALU_CC_BE = 0x6, /* CF = 1 or ZF = 1 (also NA) */
+	ALU_CC_A = 0x7,
+	ALU_CC_S = 0x8,  /* SF = 1 */
+	ALU_CC_NS = 0x9,
+	ALU_CC_P = 0xa,  /* PF = 1 (also PE) */
+	ALU_CC_NP = 0xb,
+	ALU_CC_L = 0xc,  /* SF != OF (also NGE) */
+	ALU_CC_GE = 0xd,
+	ALU_CC_LE = 0xe, /* ZF = 1 or SF != OF (also NG) */
+	ALU_CC_G = 0xf,
+};
+
+/* Bit positions used to build flags without branches. */
+enum {
+	ALU_CF_BIT = 0, ALU_PF_BIT = 2, ALU_AF_BIT = 4, ALU_ZF_BIT = 6,
+	ALU_SF_BIT = 7, ALU_OF_BIT = 11,
+};
+
+/* ---- width helpers ------------------------------------------------------ */
+
+static inline unsigned alu_bits(unsigned w) { return 8u << w; }
+
+/* All-ones in the low 8 << w bits. */
+static inline uint64_t alu_mask(unsigned w)
+{
+	return UINT64_MAX >> (64 - alu_bits(w));
+}
+
+/* Bit 0 of the most significant bit of `v` at width w. */
+static inline uint64_t alu_msb(unsigned w, uint64_t v)
+{
+	return (v >> (alu_bits(w) - 1)) & 1;
+}
+
+/* Sign-extend the low 8 << w bits of v to 64 bits (MOVSX, CBW/CWDE/CDQE:
+ * SDM Vol. 2 "CBW/CWDE/CDQE"). */
+static inline uint64_t alu_sext(unsigned w, uint64_t v)
+{
+	unsigned sh = 64 - alu_bits(w);
+	return (uint64_t)((int64_t)(v << sh) >> sh);
+}
+
+/* CWD/CDQ/CQO (SDM Vol. 2 "CWD/CDQ/CQO"): the value DX/EDX/RDX receives,
+ * every bit a copy of the sign of the width-w accumulator. */
+static inline uint64_t alu_sign_fill(unsigned w, uint64_t v)
+{
+	return (0 - alu_msb(w, v)) & alu_mask(w);
+}
+
+/* ---- status-flag builders ---------------------------------------------- */
+
+/* SF, ZF and PF of a width-w result r (already truncated). PF is set when
+ * the low byte holds an even number of ones (SDM Vol. 1 §3.4.3.1). */
+static inline uint64_t alu_szp(unsigned w, uint64_t r)
+{
+	return ((uint64_t)(r == 0) << ALU_ZF_BIT) | (alu_msb(w, r) << ALU_SF_BIT) |
+				 ((uint64_t)!__builtin_parity((unsigned)(r & 0xff)) << ALU_PF_BIT);
+}
+
+/* Replace the flags in `defined` with `val`, keep every other bit. */
+static inline void alu_set_flags(uint64_t *fl, uint64_t defined, uint64_t val)
+{
+	*fl = (*fl & ~defined) | val;
+}
+
+/* Flags of r = a + b + carry_in (ADD, ADC, INC): the carry out of the top
+ * bit is the top bit of (a & b) | ((a | b) & ~r); signed overflow when both
+ * operands have the sign the result lacks; AF is the carry out of bit 3. */
+static inline uint64_t alu_add_flags(unsigned w, uint64_t a, uint64_t b, uint64_t r)
+{
+	uint64_t carry = alu_msb(w, (a & b) | ((a | b) & ~r));
+	uint64_t over = alu_msb(w, (a ^ r) & (b ^ r));
+	return (carry << ALU_CF_BIT) | (over << ALU_OF_BIT) |
+				 ((a ^ b ^ r) & RFLAGS_AF) | alu_szp(w, r);
+}
+
+/* Flags of r = a - b - borrow_in (SUB, SBB, CMP, NEG, DEC): the borrow out
+ * of the top bit is the top bit of (~a & b) | ((~a | b) & r); signed
+ * overflow when the operands' signs differ and the result's differs from a. */
+static inline uint64_t alu_sub_flags(unsigned w, uint64_t a, uint64_t b, uint64_t r)
+{
+	uint64_t borrow = alu_msb(w, (~a & b) | ((~a | b) & r));
+	uint64_t over = alu_msb(w, (a ^ b) & (a ^ r));
+	return (borrow << ALU_CF_BIT) | (over << ALU_OF_BIT) |
+				 ((a ^ b ^ r) & RFLAGS_AF) | alu_szp(w, r);
+}
+
+/* ---- binary ALU group ---------------------------------------------------- */
+
+/* ADD (SDM Vol. 2 "ADD"): OF SF ZF AF CF PF set by the result. */
+static inline uint64_t alu_add(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	uint64_t m = alu_mask(w), r = (a + b) & m;
+	alu_set_flags(fl, RFLAGS_STATUS, alu_add_flags(w, a & m, b & m, r));
+	return r;
+}
+
+/* ADC (SDM Vol. 2 "ADC"): a + b + CF, flags as ADD. */
+static inline uint64_t alu_adc(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	uint64_t m = alu_mask(w), r = (a + b + (*fl & RFLAGS_CF)) & m;
+	alu_set_flags(fl, RFLAGS_STATUS, alu_add_flags(w, a & m, b & m, r));
+	return r;
+}
+
+/* SUB, and CMP with the result discarded (SDM Vol. 2 "SUB", "CMP"). */
+static inline uint64_t alu_sub(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	uint64_t m = alu_mask(w), r = (a - b) & m;
+	alu_set_flags(fl, RFLAGS_STATUS, alu_sub_flags(w, a & m, b & m, r));
+	return r;
+}
+
+/* CMP (SDM Vol. 2 "CMP"); also the comparison CMPXCHG makes. */
+static inline void alu_cmp(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	(void)alu_sub(w, a, b, fl);
+}
+
+/* SBB (SDM Vol. 2 "SBB"): a - (b + CF), flags as SUB. */
+static inline uint64_t alu_sbb(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	uint64_t m = alu_mask(w), r = (a - b - (*fl & RFLAGS_CF)) & m;
+	alu_set_flags(fl, RFLAGS_STATUS, alu_sub_flags(w, a & m, b & m, r));
+	return r;
+}
+
+/* AND, OR, XOR, TEST (SDM Vol. 2 "AND", "OR", "XOR", "TEST"): OF = CF = 0,
+ * SF ZF PF by the result, AF undefined: mmulab clears it. */
+static inline uint64_t alu_logic_result(unsigned w, uint64_t r, uint64_t *fl)
+{
+	alu_set_flags(fl, RFLAGS_STATUS, alu_szp(w, r));
+	return r;
+}
+
+static inline uint64_t alu_and(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	return alu_logic_result(w, a & b & alu_mask(w), fl);
+}
+
+static inline uint64_t alu_or(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	return alu_logic_result(w, (a | b) & alu_mask(w), fl);
+}
+
+static inline uint64_t alu_xor(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	return alu_logic_result(w, (a ^ b) & alu_mask(w), fl);
+}
+
+static inline void alu_test(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	(void)alu_and(w, a, b, fl);
+}
+
+/* INC / DEC (SDM Vol. 2 "INC", "DEC"): as ADD/SUB of 1, but CF is
+ * preserved. */
+static inline uint64_t alu_inc(unsigned w, uint64_t a, uint64_t *fl)
+{
+	uint64_t m = alu_mask(w), r = (a + 1) & m;
+	alu_set_flags(fl, RFLAGS_STATUS & ~RFLAGS_CF,
+								alu_add_flags(w, a & m, 1, r) & ~RFLAGS_CF);
+	return r;
+}
+
+static inline uint64_t alu_dec(unsigned w, uint64_t a, uint64_t *fl)
+{
+	uint64_t m = alu_mask(w), r = (a - 1) & m;
+	alu_set_flags(fl, RFLAGS_STATUS & ~RFLAGS_CF,
+								alu_sub_flags(w, a & m, 1, r) & ~RFLAGS_CF);
+	return r;
+}
+
+/* NEG (SDM Vol. 2 "NEG"): 0 - a; CF = (a != 0), the rest as SUB. */
+static inline uint64_t alu_neg(unsigned w, uint64_t a, uint64_t *fl)
+{
+	return alu_sub(w, 0, a, fl);
+}
+
+/* NOT (SDM Vol. 2 "NOT"): no flags affected. */
+static inline uint64_t alu_not(unsigned w, uint64_t a)
+{
+	return ~a & alu_mask(w);
+}
+
+/* ---- conditions ---------------------------------------------------------- */
+
+/* Whether condition `cc` (enum alu_cc, low nibble of the opcode) holds
+ * under RFLAGS `fl` (SDM Vol. 1 Appendix B, Table B-1). */
+static inline bool alu_cond(unsigned cc, uint64_t fl)
+{
+	bool cf = fl & RFLAGS_CF, zf = fl & RFLAGS_ZF, sf = fl & RFLAGS_SF;
+	bool of = fl & RFLAGS_OF, pf = fl & RFLAGS_PF, r;
+	switch ((cc >> 1) & 7) {
+	case 0: r = of; break;
+	case 1: r = cf; break;
+	case 2: r = zf; break;
+	case 3: r = cf || zf; break;
+	case 4: r = sf; break;
+	case 5: r = pf; break;
+	case 6: r = sf != of; break;
+	default: r = zf || sf != of; break;
+	}
+	return r != (cc & 1);
+}
+
+#endif

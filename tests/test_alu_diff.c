@@ -24,6 +24,7 @@
  *   BSF BSR             CF OF SF AF PF (destination too when source is 0)
  *   TZCNT LZCNT         OF SF AF PF
  *   POPCNT              none
+ *   LAHF SAHF           none
  *
  * The emulated side also receives a few non-status bits (IF, AC, ID and a
  * high bit) in RFLAGS and must hand them back unchanged; the host side gets
@@ -36,6 +37,7 @@
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "emu/alu.h"
 
@@ -610,6 +612,61 @@ Test(alu_diff, alu_popcnt_matches_host_all_widths)
 	if (!__builtin_cpu_supports("popcnt"))
 		cr_skip_test("host lacks POPCNT");
 	check_family(&fam_popcnt);
+}
+
+/* ---- flag transfers and BT memory addressing --------------------------- */
+
+/* LAHF with random flags in; SAHF with a random AH (other bits of RAX
+ * random too) over random flags. */
+Test(alu_diff, alu_lahf_and_sahf_match_host)
+{
+	uint64_t s = SEED;
+	for (unsigned i = 0; i < ITERATIONS; i++) {
+		uint64_t fl = gen_flags(&s), rax = rng_next(&s), hfl = fl;
+		uint64_t ah = (rax >> 8) & 0xff, efl = fl | PASSTHROUGH;
+		__asm__ volatile(FLAGS_IN "sahf" FLAGS_OUT : [fl] "+r"(hfl) : "a"(rax) : "cc");
+		alu_sahf(ah, &efl);
+		cr_expect_eq(efl & RFLAGS_STATUS, hfl & RFLAGS_STATUS, "sahf ah=%#" PRIx64 " fl=%#" PRIx64, ah, fl);
+		cr_expect_eq(efl & ~RFLAGS_STATUS, (fl | PASSTHROUGH) & ~RFLAGS_STATUS);
+		hfl = fl;
+		__asm__ volatile(FLAGS_IN "lahf" FLAGS_OUT : [fl] "+r"(hfl), "+a"(rax) : : "cc");
+		cr_expect_eq(alu_lahf(fl | PASSTHROUGH), (rax >> 8) & 0xff, "lahf fl=%#" PRIx64, fl);
+	}
+}
+
+/* BTS with a memory destination and a register bit offset, on the host,
+ * against alu_bt_mem_disp + alu_bts on an operand-sized unit: same CF, same
+ * memory. Offsets reach a few thousand bytes either side of the base. */
+#define BT_SPAN 16384
+static void check_bts_memory(unsigned w, uint64_t off, uint8_t *host, uint8_t *emu)
+{
+	uint8_t *hbase = host + BT_SPAN / 2, *ebase = emu + BT_SPAN / 2;
+	uint64_t hfl = RFLAGS_FIXED1, efl = RFLAGS_FIXED1, unit = 0;
+	switch (w) {
+	case ALU_W16: __asm__ volatile(FLAGS_IN "btsw %w[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
+	case ALU_W32: __asm__ volatile(FLAGS_IN "btsl %k[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
+	default: __asm__ volatile(FLAGS_IN "btsq %q[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
+	}
+	uint8_t *at = ebase + alu_bt_mem_disp(w, off);
+	cr_assert(at >= emu && at + (1u << w) <= emu + BT_SPAN, "displacement out of the buffer");
+	memcpy(&unit, at, 1u << w);
+	unit = alu_bts(w, unit, off, &efl);
+	memcpy(at, &unit, 1u << w);
+	cr_expect_eq(efl & RFLAGS_CF, hfl & RFLAGS_CF, "w=%u offset %#" PRIx64, w, off);
+	cr_expect_eq(memcmp(host, emu, BT_SPAN), 0, "w=%u offset %#" PRIx64 ": memory differs", w, off);
+}
+
+Test(alu_diff, alu_bt_mem_disp_addresses_the_unit_the_host_touches)
+{
+	static uint8_t host[BT_SPAN], emu[BT_SPAN];
+	uint64_t s = SEED;
+	for (size_t i = 0; i < BT_SPAN; i++)
+		host[i] = emu[i] = (uint8_t)rng_next(&s);
+	for (unsigned w = ALU_W16; w <= ALU_W64; w++)
+		for (unsigned i = 0; i < 2000; i++) {
+			int64_t bits = (int64_t)(rng_next(&s) % (BT_SPAN * 6)) - BT_SPAN * 3;
+			check_bts_memory(w, (uint64_t)bits & alu_mask(w), host, emu);
+		}
 }
 
 /* ---- conditions and extension --------------------------------------------- */

@@ -16,6 +16,7 @@
 #include "tests/native_exec.h"
 
 #include <errno.h>
+#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <sys/resource.h>
 #include <sys/time.h>
 #include <sys/wait.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 #include "emu/alu.h"
@@ -82,12 +84,52 @@ __asm__(".text\n"
 	"ret\n");
 
 /* The region parent and child share: progress, a failure message from the
- * child's own setup, and the output states. */
+ * child's own setup, the output states, then (when faults are caught) one
+ * fault record per state. */
 struct native_shared {
 	volatile size_t done;
 	char err[128];
 	struct native_state out[];
 };
+
+static struct native_fault *native_faults(struct native_shared *sh, size_t n)
+{
+	return (struct native_fault *)(void *)(sh->out + n);
+}
+
+/* Where the child's fault handler reports, and where it resumes. */
+struct native_catch {
+	sigjmp_buf resume;
+	struct native_state *out;
+	struct native_fault *fault;
+};
+
+/* The one piece of static state: a signal handler has no argument to find
+ * its context through. Only ever set in the forked child. */
+static struct native_catch *native_catching;
+
+/* ucontext register slots in encoding order. */
+static const int native_greg[NATIVE_NGPR] = {
+	REG_RAX, REG_RCX, REG_RDX, REG_RBX, REG_RSP, REG_RBP, REG_RSI, REG_RDI,
+	REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14, REG_R15,
+};
+
+/* A fault in the code: record the registers and RFLAGS the signal context
+ * holds (the state the fault left), the signal, RIP and address, then
+ * abandon the code's stack and resume the child's loop. */
+static void native_on_fault(int sig, siginfo_t *si, void *ucv)
+{
+	const ucontext_t *uc = ucv;
+	const greg_t *g = uc->uc_mcontext.gregs;
+	struct native_catch *c = native_catching;
+	for (unsigned i = 0; i < NATIVE_NGPR; i++)
+		c->out->gpr[i] = (uint64_t)g[native_greg[i]];
+	c->out->rflags = ((uint64_t)g[REG_EFL] & NATIVE_FLAGS) | RFLAGS_FIXED1;
+	c->fault->signal = sig;
+	c->fault->rip = (uint64_t)g[REG_RIP];
+	c->fault->addr = (uint64_t)(uintptr_t)si->si_addr;
+	siglongjmp(c->resume, 1);
+}
 
 static void native_err(char *err, size_t errlen, const char *fmt, ...)
 {
@@ -114,30 +156,46 @@ static void *native_map_fixed(uint64_t addr, size_t len, struct native_shared *s
 	return p;
 }
 
-/* Faults must kill the child with their signal, not run a sanitizer's
- * handler; no core files; the whole batch is bounded in time. */
-static void native_child_setup(void)
+/* The signals a fault in the code raises: #DE is SIGFPE, #GP and #PF
+ * SIGSEGV (or SIGBUS), #UD SIGILL, INT3 SIGTRAP. */
+static const int native_fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP };
+#define NATIVE_NSIG (sizeof(native_fault_signals) / sizeof(native_fault_signals[0]))
+
+/* A fault either kills the child with its signal (never a sanitizer's
+ * report) or, with `catch`, runs native_on_fault on a stack of its own, so
+ * that a wild RSP in the code still reaches the handler. No core files; the
+ * whole batch is bounded in time (SIGALRM kills the child). */
+static void native_child_setup(bool catch, struct native_shared *sh)
 {
-	const int sigs[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTRAP, SIGALRM };
+	static uint8_t altstack[64 * 1024];
 	struct rlimit nocore = { 0, 0 };
 	struct itimerval limit = { .it_value = { .tv_sec = NATIVE_TIMEOUT_MS / 1000,
 						 .tv_usec = (NATIVE_TIMEOUT_MS % 1000) * 1000 } };
-	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
-		signal(sigs[i], SIG_DFL);
+	struct sigaction sa = { .sa_sigaction = native_on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK };
+	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
+	sigemptyset(&sa.sa_mask);
+	for (size_t i = 0; i < NATIVE_NSIG; i++)
+		if (catch ? sigaction(native_fault_signals[i], &sa, NULL) != 0
+			  : signal(native_fault_signals[i], SIG_DFL) == SIG_ERR) {
+			snprintf(sh->err, sizeof(sh->err), "cannot set signal %d", native_fault_signals[i]);
+			_exit(2);
+		}
+	signal(SIGALRM, SIG_DFL);
+	if (catch && sigaltstack(&ss, NULL) != 0) {
+		snprintf(sh->err, sizeof(sh->err), "sigaltstack: %s", strerror(errno));
+		_exit(2);
+	}
 	setrlimit(RLIMIT_CORE, &nocore);
 	setitimer(ITIMER_REAL, &limit, NULL);
 }
 
-/* The child: place code and scratch page, run every state, exit. */
-static void native_child(const uint8_t *code, size_t len, const struct native_state *in,
-			 size_t n, struct native_shared *sh)
+/* Copy the code to its fixed address, append the jump back, make it
+ * executable. */
+static void native_place_code(const uint8_t *code, size_t len, struct native_shared *sh)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
 	size_t code_len = (len + NATIVE_TRAILER + page - 1) / page * page;
 	uint64_t exit_addr = (uint64_t)(uintptr_t)native_exit;
-
-	native_child_setup();
-	uint8_t *scratch = native_map_fixed(NATIVE_SCRATCH_ADDR, NATIVE_SCRATCH_SIZE, sh);
 	uint8_t *text = native_map_fixed(NATIVE_CODE_ADDR, code_len, sh);
 	memcpy(text, code, len);
 	memcpy(text + len, native_jmp_abs, sizeof(native_jmp_abs));
@@ -146,15 +204,39 @@ static void native_child(const uint8_t *code, size_t len, const struct native_st
 		snprintf(sh->err, sizeof(sh->err), "mprotect: %s", strerror(errno));
 		_exit(2);
 	}
+}
+
+/* Run the code once from *in into *o. With a catch block, a fault lands
+ * back here through siglongjmp with *o already holding the fault state. */
+static void native_run_one(const struct native_state *in, struct native_state *o,
+			   struct native_catch *c)
+{
+	struct native_ctx ctx = { .rflags = (in->rflags & NATIVE_FLAGS) | RFLAGS_FIXED1 };
+	memcpy(ctx.gpr, in->gpr, sizeof(ctx.gpr));
+	if (c && sigsetjmp(c->resume, 1) != 0)
+		return;
+	native_enter(&ctx, NATIVE_CODE_ADDR);
+	memcpy(o->gpr, ctx.gpr, sizeof(o->gpr));
+	o->rflags = (ctx.rflags & NATIVE_FLAGS) | RFLAGS_FIXED1;
+}
+
+/* The child: place code and scratch page, run every state, exit. faults is
+ * NULL unless faults are caught. */
+static void native_child(const uint8_t *code, size_t len, const struct native_state *in,
+			 size_t n, struct native_shared *sh, struct native_fault *faults)
+{
+	struct native_catch c;
+	native_child_setup(faults != NULL, sh);
+	uint8_t *scratch = native_map_fixed(NATIVE_SCRATCH_ADDR, NATIVE_SCRATCH_SIZE, sh);
+	native_place_code(code, len, sh);
+	native_catching = &c;
 	for (size_t k = 0; k < n; k++) {
-		struct native_ctx ctx = { .rflags = (in[k].rflags & NATIVE_FLAGS) | RFLAGS_FIXED1 };
-		memcpy(ctx.gpr, in[k].gpr, sizeof(ctx.gpr));
-		memcpy(scratch, in[k].mem, NATIVE_SCRATCH_SIZE);
-		native_enter(&ctx, NATIVE_CODE_ADDR);
 		struct native_state *o = &sh->out[k];
-		memcpy(o->gpr, ctx.gpr, sizeof(o->gpr));
+		c.out = o;
+		c.fault = faults ? &faults[k] : NULL;
+		memcpy(scratch, in[k].mem, NATIVE_SCRATCH_SIZE);
+		native_run_one(&in[k], o, faults ? &c : NULL);
 		o->gpr[NATIVE_RSP] = in[k].gpr[NATIVE_RSP];
-		o->rflags = (ctx.rflags & NATIVE_FLAGS) | RFLAGS_FIXED1;
 		memcpy(o->mem, scratch, NATIVE_SCRATCH_SIZE);
 		sh->done = k + 1;
 	}
@@ -189,11 +271,14 @@ static bool native_reap(pid_t pid, const struct native_shared *sh, size_t n, cha
 	return true;
 }
 
-bool native_exec_batch(const uint8_t *code, size_t len, const struct native_state *in,
-		       struct native_state *out, size_t n, size_t *done, char *err,
-		       size_t errlen)
+/* Fork a child to run the batch; faults is NULL when a fault should end
+ * it. */
+static bool native_run_batch(const uint8_t *code, size_t len, const struct native_state *in,
+			     struct native_state *out, struct native_fault *faults, size_t n,
+			     size_t *done, char *err, size_t errlen)
 {
-	size_t shared_len = sizeof(struct native_shared) + n * sizeof(struct native_state);
+	size_t shared_len = sizeof(struct native_shared) +
+			    n * (sizeof(struct native_state) + sizeof(struct native_fault));
 	struct native_shared *sh = mmap(NULL, shared_len, PROT_READ | PROT_WRITE,
 					MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (done)
@@ -209,13 +294,29 @@ bool native_exec_batch(const uint8_t *code, size_t len, const struct native_stat
 		return false;
 	}
 	if (pid == 0)
-		native_child(code, len, in, n, sh);
+		native_child(code, len, in, n, sh, faults ? native_faults(sh, n) : NULL);
 	bool ok = native_reap(pid, sh, n, err, errlen);
 	memcpy(out, sh->out, sh->done * sizeof(struct native_state));
+	if (faults)
+		memcpy(faults, native_faults(sh, n), sh->done * sizeof(struct native_fault));
 	if (done)
 		*done = sh->done;
 	munmap(sh, shared_len);
 	return ok;
+}
+
+bool native_exec_batch(const uint8_t *code, size_t len, const struct native_state *in,
+		       struct native_state *out, size_t n, size_t *done, char *err,
+		       size_t errlen)
+{
+	return native_run_batch(code, len, in, out, NULL, n, done, err, errlen);
+}
+
+bool native_exec_batch_catch(const uint8_t *code, size_t len, const struct native_state *in,
+			     struct native_state *out, struct native_fault *faults, size_t n,
+			     size_t *done, char *err, size_t errlen)
+{
+	return native_run_batch(code, len, in, out, faults, n, done, err, errlen);
 }
 
 bool native_exec(const uint8_t *code, size_t len, const struct native_state *in,

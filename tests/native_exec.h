@@ -60,4 +60,25 @@ bool native_exec_batch(const uint8_t *code, size_t len, const struct native_stat
 		       struct native_state *out, size_t n, size_t *done, char *err,
 		       size_t errlen);
 
+/* A fault the code raised, as native_exec_batch_catch records it. */
+struct native_fault {
+	int signal;    /* 0: the code ran to its end; else SIGFPE (#DE), SIGSEGV
+			* (#GP, #PF), SIGBUS, SIGILL (#UD) or SIGTRAP (INT3) */
+	uint64_t rip;  /* RIP in the signal context: the faulting instruction
+			* for a fault, the next one for a trap such as INT3 */
+	uint64_t addr; /* si_addr: the data address of a #PF; the kernel reports 0
+			* for #GP and the instruction address for #DE and #UD */
+};
+
+/* As native_exec_batch, but a fault in one state does not end the run: the
+ * harness catches SIGSEGV, SIGBUS, SIGFPE, SIGILL and SIGTRAP, records the
+ * signal in faults[k], leaves in out[k] the registers and RFLAGS the fault
+ * left (a fault leaves the faulting instruction unexecuted; gpr[NATIVE_RSP]
+ * is copied from the input as always) and the scratch page, and moves on to
+ * the next state. Only a hang, or a fault the harness cannot survive, ends
+ * the batch early; then *done and err are as for native_exec_batch. */
+bool native_exec_batch_catch(const uint8_t *code, size_t len, const struct native_state *in,
+			     struct native_state *out, struct native_fault *faults, size_t n,
+			     size_t *done, char *err, size_t errlen);
+
 #endif

@@ -36,10 +36,13 @@
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emu/alu.h"
+#include "tests/native_exec.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define ITERATIONS 5000
@@ -518,6 +521,138 @@ Test(alu_diff, alu_imul1_matches_host_all_widths) { check_family(&fam_imul1); }
 Test(alu_diff, alu_imul2_matches_host_all_widths) { check_family(&fam_imul2); }
 Test(alu_diff, alu_div_matches_host_and_faults_as_the_sdm_says) { check_family(&fam_div); }
 Test(alu_diff, alu_idiv_matches_host_and_faults_as_the_sdm_says) { check_family(&fam_idiv); }
+
+/* #DE against the processor itself: DIV/IDIV CL/CX/ECX/RCX run in a child
+ * through tests/native_exec, which catches each SIGFPE there and goes on
+ * with the next case. */
+struct de_case {
+	uint64_t hi, lo, divisor;
+};
+
+/* DIV or IDIV (F6/F7 with ModRM reg 6 or 7) by CL/CX/ECX/RCX. */
+static size_t div_code(bool is_signed, unsigned w, uint8_t *code)
+{
+	size_t len = 0;
+	if (w == ALU_W16)
+		code[len++] = 0x66;
+	if (w == ALU_W64)
+		code[len++] = 0x48; /* REX.W */
+	code[len++] = w == ALU_W8 ? 0xf6 : 0xf7;
+	code[len++] = 0xc0 | (is_signed ? 7 : 6) << 3 | 1; /* mod 11, rm = rCX */
+	return len;
+}
+
+/* Whether v is a dividend of 2n bits (signed or not). For n = 64 every
+ * value the limit cases build fits. */
+static bool dividend_fits(bool is_signed, unsigned n, __int128 v)
+{
+	if (n == 64)
+		return is_signed || v >= 0;
+	__int128 lim = (__int128)1 << (2 * n - 1);
+	return is_signed ? v >= -lim && v < lim : v >= 0 && v < 2 * lim;
+}
+
+/* Dividend hi:lo = q * d + r for the quotients around the limits of the
+ * width, where that fits in twice the width: the first quotients outside
+ * the range must fault, the last ones inside must not. */
+static size_t de_limit_cases(bool is_signed, unsigned w, struct de_case *c)
+{
+	unsigned n = alu_bits(w);
+	__int128 half = (__int128)1 << (n - 1), top = (__int128)1 << n;
+	const __int128 qs_signed[] = { half - 1, half, -half, -half - 1, 0 };
+	const __int128 qs_unsigned[] = { top - 1, top, top + 1, 0 };
+	const __int128 *qs = is_signed ? qs_signed : qs_unsigned;
+	size_t nq = is_signed ? N(qs_signed) : N(qs_unsigned), k = 0;
+	const __int128 ds[] = { 1, 2, 3, 7, half - 1, -1, -2, -half };
+	for (size_t i = 0; i < nq; i++)
+		for (size_t j = 0; j < N(ds); j++) {
+			__int128 d = ds[j];
+			if (!is_signed && d < 0)
+				continue;
+			for (__int128 r = 0; r < 2; r++) {
+				__int128 v = qs[i] * d + (qs[i] < 0 ? -r : r);
+				if (!dividend_fits(is_signed, n, v))
+					continue;
+				c[k++] = (struct de_case){ (uint64_t)(v >> n) & alu_mask(w),
+							   (uint64_t)v & alu_mask(w), (uint64_t)d & alu_mask(w) };
+			}
+		}
+	return k;
+}
+
+static void de_case_state(unsigned w, const struct de_case *c, struct native_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->rflags = RFLAGS_FIXED1;
+	st->gpr[NATIVE_RCX] = c->divisor;
+	st->gpr[NATIVE_RAX] = w == ALU_W8 ? c->hi << 8 | c->lo : c->lo;
+	st->gpr[NATIVE_RDX] = w == ALU_W8 ? 0 : c->hi;
+}
+
+/* One case's verdicts: the host's (ran, quotient, remainder) and alu's. */
+static void de_compare(bool is_signed, unsigned w, const struct de_case *c, bool host_ok,
+		       const struct native_state *out)
+{
+	uint64_t q = 0, r = 0;
+	bool ok = is_signed ? alu_idiv(w, c->hi, c->lo, c->divisor, &q, &r)
+			    : alu_div(w, c->hi, c->lo, c->divisor, &q, &r);
+	cr_expect_eq(ok, host_ok, "%s w=%u %#" PRIx64 ":%#" PRIx64 " / %#" PRIx64 ": alu %s, host %s",
+		     is_signed ? "idiv" : "div", w, c->hi, c->lo, c->divisor, ok ? "divides" : "#DE",
+		     host_ok ? "divides" : "#DE");
+	if (!ok || !host_ok)
+		return;
+	uint64_t rax = out->gpr[NATIVE_RAX], rdx = out->gpr[NATIVE_RDX];
+	cr_expect_eq(q, w == ALU_W8 ? rax & 0xff : rax & alu_mask(w));
+	cr_expect_eq(r, w == ALU_W8 ? (rax >> 8) & 0xff : rdx & alu_mask(w));
+}
+
+static void check_de_natively(bool is_signed, unsigned w, const struct de_case *c, size_t n)
+{
+	struct native_state *in = calloc(n, sizeof(*in)), *out = calloc(n, sizeof(*out));
+	struct native_fault *faults = calloc(n, sizeof(*faults));
+	uint8_t code[4];
+	size_t len = div_code(is_signed, w, code);
+	char err[160];
+	cr_assert(in && out && faults);
+	for (size_t k = 0; k < n; k++)
+		de_case_state(w, &c[k], &in[k]);
+	cr_assert(native_exec_batch_catch(code, len, in, out, faults, n, NULL, err, sizeof(err)),
+		  "%s", err);
+	for (size_t k = 0; k < n; k++) {
+		cr_expect(faults[k].signal == 0 || faults[k].signal == SIGFPE, "signal %d",
+			  faults[k].signal);
+		de_compare(is_signed, w, &c[k], faults[k].signal == 0, &out[k]);
+	}
+	free(in);
+	free(out);
+	free(faults);
+}
+
+/* Quotients at the limits for every width, plus random dividends. */
+static void check_de_all_widths(bool is_signed)
+{
+	struct de_case c[256];
+	uint64_t s = SEED;
+	for (unsigned w = ALU_W8; w <= ALU_W64; w++) {
+		size_t n = de_limit_cases(is_signed, w, c);
+		while (n < N(c)) {
+			struct io in = { .b = gen_operand(&s, w), .c = gen_operand(&s, w) };
+			gen_div(&s, w, &in);
+			c[n++] = (struct de_case){ in.a & alu_mask(w), in.b, in.c };
+		}
+		check_de_natively(is_signed, w, c, n);
+	}
+}
+
+Test(alu_diff, alu_div_raises_de_exactly_where_the_processor_does)
+{
+	check_de_all_widths(false);
+}
+
+Test(alu_diff, alu_idiv_raises_de_exactly_where_the_processor_does)
+{
+	check_de_all_widths(true);
+}
 
 /* ---- bit operations -------------------------------------------------------- */
 

@@ -3,6 +3,7 @@
  * hangs reported instead of taking the test down. Expected values follow
  * from the SDM's definition of each instruction used. */
 #include <criterion/criterion.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -179,6 +180,91 @@ Test(native_exec, native_exec_batch_reports_the_faulting_state)
 	for (size_t k = 0; k < done; k++) {
 		cr_expect_eq(out[k].gpr[NATIVE_RAX], (100 + k) / 7);
 		cr_expect_eq(out[k].gpr[NATIVE_RDX], (100 + k) % 7);
+	}
+	free(in);
+	free(out);
+}
+
+/* native_exec_batch_catch: one child, faults recorded per state. */
+
+static const uint8_t STORE_THEN_DIV[] = { 0x48, 0x89, 0x03, 0x48, 0xf7, 0xf1 }; /* mov [rbx], rax; div rcx */
+static const uint8_t INC_THEN_UD2[] = { 0x48, 0xff, 0xc0, 0x0f, 0x0b };         /* inc rax; ud2 */
+static const uint8_t LOAD_RBX[] = { 0x48, 0x8b, 0x03 };                         /* mov rax, [rbx] */
+
+/* Every third state divides by zero: those fault at the DIV with the store
+ * before it done and RAX/RDX untouched; the rest divide. */
+Test(native_exec, native_exec_batch_catch_records_each_fault_and_continues)
+{
+	enum { n = 30 };
+	struct native_state *in = calloc(n, sizeof(*in)), *out = calloc(n, sizeof(*out));
+	struct native_fault faults[n];
+	char err[160];
+	size_t done;
+	cr_assert(in && out);
+	for (size_t k = 0; k < n; k++) {
+		in[k].gpr[NATIVE_RAX] = 1000 + k;
+		in[k].gpr[NATIVE_RDX] = 0;
+		in[k].gpr[NATIVE_RCX] = k % 3 == 0 ? 0 : k;
+		in[k].gpr[NATIVE_RBX] = NATIVE_SCRATCH_ADDR;
+	}
+	cr_assert(native_exec_batch_catch(STORE_THEN_DIV, sizeof(STORE_THEN_DIV), in, out, faults, n,
+					  &done, err, sizeof(err)), "%s", err);
+	cr_expect_eq(done, n);
+	for (size_t k = 0; k < n; k++) {
+		uint64_t stored;
+		memcpy(&stored, out[k].mem, sizeof(stored));
+		cr_expect_eq(stored, 1000 + k, "state %zu: the store before the fault is kept", k);
+		if (k % 3 == 0) {
+			cr_expect_eq(faults[k].signal, SIGFPE, "state %zu", k);
+			cr_expect_eq(faults[k].rip, NATIVE_CODE_ADDR + 3, "state %zu: RIP at the DIV", k);
+			cr_expect_eq(out[k].gpr[NATIVE_RAX], 1000 + k);
+			cr_expect_eq(out[k].gpr[NATIVE_RDX], 0);
+		} else {
+			cr_expect_eq(faults[k].signal, 0, "state %zu", k);
+			cr_expect_eq(out[k].gpr[NATIVE_RAX], (1000 + k) / k);
+			cr_expect_eq(out[k].gpr[NATIVE_RDX], (1000 + k) % k);
+		}
+	}
+	free(in);
+	free(out);
+}
+
+/* A fault reports the registers as the faulting instruction found them:
+ * the INC before the UD2 has happened. */
+Test(native_exec, native_exec_batch_catch_reports_state_at_the_faulting_instruction)
+{
+	struct native_state *in = state_new(), *out = state_new();
+	struct native_fault fault;
+	char err[160];
+	in->gpr[NATIVE_RAX] = 41;
+	in->gpr[NATIVE_R12] = 0x5555;
+	cr_assert(native_exec_batch_catch(INC_THEN_UD2, sizeof(INC_THEN_UD2), in, out, &fault, 1,
+					  NULL, err, sizeof(err)), "%s", err);
+	cr_expect_eq(fault.signal, SIGILL);
+	cr_expect_eq(fault.rip, NATIVE_CODE_ADDR + 3);
+	cr_expect_eq(out->gpr[NATIVE_RAX], 42);
+	cr_expect_eq(out->gpr[NATIVE_R12], 0x5555);
+	free(in);
+	free(out);
+}
+
+/* Loads from unmapped low pages fault with the address; loads from the
+ * scratch page do not. */
+Test(native_exec, native_exec_batch_catch_reports_the_faulting_data_address)
+{
+	enum { n = 8 };
+	struct native_state *in = calloc(n, sizeof(*in)), *out = calloc(n, sizeof(*out));
+	struct native_fault faults[n];
+	char err[160];
+	cr_assert(in && out);
+	for (size_t k = 0; k < n; k++)
+		in[k].gpr[NATIVE_RBX] = k & 1 ? NATIVE_SCRATCH_ADDR + 8 * k : 0x1000 * k + 8;
+	cr_assert(native_exec_batch_catch(LOAD_RBX, sizeof(LOAD_RBX), in, out, faults, n, NULL, err,
+					  sizeof(err)), "%s", err);
+	for (size_t k = 0; k < n; k++) {
+		cr_expect_eq(faults[k].signal, k & 1 ? 0 : SIGSEGV, "state %zu", k);
+		if (!(k & 1))
+			cr_expect_eq(faults[k].addr, in[k].gpr[NATIVE_RBX], "state %zu", k);
 	}
 	free(in);
 	free(out);

@@ -91,10 +91,16 @@ static inline uint64_t alu_mask(unsigned w)
 	return UINT64_MAX >> (64 - alu_bits(w));
 }
 
-/* Bit 0 of the most significant bit of `v` at width w. */
+/* The most significant bit of `v` at width w, as 0 or 1. */
 static inline uint64_t alu_msb(unsigned w, uint64_t v)
 {
 	return (v >> (alu_bits(w) - 1)) & 1;
+}
+
+/* Zero-extend the low 8 << w bits of v (MOVZX: SDM Vol. 2 "MOVZX"). */
+static inline uint64_t alu_zext(unsigned w, uint64_t v)
+{
+	return v & alu_mask(w);
 }
 
 /* Sign-extend the low 8 << w bits of v to 64 bits (MOVSX, CBW/CWDE/CDQE:

@@ -163,14 +163,12 @@ static const int native_fault_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIG
 
 /* A fault either kills the child with its signal (never a sanitizer's
  * report) or, with `catch`, runs native_on_fault on a stack of its own, so
- * that a wild RSP in the code still reaches the handler. No core files; the
- * whole batch is bounded in time (SIGALRM kills the child). */
+ * that a wild RSP in the code still reaches the handler. No core files;
+ * SIGALRM (see native_arm_timeout) kills the child. */
 static void native_child_setup(bool catch, struct native_shared *sh)
 {
 	static uint8_t altstack[64 * 1024];
 	struct rlimit nocore = { 0, 0 };
-	struct itimerval limit = { .it_value = { .tv_sec = NATIVE_TIMEOUT_MS / 1000,
-						 .tv_usec = (NATIVE_TIMEOUT_MS % 1000) * 1000 } };
 	struct sigaction sa = { .sa_sigaction = native_on_fault, .sa_flags = SA_SIGINFO | SA_ONSTACK };
 	stack_t ss = { .ss_sp = altstack, .ss_size = sizeof(altstack) };
 	sigemptyset(&sa.sa_mask);
@@ -186,6 +184,13 @@ static void native_child_setup(bool catch, struct native_shared *sh)
 		_exit(2);
 	}
 	setrlimit(RLIMIT_CORE, &nocore);
+}
+
+/* Give the next state NATIVE_TIMEOUT_MS before SIGALRM ends the child. */
+static void native_arm_timeout(void)
+{
+	struct itimerval limit = { .it_value = { .tv_sec = NATIVE_TIMEOUT_MS / 1000,
+						 .tv_usec = (NATIVE_TIMEOUT_MS % 1000) * 1000 } };
 	setitimer(ITIMER_REAL, &limit, NULL);
 }
 
@@ -235,6 +240,7 @@ static void native_child(const uint8_t *code, size_t len, const struct native_st
 		c.out = o;
 		c.fault = faults ? &faults[k] : NULL;
 		memcpy(scratch, in[k].mem, NATIVE_SCRATCH_SIZE);
+		native_arm_timeout();
 		native_run_one(&in[k], o, faults ? &c : NULL);
 		o->gpr[NATIVE_RSP] = in[k].gpr[NATIVE_RSP];
 		memcpy(o->mem, scratch, NATIVE_SCRATCH_SIZE);

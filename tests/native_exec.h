@@ -29,7 +29,8 @@
 #define NATIVE_SCRATCH_ADDR UINT64_C(0x10000000)
 #define NATIVE_SCRATCH_SIZE 4096
 #define NATIVE_CODE_ADDR UINT64_C(0x20000000)
-/* Wall-clock limit for one call (one child), however many states it runs. */
+/* Wall-clock limit for the code run from one state: past it, the code is
+ * taken to hang and the child is ended. */
 #define NATIVE_TIMEOUT_MS 1000
 
 /* General registers in encoding order. */

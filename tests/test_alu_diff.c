@@ -849,7 +849,8 @@ Test(alu_diff, alu_cond_matches_host_setcc_for_every_flag_combination)
 	}
 }
 
-/* MOVSX to 64 bits and CWD/CDQ/CQO on the host. */
+/* MOVSX to 64 bits and CWD/CDQ/CQO on the host; r2 of the emulated side
+ * holds the sign fill. */
 static void emu_sext(unsigned w, struct io *io)
 {
 	io->r = alu_sext(w, io->a);
@@ -881,5 +882,28 @@ Test(alu_diff, alu_sext_and_sign_fill_match_movsx_and_cwd)
 			host_sext(w, &h);
 			cr_expect_eq(e.r, h.r, "sext w=%u a=%#" PRIx64, w, e.a);
 			cr_expect_eq(e.r2, h.r2, "sign fill w=%u a=%#" PRIx64, w, e.a);
+		}
+}
+
+/* MOVZX (and the 32-bit MOV that zero-extends) on the host. */
+static uint64_t host_zext(unsigned w, uint64_t a)
+{
+	uint64_t r = 0;
+	switch (w) {
+	case ALU_W8: __asm__("movzbq %b[a], %[r]" : [r] "=r"(r) : [a] "r"(a)); break;
+	case ALU_W16: __asm__("movzwq %w[a], %[r]" : [r] "=r"(r) : [a] "r"(a)); break;
+	case ALU_W32: __asm__("movl %k[a], %k[r]" : [r] "=r"(r) : [a] "r"(a)); break;
+	default: r = a; break;
+	}
+	return r;
+}
+
+Test(alu_diff, alu_zext_matches_movzx)
+{
+	uint64_t s = SEED;
+	for (unsigned w = ALU_W8; w <= ALU_W64; w++)
+		for (unsigned i = 0; i < ITERATIONS; i++) {
+			uint64_t a = rng_next(&s);
+			cr_expect_eq(alu_zext(w, a), host_zext(w, a), "zext w=%u a=%#" PRIx64, w, a);
 		}
 }

@@ -288,3 +288,85 @@ uint64_t alu_bswap(unsigned w, uint64_t a)
 	default: return 0;
 	}
 }
+
+/* AX with AL replaced by al. */
+static uint64_t alu_with_al(uint64_t ax, uint64_t al)
+{
+	return (ax & 0xff00) | (al & 0xff);
+}
+
+/* DAA and DAS share their shape (SDM pseudocode): adjust the low digit by 6
+ * when it exceeds 9 or AF is set, then the high digit by 0x60 when the
+ * original AL exceeded 0x99 or CF was set. DAA adds, DAS subtracts; DAA's
+ * second step clears CF when it does not adjust, DAS's keeps the carry of
+ * the first step. */
+static uint64_t alu_decimal_adjust(uint64_t ax, uint64_t *fl, bool subtract)
+{
+	uint64_t al = ax & 0xff, old_al = al, old_cf = *fl & RFLAGS_CF, cf = 0, af = 0;
+	if ((al & 0xf) > 9 || (*fl & RFLAGS_AF)) {
+		uint64_t adj = subtract ? al - 6 : al + 6;
+		cf = old_cf | ((adj >> 8) & 1); /* carry or borrow out of AL */
+		al = adj & 0xff;
+		af = RFLAGS_AF;
+	}
+	if (old_al > 0x99 || old_cf) {
+		al = (subtract ? al - 0x60 : al + 0x60) & 0xff;
+		cf = RFLAGS_CF;
+	} else if (!subtract) {
+		cf = 0;
+	}
+	alu_set_flags(fl, RFLAGS_STATUS & ~RFLAGS_OF, cf | af | alu_szp(ALU_W8, al));
+	return alu_with_al(ax, al);
+}
+
+uint64_t alu_daa(uint64_t ax, uint64_t *fl)
+{
+	return alu_decimal_adjust(ax, fl, false);
+}
+
+uint64_t alu_das(uint64_t ax, uint64_t *fl)
+{
+	return alu_decimal_adjust(ax, fl, true);
+}
+
+/* AAA and AAS: when the low digit exceeds 9 or AF is set, AX += 0x106
+ * (AAA) or AX -= 6 and AH -= 1 (AAS), with AF = CF = 1; else AF = CF = 0.
+ * AL keeps its low digit only. */
+static uint64_t alu_ascii_adjust(uint64_t ax, uint64_t *fl, bool subtract)
+{
+	bool adjust = (ax & 0xf) > 9 || (*fl & RFLAGS_AF);
+	ax &= 0xffff;
+	if (adjust)
+		ax = subtract ? ax - 6 - 0x100 : ax + 0x106;
+	alu_set_flags(fl, RFLAGS_AF | RFLAGS_CF, adjust ? RFLAGS_AF | RFLAGS_CF : 0);
+	return ax & 0xff0f;
+}
+
+uint64_t alu_aaa(uint64_t ax, uint64_t *fl)
+{
+	return alu_ascii_adjust(ax, fl, false);
+}
+
+uint64_t alu_aas(uint64_t ax, uint64_t *fl)
+{
+	return alu_ascii_adjust(ax, fl, true);
+}
+
+/* AAM: AH = AL / base, AL = AL mod base; SF ZF PF from AL. */
+bool alu_aam(uint64_t ax, uint8_t base, uint64_t *ax_out, uint64_t *fl)
+{
+	uint64_t al = ax & 0xff;
+	if (base == 0)
+		return false;
+	*ax_out = ((al / base) << 8) | (al % base);
+	alu_set_flags(fl, RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, alu_szp(ALU_W8, al % base));
+	return true;
+}
+
+/* AAD: AL = (AL + AH * base) mod 256, AH = 0; SF ZF PF from AL. */
+uint64_t alu_aad(uint64_t ax, uint8_t base, uint64_t *fl)
+{
+	uint64_t al = ((ax & 0xff) + ((ax >> 8) & 0xff) * base) & 0xff;
+	alu_set_flags(fl, RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, alu_szp(ALU_W8, al));
+	return al;
+}

@@ -441,6 +441,21 @@ uint64_t alu_popcnt(unsigned w, uint64_t src, uint64_t *fl);
  * leave 0 in the low word. No flags. */
 uint64_t alu_bswap(unsigned w, uint64_t a);
 
+/* ---- decimal arithmetic (legacy modes only) ------------------------------ */
+
+/* The BCD adjustments, valid outside 64-bit mode (SDM Vol. 2 "DAA", "DAS",
+ * "AAA", "AAS", "AAM", "AAD"). Each takes AX (AL for DAA/DAS in the low
+ * byte) and returns the new AX. Undefined flags are left unchanged: OF for
+ * DAA/DAS; OF SF ZF PF for AAA/AAS; OF AF CF for AAM/AAD. */
+uint64_t alu_daa(uint64_t ax, uint64_t *fl);
+uint64_t alu_das(uint64_t ax, uint64_t *fl);
+uint64_t alu_aaa(uint64_t ax, uint64_t *fl);
+uint64_t alu_aas(uint64_t ax, uint64_t *fl);
+uint64_t alu_aad(uint64_t ax, uint8_t base, uint64_t *fl);
+/* AAM: false (#DE, nothing written) when base is 0. */
+bool alu_aam(uint64_t ax, uint8_t base, uint64_t *ax_out, uint64_t *fl)
+	__attribute__((warn_unused_result));
+
 /* ---- flag transfers --------------------------------------------------------- */
 
 /* The flags LAHF copies to AH and SAHF loads from it (SDM Vol. 2 "LAHF",

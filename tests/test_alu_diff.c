@@ -26,6 +26,9 @@
  *   TZCNT LZCNT         OF SF AF PF
  *   POPCNT              none
  *   LAHF SAHF           none
+ *   DAA DAS             OF
+ *   AAA AAS             OF SF ZF PF
+ *   AAM AAD             OF AF CF
  *
  * The emulated side also receives a few non-status bits (IF, AC, ID and a
  * high bit) in RFLAGS and must hand them back unchanged; the host side gets
@@ -931,3 +934,99 @@ Test(alu_diff, alu_zext_matches_movzx)
 			cr_expect_eq(alu_zext(w, a), host_zext(w, a), "zext w=%u a=%#" PRIx64, w, a);
 		}
 }
+
+/* ---- decimal adjustments, natively in 32-bit code ------------------------- */
+
+/* DAA, DAS, AAA, AAS, AAM and AAD do not exist in 64-bit mode, so they run
+ * through tests/native_exec in compatibility mode: every AL, a few AH
+ * values, every AF/CF combination, and for AAM/AAD a spread of bases
+ * (AAM 0 must raise #DE on both sides). */
+struct bcd_op {
+	const char *name;
+	uint8_t opcode;
+	bool has_base, reads_ah;
+	uint64_t undefined;
+	bool (*emu)(uint64_t ax, uint8_t base, uint64_t *ax_out, uint64_t *fl);
+};
+
+static bool emu_daa(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_daa(ax, fl); return true; }
+static bool emu_das(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_das(ax, fl); return true; }
+static bool emu_aaa(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_aaa(ax, fl); return true; }
+static bool emu_aas(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_aas(ax, fl); return true; }
+static bool emu_aad(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_aad(ax, base, fl); return true; }
+static bool emu_aam(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { return alu_aam(ax, base, o, fl); }
+
+/* One native run of `op` with immediate `base` over every AL, the given AH
+ * values (a random AH where the instruction only carries it through) and
+ * all four AF/CF combinations (random AF and CF for AAM and AAD, which do
+ * not read them); the upper half of EAX is random and must survive.
+ * Returns the number of mismatches. */
+static unsigned check_bcd_base(const struct bcd_op *op, uint8_t base, const uint8_t *ahs,
+			       size_t nah, uint64_t *s)
+{
+	const uint8_t code[] = { op->opcode, base };
+	size_t bad = 0;
+	if (!op->reads_ah)
+		nah = 1;
+	size_t n = 256 * nah * (op->has_base ? 1 : 4);
+	struct native_state *in = calloc(n, sizeof(*in)), *out = calloc(n, sizeof(*out));
+	struct native_fault *faults = calloc(n, sizeof(*faults));
+	char err[160];
+	cr_assert(in && out && faults);
+	for (size_t k = 0; k < n; k++) {
+		uint64_t al = k & 0xff, ah = op->reads_ah ? ahs[(k >> 8) % nah] : rng_next(s) & 0xff;
+		uint64_t afcf = op->has_base ? rng_next(s) : k / (256 * nah);
+		in[k].gpr[NATIVE_RAX] = (rng_next(s) & 0xffff0000) | ah << 8 | al;
+		in[k].rflags = (gen_flags(s) & ~(RFLAGS_AF | RFLAGS_CF)) |
+			       (afcf & 1 ? RFLAGS_AF : 0) | (afcf & 2 ? RFLAGS_CF : 0);
+	}
+	cr_assert(native_exec_mode(NATIVE_MODE_32, code, op->has_base ? 2 : 1, in, out, faults, n,
+				   NULL, err, sizeof(err)), "%s: %s", op->name, err);
+	for (size_t k = 0; k < n && bad < 5; k++) {
+		uint64_t eax = in[k].gpr[NATIVE_RAX], fl = in[k].rflags, ax = 0;
+		uint64_t defined = RFLAGS_STATUS & ~op->undefined;
+		bool ok = op->emu(eax & 0xffff, base, &ax, &fl);
+		bool good = ok == (faults[k].signal == 0) &&
+			    (!ok || (out[k].gpr[NATIVE_RAX] == ((eax & 0xffff0000) | ax) &&
+				     (out[k].rflags & defined) == (fl & defined)));
+		if (!good) {
+			bad++;
+			cr_log_error("%s %#x: eax=%#" PRIx64 " fl=%#" PRIx64 ": emu %s ax=%#" PRIx64
+				     " fl=%#" PRIx64 ", host signal %d eax=%#" PRIx64 " fl=%#" PRIx64,
+				     op->name, base, eax, in[k].rflags, ok ? "ok" : "#DE", ax, fl,
+				     faults[k].signal, out[k].gpr[NATIVE_RAX], out[k].rflags);
+		}
+	}
+	free(in);
+	free(out);
+	free(faults);
+	return (unsigned)bad;
+}
+
+static void check_bcd(const struct bcd_op *op)
+{
+	const uint8_t ahs[] = { 0x00, 0x7f, 0x80, 0xff };
+	const uint8_t bases[] = { 0, 1, 2, 7, 10, 16, 0xff };
+	uint64_t s = SEED;
+	if (!native_exec_has_mode32())
+		cr_skip_test("this kernel runs no 32-bit code");
+	for (size_t i = 0; i < (op->has_base ? N(bases) : 1); i++)
+		cr_expect_eq(check_bcd_base(op, op->has_base ? bases[i] : 0, ahs, N(ahs), &s), 0,
+			     "%s mismatches the host", op->name);
+}
+
+static const struct bcd_op bcd_daa = { "daa", 0x27, false, false, RFLAGS_OF, emu_daa };
+static const struct bcd_op bcd_das = { "das", 0x2f, false, false, RFLAGS_OF, emu_das };
+static const struct bcd_op bcd_aaa = { "aaa", 0x37, false, true,
+				       RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, emu_aaa };
+static const struct bcd_op bcd_aas = { "aas", 0x3f, false, true,
+				       RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, emu_aas };
+static const struct bcd_op bcd_aam = { "aam", 0xd4, true, false, RFLAGS_OF | RFLAGS_AF | RFLAGS_CF, emu_aam };
+static const struct bcd_op bcd_aad = { "aad", 0xd5, true, true, RFLAGS_OF | RFLAGS_AF | RFLAGS_CF, emu_aad };
+
+Test(alu_diff, alu_daa_matches_host_32bit) { check_bcd(&bcd_daa); }
+Test(alu_diff, alu_das_matches_host_32bit) { check_bcd(&bcd_das); }
+Test(alu_diff, alu_aaa_matches_host_32bit) { check_bcd(&bcd_aaa); }
+Test(alu_diff, alu_aas_matches_host_32bit) { check_bcd(&bcd_aas); }
+Test(alu_diff, alu_aam_matches_host_32bit_and_faults_on_base_0) { check_bcd(&bcd_aam); }
+Test(alu_diff, alu_aad_matches_host_32bit) { check_bcd(&bcd_aad); }

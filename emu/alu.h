@@ -411,8 +411,8 @@ uint64_t alu_btc(unsigned w, uint64_t a, uint64_t bit, uint64_t *fl);
 
 /* Byte displacement of the unit a memory BT* with register bit offset
  * `bitoff` (a signed width-w value) touches: (bitoff DIV (8 << w)) units of
- * 1 << w bytes, rounding toward minus infinity (SDM Vol. 2 "BT",
- * Operation and Table 3-2 notes). */
+ * 1 << w bytes, rounding toward minus infinity (SDM Vol. 2 "BT", and the
+ * Bit(BitBase, BitOffset) notation of chapter 3 with Table 3-2). */
 int64_t alu_bt_mem_disp(unsigned w, uint64_t bitoff);
 
 /* BSF / BSR (SDM Vol. 2 "BSF", "BSR"), widths 16/32/64: the index of the
@@ -444,8 +444,8 @@ uint64_t alu_bswap(unsigned w, uint64_t a);
 /* ---- decimal arithmetic (legacy modes only) ------------------------------ */
 
 /* The BCD adjustments, valid outside 64-bit mode (SDM Vol. 2 "DAA", "DAS",
- * "AAA", "AAS", "AAM", "AAD"). Each takes AX (AL for DAA/DAS in the low
- * byte) and returns the new AX. Undefined flags are left unchanged: OF for
+ * "AAA", "AAS", "AAM", "AAD"). Each takes AX and returns the new AX (DAA
+ * and DAS change only AL). Undefined flags are left unchanged: OF for
  * DAA/DAS; OF SF ZF PF for AAA/AAS; OF AF CF for AAM/AAD. */
 uint64_t alu_daa(uint64_t ax, uint64_t *fl);
 uint64_t alu_das(uint64_t ax, uint64_t *fl);

@@ -313,8 +313,19 @@ static void host_and(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDTHS(
 static void host_or(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDTHS("or", io->r, io->b) }
 static void host_xor(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDTHS("xor", io->r, io->b) }
 /* CMP and TEST leave the destination alone: compare flags only. */
-static void host_cmp(unsigned w, struct io *io) { uint64_t a = io->a; HOST_RR_WIDTHS("cmp", a, io->b) io->r = 0; }
-static void host_test(unsigned w, struct io *io) { uint64_t a = io->a; HOST_RR_WIDTHS("test", a, io->b) io->r = 0; }
+static void host_cmp(unsigned w, struct io *io)
+{
+	uint64_t a = io->a;
+	HOST_RR_WIDTHS("cmp", a, io->b)
+	io->r = 0;
+}
+
+static void host_test(unsigned w, struct io *io)
+{
+	uint64_t a = io->a;
+	HOST_RR_WIDTHS("test", a, io->b)
+	io->r = 0;
+}
 static void host_inc(unsigned w, struct io *io) { io->r = io->a; HOST_R_WIDTHS("inc", io->r) }
 static void host_dec(unsigned w, struct io *io) { io->r = io->a; HOST_R_WIDTHS("dec", io->r) }
 static void host_neg(unsigned w, struct io *io) { io->r = io->a; HOST_R_WIDTHS("neg", io->r) }
@@ -788,7 +799,8 @@ Test(alu_diff, alu_lahf_and_sahf_match_host)
 		uint64_t ah = (rax >> 8) & 0xff, efl = fl | PASSTHROUGH;
 		__asm__ volatile(FLAGS_IN "sahf" FLAGS_OUT : [fl] "+r"(hfl) : "a"(rax) : "cc");
 		alu_sahf(ah, &efl);
-		cr_expect_eq(efl & RFLAGS_STATUS, hfl & RFLAGS_STATUS, "sahf ah=%#" PRIx64 " fl=%#" PRIx64, ah, fl);
+		cr_expect_eq(efl & RFLAGS_STATUS, hfl & RFLAGS_STATUS,
+			     "sahf ah=%#" PRIx64 " fl=%#" PRIx64, ah, fl);
 		cr_expect_eq(efl & ~RFLAGS_STATUS, (fl | PASSTHROUGH) & ~RFLAGS_STATUS);
 		hfl = fl;
 		__asm__ volatile(FLAGS_IN "lahf" FLAGS_OUT : [fl] "+r"(hfl), "+a"(rax) : : "cc");
@@ -804,11 +816,15 @@ static void check_bts_memory(unsigned w, uint64_t off, uint8_t *host, uint8_t *e
 {
 	uint8_t *hbase = host + BT_SPAN / 2, *ebase = emu + BT_SPAN / 2;
 	uint64_t hfl = RFLAGS_FIXED1, efl = RFLAGS_FIXED1, unit = 0;
+#define HOST_BTS_MEM(insn)                                                         \
+	__asm__ volatile(FLAGS_IN insn FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), \
+			 [p] "r"(hbase) : "cc", "memory")
 	switch (w) {
-	case ALU_W16: __asm__ volatile(FLAGS_IN "btsw %w[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
-	case ALU_W32: __asm__ volatile(FLAGS_IN "btsl %k[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
-	default: __asm__ volatile(FLAGS_IN "btsq %q[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
+	case ALU_W16: HOST_BTS_MEM("btsw %w[i], (%[p])"); break;
+	case ALU_W32: HOST_BTS_MEM("btsl %k[i], (%[p])"); break;
+	default: HOST_BTS_MEM("btsq %q[i], (%[p])"); break;
 	}
+#undef HOST_BTS_MEM
 	uint8_t *at = ebase + alu_bt_mem_disp(w, off);
 	cr_assert(at >= emu && at + (1u << w) <= emu + BT_SPAN, "displacement out of the buffer");
 	memcpy(&unit, at, 1u << w);
@@ -889,9 +905,11 @@ static void host_sext(unsigned w, struct io *io)
 	uint64_t a = io->a, r = 0, d = 0;
 	switch (w) {
 	case ALU_W8: __asm__("movsbq %b[a], %[r]" : [r] "=r"(r) : [a] "r"(a)); break;
-	case ALU_W16: __asm__("movswq %w[a], %[r]\n\tcwtd" : [r] "=a"(r), "=d"(d) : [a] "r"(a)); break;
-	case ALU_W32: __asm__("movslq %k[a], %[r]\n\tcltd" : [r] "=a"(r), "=d"(d) : [a] "r"(a)); break;
-	default: __asm__("mov %[a], %[r]\n\tcqto" : [r] "=a"(r), "=d"(d) : [a] "r"(a)); break;
+#define HOST_SEXT(insn) __asm__(insn : [r] "=a"(r), "=d"(d) : [a] "r"(a))
+	case ALU_W16: HOST_SEXT("movswq %w[a], %[r]\n\tcwtd"); break;
+	case ALU_W32: HOST_SEXT("movslq %k[a], %[r]\n\tcltd"); break;
+	default: HOST_SEXT("mov %[a], %[r]\n\tcqto"); break;
+#undef HOST_SEXT
 	}
 	io->r = r;
 	/* No CWD form for bytes: the sign fill of AL is the sign of the word. */
@@ -903,7 +921,8 @@ Test(alu_diff, alu_sext_and_sign_fill_match_movsx_and_cwd)
 	uint64_t s = SEED;
 	for (unsigned w = ALU_W8; w <= ALU_W64; w++)
 		for (unsigned i = 0; i < ITERATIONS; i++) {
-			struct io e = { .a = gen_operand(&s, w) | (rng_next(&s) << alu_bits(w) % 64 & ~alu_mask(w)) };
+			uint64_t above = rng_next(&s) & ~alu_mask(w); /* must be ignored */
+			struct io e = { .a = gen_operand(&s, w) | above };
 			struct io h = e;
 			emu_sext(w, &e);
 			host_sext(w, &h);
@@ -949,12 +968,13 @@ struct bcd_op {
 	bool (*emu)(uint64_t ax, uint8_t base, uint64_t *ax_out, uint64_t *fl);
 };
 
-static bool emu_daa(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_daa(ax, fl); return true; }
-static bool emu_das(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_das(ax, fl); return true; }
-static bool emu_aaa(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_aaa(ax, fl); return true; }
-static bool emu_aas(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_aas(ax, fl); return true; }
-static bool emu_aad(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { *o = alu_aad(ax, base, fl); return true; }
-static bool emu_aam(uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl) { return alu_aam(ax, base, o, fl); }
+#define BCD_ARGS uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl
+static bool emu_daa(BCD_ARGS) { *o = alu_daa(ax, fl); return true; }
+static bool emu_das(BCD_ARGS) { *o = alu_das(ax, fl); return true; }
+static bool emu_aaa(BCD_ARGS) { *o = alu_aaa(ax, fl); return true; }
+static bool emu_aas(BCD_ARGS) { *o = alu_aas(ax, fl); return true; }
+static bool emu_aad(BCD_ARGS) { *o = alu_aad(ax, base, fl); return true; }
+static bool emu_aam(BCD_ARGS) { return alu_aam(ax, base, o, fl); }
 
 /* One native run of `op` with immediate `base` over every AL, the given AH
  * values (a random AH where the instruction only carries it through) and
@@ -1021,8 +1041,10 @@ static const struct bcd_op bcd_aaa = { "aaa", 0x37, false, true,
 				       RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, emu_aaa };
 static const struct bcd_op bcd_aas = { "aas", 0x3f, false, true,
 				       RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, emu_aas };
-static const struct bcd_op bcd_aam = { "aam", 0xd4, true, false, RFLAGS_OF | RFLAGS_AF | RFLAGS_CF, emu_aam };
-static const struct bcd_op bcd_aad = { "aad", 0xd5, true, true, RFLAGS_OF | RFLAGS_AF | RFLAGS_CF, emu_aad };
+static const struct bcd_op bcd_aam = { "aam", 0xd4, true, false,
+				       RFLAGS_OF | RFLAGS_AF | RFLAGS_CF, emu_aam };
+static const struct bcd_op bcd_aad = { "aad", 0xd5, true, true,
+				       RFLAGS_OF | RFLAGS_AF | RFLAGS_CF, emu_aad };
 
 Test(alu_diff, alu_daa_matches_host_32bit) { check_bcd(&bcd_daa); }
 Test(alu_diff, alu_das_matches_host_32bit) { check_bcd(&bcd_das); }

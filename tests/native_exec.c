@@ -67,7 +67,9 @@ void native_exit(void);
  * and CS for the far return that enters the code, a spare slot, and ctx.
  * DS and ES receive SS's flat data selector, which compatibility mode needs
  * (null selectors fault there). native_exit finds ctx above the spare slot,
- * which is why the code must leave the stack pointer balanced. */
+ * which is why the code must leave the stack pointer balanced. The far
+ * return has no matching call, which a user shadow stack (CET) would
+ * refuse; processes run without one unless they opt in. */
 __asm__(".text\n"
 	"native_enter:\n\t"
 	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"

@@ -31,8 +31,9 @@
  *   AAM AAD             OF AF CF
  *
  * The emulated side also receives a few non-status bits (IF, AC, ID and a
- * high bit) in RFLAGS and must hand them back unchanged; the host side gets
- * only status flags, since user code cannot set the rest.
+ * high bit) in RFLAGS and must hand them back unchanged, and garbage above
+ * the operand width in its operands, which it must ignore; the host side
+ * gets only status flags, since user code cannot set the rest.
  *
  * #DE is never raised natively here: alu_div/alu_idiv's verdict is checked
  * against an independent statement of the SDM's rule, and the host executes
@@ -56,6 +57,10 @@
 /* Non-status RFLAGS bits handed to the emulated side to prove they pass
  * through untouched. */
 #define PASSTHROUGH (RFLAGS_FIXED1 | RFLAGS_IF | RFLAGS_AC | RFLAGS_ID | BIT64(40))
+
+/* Garbage the emulated side receives above the operand width, which it
+ * must not read. */
+#define ABOVE_WIDTH UINT64_C(0xa5c3a5c3a5c3a5c3)
 
 /* ---- deterministic inputs -------------------------------------------------- */
 
@@ -140,6 +145,8 @@ static bool compare_case(const struct family *f, unsigned w, const struct io *in
 	bool results = f->result_defined ? f->result_defined(w, in) : true;
 
 	emu.fl |= PASSTHROUGH;
+	emu.a |= ABOVE_WIDTH & ~m; /* bits the emulated side must ignore */
+	emu.b |= ABOVE_WIDTH & ~m;
 	emu.ok = true;
 	f->emu(w, &emu);
 	if (f->faults && (!emu.ok || f->faults(w, in))) {
@@ -695,7 +702,7 @@ Test(alu_diff, alu_idiv_raises_de_exactly_where_the_processor_does)
 
 /* ---- bit operations -------------------------------------------------------- */
 
-static void emu_bt(unsigned w, struct io *io) { io->r = io->a; alu_bt(w, io->a, io->b, &io->fl); }
+static void emu_bt(unsigned w, struct io *io) { io->r = io->a & alu_mask(w); alu_bt(w, io->a, io->b, &io->fl); }
 static void emu_bts(unsigned w, struct io *io) { io->r = alu_bts(w, io->a, io->b, &io->fl); }
 static void emu_btr(unsigned w, struct io *io) { io->r = alu_btr(w, io->a, io->b, &io->fl); }
 static void emu_btc(unsigned w, struct io *io) { io->r = alu_btc(w, io->a, io->b, &io->fl); }

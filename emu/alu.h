@@ -81,7 +81,7 @@ enum {
 	ALU_SF_BIT = 7, ALU_OF_BIT = 11,
 };
 
-/* ---- width helpers ------------------------------------------------------ */
+/* ---- widths -------------------------------------------------------------- */
 
 static inline unsigned alu_bits(unsigned w) { return 8u << w; }
 

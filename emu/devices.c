@@ -1,0 +1,144 @@
+/* Wiring of the PC devices: ports, IRQ lines, interrupt routing. */
+#include "emu/devices.h"
+
+#include <string.h>
+
+static bool devices_register_ports(struct devices *d)
+{
+	struct iobus *io = &d->io;
+	return iobus_register(io, UART_COM1_PORT, UART_NPORTS, 1, &d->com1, uart_io_read, uart_io_write) &&
+	       iobus_register(io, DEBUG_EXIT_PORT, DEBUG_EXIT_NPORTS, 4, &d->debug_exit, NULL,
+			      debug_exit_io_write) &&
+	       iobus_register(io, PIC_MASTER_PORT, 2, 1, &d->pic, pic_io_read, pic_io_write) &&
+	       iobus_register(io, PIC_SLAVE_PORT, 2, 1, &d->pic, pic_io_read, pic_io_write) &&
+	       iobus_register(io, PIT_PORT, PIT_NPORTS, 1, &d->pit, pit_io_read, pit_io_write);
+}
+
+bool devices_init(struct devices *d, const struct devices_config *cfg, char *err, size_t errlen)
+{
+	memset(d, 0, sizeof *d);
+	uint64_t cpu_hz = cfg->cpu_hz ? cfg->cpu_hz : DEVICES_DEFAULT_CPU_HZ;
+	uint64_t apic_hz = cfg->apic_timer_hz ? cfg->apic_timer_hz : cpu_hz;
+	unsigned bits = cfg->phys_addr_bits ? cfg->phys_addr_bits : DEVICES_DEFAULT_PHYS_ADDR_BITS;
+	iobus_init(&d->io);
+	pic_init(&d->pic, cfg->warn);
+	debug_exit_init(&d->debug_exit);
+	uart_init(&d->com1, cfg->serial_sink, cfg->serial_ctx,
+		  (struct irq_line){ pic_irq_line_set, &d->pic, UART_COM1_IRQ });
+	if (!pit_init(&d->pit, cpu_hz, (struct irq_line){ pic_irq_line_set, &d->pic, PIT_IRQ }, cfg->warn)) {
+		snprintf(err, errlen, "CPU frequency %llu Hz is out of range (%llu..%llu)",
+			 (unsigned long long)cpu_hz, (unsigned long long)PIT_HZ,
+			 (unsigned long long)(TICK_MAX_HZ - 1));
+		return false;
+	}
+	if (!lapic_init(&d->lapic, cpu_hz, apic_hz, bits, cfg->warn)) {
+		snprintf(err, errlen, "local APIC timer at %llu Hz or MAXPHYADDR %u is out of range "
+			 "(timer 1..CPU frequency, MAXPHYADDR 32..52)", (unsigned long long)apic_hz, bits);
+		return false;
+	}
+	if (!devices_register_ports(d)) {
+		snprintf(err, errlen, "device port ranges overlap");
+		return false;
+	}
+	return true;
+}
+
+void devices_advance(struct devices *d, uint64_t now)
+{
+	if (now < d->now)
+		return;
+	d->now = now;
+	pit_advance(&d->pit, now);
+	lapic_advance(&d->lapic, now);
+}
+
+uint64_t devices_next_event(const struct devices *d)
+{
+	uint64_t pit = pit_next_event(&d->pit), apic = lapic_next_event(&d->lapic);
+	return pit < apic ? pit : apic;
+}
+
+static bool devices_pic_routed(const struct devices *d)
+{
+	return lapic_accepts_pic(&d->lapic) && pic_pending(&d->pic);
+}
+
+bool devices_interrupt_pending(const struct devices *d)
+{
+	return lapic_pending(&d->lapic) || devices_pic_routed(d);
+}
+
+uint8_t devices_interrupt_ack(struct devices *d)
+{
+	if (lapic_pending(&d->lapic))
+		return lapic_acknowledge(&d->lapic);
+	if (devices_pic_routed(d))
+		return pic_acknowledge(&d->pic);
+	/* Nothing left (the caller acknowledged without a pending interrupt):
+	 * answer as the hardware would, with a spurious vector. */
+	return lapic_globally_enabled(&d->lapic) && !lapic_accepts_pic(&d->lapic)
+		       ? lapic_acknowledge(&d->lapic)
+		       : pic_acknowledge(&d->pic);
+}
+
+uint32_t devices_io_read(struct devices *d, uint64_t now, uint16_t port, unsigned size)
+{
+	devices_advance(d, now);
+	return iobus_read(&d->io, port, size);
+}
+
+void devices_io_write(struct devices *d, uint64_t now, uint16_t port, unsigned size, uint32_t value)
+{
+	devices_advance(d, now);
+	iobus_write(&d->io, port, size, value);
+}
+
+bool devices_mmio_claims(const struct devices *d, uint64_t pa)
+{
+	return lapic_claims(&d->lapic, pa);
+}
+
+/* The APIC page is page-aligned, so the offset is the low 12 bits. */
+static uint32_t devices_apic_offset(uint64_t pa)
+{
+	return (uint32_t)(pa % LAPIC_PAGE_SIZE);
+}
+
+uint64_t devices_mmio_read(struct devices *d, uint64_t now, uint64_t pa, unsigned size)
+{
+	devices_advance(d, now);
+	uint32_t off = devices_apic_offset(pa);
+	if (size == 8)
+		return lapic_read(&d->lapic, off, 4) | (uint64_t)lapic_read(&d->lapic, off + 4, 4) << 32;
+	return lapic_read(&d->lapic, off, size);
+}
+
+void devices_mmio_write(struct devices *d, uint64_t now, uint64_t pa, unsigned size, uint64_t value)
+{
+	devices_advance(d, now);
+	uint32_t off = devices_apic_offset(pa);
+	if (size == 8) {
+		lapic_write(&d->lapic, off, 4, (uint32_t)value);
+		lapic_write(&d->lapic, off + 4, 4, (uint32_t)(value >> 32));
+		return;
+	}
+	lapic_write(&d->lapic, off, size, (uint32_t)value);
+}
+
+uint64_t devices_apic_base_read(const struct devices *d)
+{
+	return lapic_read_base_msr(&d->lapic);
+}
+
+bool devices_apic_base_write(struct devices *d, uint64_t now, uint64_t value)
+{
+	devices_advance(d, now);
+	return lapic_write_base_msr(&d->lapic, value);
+}
+
+bool devices_exit_requested(const struct devices *d, uint64_t *status)
+{
+	if (d->debug_exit.exit_requested && status)
+		*status = d->debug_exit.exit_status;
+	return d->debug_exit.exit_requested;
+}

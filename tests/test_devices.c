@@ -784,3 +784,93 @@ Test(routing, same_cycles_give_same_interrupts_in_two_machines)
 	free(a);
 	free(b);
 }
+
+/* ---- more register behaviour */
+
+Test(uart, uart_modem_status_interrupt_on_loopback_change)
+{
+	struct devices *d = machine(NULL, NULL);
+	outb(d, 0x3F8 + UART_IER, UART_IER_MS);
+	cr_assert_eq(inb(d, 0x3F8 + UART_IIR_FCR) & 0x0F, UART_IIR_NONE);
+	outb(d, 0x3F8 + UART_MCR, UART_MCR_LOOP); /* CTS, DSR, DCD fall */
+	cr_assert_eq(inb(d, 0x3F8 + UART_IIR_FCR) & 0x0F, UART_IIR_MS);
+	uint8_t msr = inb(d, 0x3F8 + UART_MSR);
+	cr_assert_eq(msr & UART_MSR_DELTAS, UART_MSR_DCTS | UART_MSR_DDSR | UART_MSR_DDCD);
+	cr_assert_eq(inb(d, 0x3F8 + UART_MSR) & UART_MSR_DELTAS, 0, "reading MSR clears the deltas");
+	cr_assert_eq(inb(d, 0x3F8 + UART_IIR_FCR) & 0x0F, UART_IIR_NONE);
+	free(d);
+}
+
+Test(pic, pic_single_mode_without_icw4_skips_icw3)
+{
+	struct devices *d = machine(NULL, NULL);
+	outb(d, 0x20, PIC_ICW1 | PIC_ICW1_SNGL);
+	outb(d, 0x21, 0x50); /* ICW2; no ICW3 or ICW4 follow */
+	outb(d, 0x21, 0xFE); /* so this is OCW1 */
+	cr_assert_eq(inb(d, 0x21), 0xFE);
+	pic_raise_irq(&d->pic, 0);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x50);
+	free(d);
+}
+
+Test(pic, pic_masked_cascade_blocks_slave)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	outb(d, 0x21, 1u << PIC_CASCADE_IRQ);
+	pic_raise_irq(&d->pic, 14);
+	cr_assert_not(pic_pending(&d->pic));
+	outb(d, 0x21, 0);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x2E);
+	free(d);
+}
+
+Test(pit, pit_lsb_only_and_channel2_count_without_irq)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	outb(d, 0x43, 2 << PIT_CW_SC_SHIFT | PIT_LSB << PIT_CW_RW_SHIFT | 2 << PIT_CW_MODE_SHIFT);
+	outb(d, 0x42, 200);
+	devices_advance(d, pit_cycles(150));
+	cr_assert_eq(inb(d, 0x42), 50);
+	devices_advance(d, pit_cycles(1000));
+	cr_assert_not(devices_interrupt_pending(d), "channel 2 is not wired to IRQ 0");
+	cr_assert_eq(devices_next_event(d), UINT64_MAX);
+	free(d);
+}
+
+Test(lapic, lapic_logical_flat_destination_matches_ldr)
+{
+	struct devices *d = machine(NULL, NULL);
+	apic_enable(d);
+	apic_w(d, LAPIC_LDR, 0x04u << 24);
+	apic_w(d, LAPIC_ICR_HIGH, 0x03u << LAPIC_ICR_DEST_SHIFT);
+	apic_w(d, LAPIC_ICR_LOW, LAPIC_ICR_DEST_LOGICAL | 0x81);
+	cr_assert_not(lapic_pending(&d->lapic), "LDR 0x04 & 0x03 = 0");
+	apic_w(d, LAPIC_ICR_HIGH, 0x06u << LAPIC_ICR_DEST_SHIFT);
+	apic_w(d, LAPIC_ICR_LOW, LAPIC_ICR_DEST_LOGICAL | 0x82);
+	cr_assert_eq(lapic_acknowledge(&d->lapic), 0x82);
+	free(d);
+}
+
+Test(lapic, lapic_acknowledge_without_pending_returns_spurious_vector)
+{
+	struct devices *d = machine(NULL, NULL);
+	apic_w(d, LAPIC_SVR, LAPIC_SVR_ENABLE | 0xEF);
+	cr_assert_eq(lapic_acknowledge(&d->lapic), 0xEF);
+	cr_assert_eq(apic_r(d, LAPIC_ISR + 0x70), 0, "nothing put in service");
+	free(d);
+}
+
+Test(routing, devices_init_rejects_bad_frequencies)
+{
+	struct devices *d = malloc(sizeof *d);
+	char err[160];
+	struct devices_config slow = { .cpu_hz = 1000000 };
+	cr_assert_not(devices_init(d, &slow, err, sizeof err));
+	cr_assert(strstr(err, "out of range"), "%s", err);
+	struct devices_config fast_apic = { .cpu_hz = CPU_HZ, .apic_timer_hz = 2 * CPU_HZ };
+	cr_assert_not(devices_init(d, &fast_apic, err, sizeof err));
+	cr_assert(strstr(err, "local APIC"), "%s", err);
+	free(d);
+}

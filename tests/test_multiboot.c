@@ -111,13 +111,14 @@ struct loaded {
 	struct phys ram;
 	struct multiboot_boot_state st;
 	char err[512];
-	char path[64];
+	char path[256];
 	bool ok;
 };
 
 static char *write_temp(const void *data, size_t n, char *path, size_t pathlen)
 {
-	snprintf(path, pathlen, "/tmp/mmulab-mb-XXXXXX");
+	const char *dir = getenv("TMPDIR");
+	snprintf(path, pathlen, "%s/mmulab-mb-XXXXXX", dir && *dir ? dir : P_tmpdir);
 	int fd = mkstemp(path);
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, data, n), (ssize_t)n);
@@ -161,7 +162,7 @@ static const char *str_at(const struct loaded *l, uint64_t pa)
 static void expect_rejected(struct loaded *l, const char *why)
 {
 	cr_assert_not(l->ok, "loaded, expected: %s", why);
-	char prefix[128];
+	char prefix[300];
 	snprintf(prefix, sizeof prefix, "mmulab: %s: ", l->path);
 	cr_assert_eq(strncmp(l->err, prefix, strlen(prefix)), 0, "%s", l->err);
 	cr_assert(strstr(l->err, why), "'%s' lacks '%s'", l->err, why);
@@ -312,7 +313,7 @@ Test(multiboot, info_reports_memory_cmdline_loader_and_flags)
 				    MULTIBOOT_INFO_MODS | MULTIBOOT_INFO_MMAP | MULTIBOOT_INFO_LOADER_NAME);
 	cr_assert_eq(rd32(l, mbi + MBI_MEM_LOWER), 640);
 	cr_assert_eq(rd32(l, mbi + MBI_MEM_UPPER), (RAM_SIZE >> 10) - 1024);
-	char expect[160];
+	char expect[300];
 	snprintf(expect, sizeof expect, "%s console=ttyS0 quiet", l->path);
 	cr_assert_str_eq(str_at(l, rd32(l, mbi + MBI_CMDLINE)), expect, "QEMU puts the file name first");
 	cr_assert_str_eq(str_at(l, rd32(l, mbi + MBI_BOOT_LOADER_NAME)), "mmulab");
@@ -348,12 +349,12 @@ Test(multiboot, memory_map_covers_ram_with_the_legacy_hole_reserved)
 
 Test(multiboot, modules_are_page_aligned_after_the_kernel_with_their_command_lines)
 {
-	char p1[64], p2[64];
+	char p1[256], p2[256];
 	write_temp("first module", 12, p1, sizeof p1);
 	uint8_t big[5000];
 	memset(big, 0x5A, sizeof big);
 	write_temp(big, sizeof big, p2, sizeof p2);
-	char initrd[256];
+	char initrd[600];
 	snprintf(initrd, sizeof initrd, "%s a=1 b,,c,%s", p1, p2);
 	struct image im;
 	build_simple_elf32(&im);
@@ -372,7 +373,7 @@ Test(multiboot, modules_are_page_aligned_after_the_kernel_with_their_command_lin
 	cr_assert_eq(e1 - s1, sizeof big);
 	cr_assert_eq(memcmp(l->ram.ram + s0, "first module", 12), 0);
 	cr_assert_eq(l->ram.ram[e1 - 1], 0x5A);
-	char expect[128];
+	char expect[300];
 	snprintf(expect, sizeof expect, "%s a=1 b,c", p1);
 	cr_assert_str_eq(str_at(l, rd32(l, mods + MBM_STRING)), expect);
 	cr_assert_str_eq(str_at(l, rd32(l, mods + MBM_SIZE + MBM_STRING)), p2);
@@ -586,7 +587,7 @@ Test(multiboot, multiboot_rejects_module_past_ram)
 	struct image im;
 	const struct seg s = { RAM_SIZE - 0x2000, RAM_SIZE - 0x2000, 0x10, 0x1800, DATA_OFF };
 	build_elf(&im, false, RAM_SIZE - 0x2000, &s, 1);
-	char p[64];
+	char p[256];
 	write_temp("0123456789", 10, p, sizeof p);
 	struct loaded *l = load(&im, p, NULL);
 	unlink(p);
@@ -606,7 +607,7 @@ Test(multiboot, multiboot_rejects_missing_files)
 	cr_assert(strstr(err, "mmulab: /nonexistent/kernel: "), "%s", err);
 	struct image im;
 	build_simple_elf32(&im);
-	char p[64];
+	char p[256];
 	write_temp(im.bytes, im.size, p, sizeof p);
 	cr_assert_not(multiboot_load_files(&ram, p, "/nonexistent/mod arg", NULL, &st, err, sizeof err));
 	unlink(p);

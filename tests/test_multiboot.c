@@ -9,7 +9,7 @@
 #include "emu/multiboot.h"
 #include "mmu/bits.h"
 
-#define RAM_SIZE (UINT64_C(32) << 20)
+#define RAM_SIZE (UINT64_C(8) << 20)
 #define KERNEL_PA 0x100000u
 #define HDR_OFF 0x100u      /* Multiboot header position in the built images */
 #define DATA_OFF 0x1000u    /* first segment's bytes in the file */

@@ -1,7 +1,10 @@
 /* Wiring of the PC devices: ports, IRQ lines, interrupt routing. */
 #include "emu/devices.h"
 
+#include <errno.h>
 #include <string.h>
+
+#define SERIAL_FILE_PREFIX "file:"
 
 static bool devices_register_ports(struct devices *d)
 {
@@ -12,6 +15,34 @@ static bool devices_register_ports(struct devices *d)
 	       iobus_register(io, PIC_MASTER_PORT, 2, 1, &d->pic, pic_io_read, pic_io_write) &&
 	       iobus_register(io, PIC_SLAVE_PORT, 2, 1, &d->pic, pic_io_read, pic_io_write) &&
 	       iobus_register(io, PIT_PORT, PIT_NPORTS, 1, &d->pit, pit_io_read, pit_io_write);
+}
+
+bool devices_serial_open(struct devices_config *cfg, const char *spec, FILE **opened, char *err,
+			 size_t errlen)
+{
+	*opened = NULL;
+	cfg->serial_sink = NULL;
+	cfg->serial_ctx = NULL;
+	if (strcmp(spec, "none") == 0)
+		return true;
+	if (strcmp(spec, "stdio") == 0) {
+		cfg->serial_sink = uart_sink_file;
+		cfg->serial_ctx = stdout;
+		return true;
+	}
+	if (strncmp(spec, SERIAL_FILE_PREFIX, strlen(SERIAL_FILE_PREFIX)) != 0) {
+		snprintf(err, errlen, "mmulab: -serial %s: expected stdio, file:PATH or none", spec);
+		return false;
+	}
+	const char *path = spec + strlen(SERIAL_FILE_PREFIX);
+	*opened = fopen(path, "wb");
+	if (!*opened) {
+		snprintf(err, errlen, "mmulab: %s: %s", path, strerror(errno));
+		return false;
+	}
+	cfg->serial_sink = uart_sink_file;
+	cfg->serial_ctx = *opened;
+	return true;
 }
 
 bool devices_init(struct devices *d, const struct devices_config *cfg, char *err, size_t errlen)

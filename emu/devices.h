@@ -58,6 +58,13 @@ struct devices {
 	uint64_t now;
 };
 
+/* Choose COM1's output from a `-serial` argument: "stdio" (stdout),
+ * "file:PATH" (PATH created or truncated; *opened is set and the caller
+ * closes it after the run), or "none". false with a one-line reason in err
+ * for anything else or a file that cannot be opened. */
+MMU_WUR bool devices_serial_open(struct devices_config *cfg, const char *spec, FILE **opened, char *err,
+				 size_t errlen);
+
 /* All devices at power-up, wired together. false with a reason in err for
  * a bad configuration (a frequency out of range, a bad MAXPHYADDR). The
  * struct holds no pointers to outside memory other than the config's sink

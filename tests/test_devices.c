@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "emu/devices.h"
 
@@ -872,5 +873,45 @@ Test(routing, devices_init_rejects_bad_frequencies)
 	struct devices_config fast_apic = { .cpu_hz = CPU_HZ, .apic_timer_hz = 2 * CPU_HZ };
 	cr_assert_not(devices_init(d, &fast_apic, err, sizeof err));
 	cr_assert(strstr(err, "local APIC"), "%s", err);
+	free(d);
+}
+
+Test(uart, serial_argument_selects_the_sink)
+{
+	struct devices_config cfg = { 0 };
+	FILE *opened;
+	char err[300];
+	cr_assert(devices_serial_open(&cfg, "none", &opened, err, sizeof err));
+	cr_assert_null(cfg.serial_sink);
+	cr_assert(devices_serial_open(&cfg, "stdio", &opened, err, sizeof err));
+	cr_assert_eq(cfg.serial_ctx, stdout);
+	cr_assert_null(opened);
+	cr_assert_not(devices_serial_open(&cfg, "pty", &opened, err, sizeof err));
+	cr_assert(strstr(err, "stdio, file:PATH or none"), "%s", err);
+	cr_assert_not(devices_serial_open(&cfg, "file:/nonexistent/dir/out", &opened, err, sizeof err));
+	cr_assert(strstr(err, "mmulab: /nonexistent/dir/out: "), "%s", err);
+
+	char path[256];
+	const char *dir = getenv("TMPDIR");
+	snprintf(path, sizeof path, "%s/mmulab-serial-XXXXXX", dir && *dir ? dir : P_tmpdir);
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	char spec[300];
+	snprintf(spec, sizeof spec, "file:%s", path);
+	cr_assert(devices_serial_open(&cfg, spec, &opened, err, sizeof err), "%s", err);
+	struct devices *d = malloc(sizeof *d);
+	cr_assert(devices_init(d, &cfg, err, sizeof err), "%s", err);
+	for (unsigned i = 0; i < 256; i++)
+		devices_io_write(d, 0, 0x3F8, 1, i);
+	fclose(opened);
+	FILE *f = fopen(path, "rb");
+	uint8_t back[300];
+	size_t n = fread(back, 1, sizeof back, f);
+	fclose(f);
+	unlink(path);
+	cr_assert_eq(n, 256, "every byte, \\n and \\0 included, nothing added");
+	for (unsigned i = 0; i < 256; i++)
+		cr_assert_eq(back[i], i);
 	free(d);
 }

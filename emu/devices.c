@@ -45,6 +45,37 @@ bool devices_serial_open(struct devices_config *cfg, const char *spec, FILE **op
 	return true;
 }
 
+/* What a PC BIOS leaves behind (SeaBIOS pic_setup, pit_setup and the
+ * timer's enable_hwirq), written through the ports at cycle 0. */
+#define BIOS_MASTER_VECTOR_BASE 0x08
+#define BIOS_SLAVE_VECTOR_BASE 0x70
+#define BIOS_MASTER_IMR ((uint8_t)~((1u << PIT_IRQ) | (1u << PIC_CASCADE_IRQ)))
+#define BIOS_SLAVE_IMR 0xFF
+#define BIOS_PIT_CONTROL (PIT_LSB_MSB << PIT_CW_RW_SHIFT | 3u << PIT_CW_MODE_SHIFT)
+#define PIC_ICW3_MASTER_HAS_SLAVE_ON_IR2 (1u << PIC_CASCADE_IRQ)
+#define PIC_ICW3_SLAVE_ID PIC_CASCADE_IRQ
+
+static void devices_bios_setup(struct devices *d)
+{
+	static const struct { uint16_t port; uint8_t value; } writes[] = {
+		{ PIC_MASTER_PORT, PIC_ICW1 | PIC_ICW1_IC4 },
+		{ PIC_SLAVE_PORT, PIC_ICW1 | PIC_ICW1_IC4 },
+		{ PIC_MASTER_PORT + 1, BIOS_MASTER_VECTOR_BASE },
+		{ PIC_SLAVE_PORT + 1, BIOS_SLAVE_VECTOR_BASE },
+		{ PIC_MASTER_PORT + 1, PIC_ICW3_MASTER_HAS_SLAVE_ON_IR2 },
+		{ PIC_SLAVE_PORT + 1, PIC_ICW3_SLAVE_ID },
+		{ PIC_MASTER_PORT + 1, PIC_ICW4_UPM },
+		{ PIC_SLAVE_PORT + 1, PIC_ICW4_UPM },
+		{ PIC_MASTER_PORT + 1, BIOS_MASTER_IMR },
+		{ PIC_SLAVE_PORT + 1, BIOS_SLAVE_IMR },
+		{ PIT_PORT + PIT_CONTROL_OFFSET, BIOS_PIT_CONTROL },
+		{ PIT_PORT, 0 }, /* count 0 = 65536 */
+		{ PIT_PORT, 0 },
+	};
+	for (size_t i = 0; i < sizeof writes / sizeof writes[0]; i++)
+		iobus_write(&d->io, writes[i].port, 1, writes[i].value);
+}
+
 bool devices_init(struct devices *d, const struct devices_config *cfg, char *err, size_t errlen)
 {
 	memset(d, 0, sizeof *d);
@@ -71,6 +102,8 @@ bool devices_init(struct devices *d, const struct devices_config *cfg, char *err
 		snprintf(err, errlen, "device port ranges overlap");
 		return false;
 	}
+	if (cfg->bios_state)
+		devices_bios_setup(d);
 	return true;
 }
 

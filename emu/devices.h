@@ -46,6 +46,7 @@ struct devices_config {
 	uart_sink_fn serial_sink;  /* COM1 output; NULL = `-serial none` */
 	void *serial_ctx;
 	FILE *warn;                /* one-line warnings about unimplemented features; NULL = silent */
+	bool bios_state;           /* start as a PC BIOS leaves things (see devices_init) */
 };
 
 struct devices {
@@ -65,7 +66,12 @@ struct devices {
 MMU_WUR bool devices_serial_open(struct devices_config *cfg, const char *spec, FILE **opened, char *err,
 				 size_t errlen);
 
-/* All devices at power-up, wired together. false with a reason in err for
+/* All devices at power-up, wired together. With cfg->bios_state, then
+ * the port writes SeaBIOS makes before it boots a kernel under QEMU: both
+ * 8259As initialized with vector bases 0x08 and 0x70, everything masked
+ * but IRQ 0 and the cascade, and PIT channel 0 in mode 3 with a count of
+ * 65536 (18.2 Hz), so a kernel that enables interrupts before
+ * reprogramming them sees what it would see under QEMU. false with a reason in err for
  * a bad configuration (a frequency out of range, a bad MAXPHYADDR). The
  * struct holds no pointers to outside memory other than the config's sink
  * context and warning stream, and must not move after init (the bus and

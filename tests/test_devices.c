@@ -915,3 +915,18 @@ Test(uart, serial_argument_selects_the_sink)
 		cr_assert_eq(back[i], i);
 	free(d);
 }
+
+Test(routing, bios_state_runs_the_pit_at_18hz_on_vector_8)
+{
+	struct devices *d = malloc(sizeof *d);
+	char err[160];
+	struct devices_config cfg = { .cpu_hz = CPU_HZ, .bios_state = true };
+	cr_assert(devices_init(d, &cfg, err, sizeof err), "%s", err);
+	cr_assert_eq(inb(d, 0x21), 0xFA, "IRQ 0 and the cascade unmasked");
+	cr_assert_eq(inb(d, 0xA1), 0xFF);
+	cr_assert_eq(devices_next_event(d), pit_cycles(65536));
+	devices_advance(d, pit_cycles(65536));
+	cr_assert(devices_interrupt_pending(d));
+	cr_assert_eq(devices_interrupt_ack(d), 0x08);
+	free(d);
+}

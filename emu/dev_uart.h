@@ -117,7 +117,8 @@ unsigned uart_receive(struct uart *u, const uint8_t *bytes, unsigned n);
 uint8_t uart_read(struct uart *u, unsigned offset);
 void uart_write(struct uart *u, unsigned offset, uint8_t value);
 
-/* iobus handlers; dev is a struct uart *, the port's low 3 bits select the register. */
+/* iobus handlers; dev is a struct uart *, the port's low 3 bits select the
+ * register (so the base port must be a multiple of 8, as every COM port is). */
 uint32_t uart_io_read(void *dev, uint16_t port, unsigned size);
 void uart_io_write(void *dev, uint16_t port, unsigned size, uint32_t value);
 

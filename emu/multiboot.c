@@ -82,6 +82,7 @@ static uint64_t rd(const uint8_t *p, unsigned size)
 
 struct mb_seg {
 	uint64_t paddr, vaddr, filesz, memsz, offset;
+	size_t index; /* program header number, for messages */
 };
 
 struct mb_mmap_entry {
@@ -232,15 +233,15 @@ static const struct elf_layout *mb_elf_layout(const struct multiboot_image *k, c
 	return l;
 }
 
-/* Read one PT_LOAD program header into *s; false (with err) if it is bad.
- * *s->memsz == 0 means nothing to load. */
+/* Read PT_LOAD program header number i into *s; false (with err) if it is
+ * bad. s->memsz == 0 means nothing to load. */
 static bool mb_elf_segment(const struct multiboot_image *k, const struct elf_layout *l, const uint8_t *ph,
 			   size_t i, struct mb_seg *s, char *err, size_t errlen)
 {
 	*s = (struct mb_seg){
 		.offset = rd(ph + l->p_offset, l->word), .vaddr = rd(ph + l->p_vaddr, l->word),
 		.paddr = rd(ph + l->p_paddr, l->word), .filesz = rd(ph + l->p_filesz, l->word),
-		.memsz = rd(ph + l->p_memsz, l->word),
+		.memsz = rd(ph + l->p_memsz, l->word), .index = i,
 	};
 	if (s->filesz > s->memsz)
 		return mb_fail(err, errlen, k->name, "segment %zu: file size exceeds memory size", i);
@@ -390,7 +391,7 @@ static bool mb_plan_kernel_ranges(struct mb_plan *pl, const struct phys *ram, ch
 	for (size_t i = 0; i < pl->nseg; i++) {
 		const struct mb_seg *s = &pl->seg[i];
 		char what[32];
-		snprintf(what, sizeof what, "segment %zu", i);
+		snprintf(what, sizeof what, "segment %zu", s->index);
 		if (!mb_check_range(pl, ram, pl->name, what, s->paddr, s->paddr + s->memsz, err, errlen))
 			return false;
 		pl->lo = s->paddr < pl->lo ? s->paddr : pl->lo;
@@ -494,6 +495,29 @@ static void mb_write_cmdline(struct phys *ram, const struct multiboot_config *cf
 	mb_write_string(ram, pa, append);
 }
 
+static void mb_write_mmap(struct phys *ram, const struct mb_plan *pl)
+{
+	for (unsigned i = 0; i < pl->nmmap; i++) {
+		uint64_t e = pl->mmap_addr + (uint64_t)i * MMAP_ENTRY_SIZE;
+		phys_write(ram, e + MMAP_SIZE, MMAP_ENTRY_SIZE - MMAP_BASE, 4); /* size excludes itself */
+		phys_write(ram, e + MMAP_BASE, pl->mmap[i].base, 8);
+		phys_write(ram, e + MMAP_LENGTH, pl->mmap[i].length, 8);
+		phys_write(ram, e + MMAP_TYPE, pl->mmap[i].type, 4);
+	}
+}
+
+static void mb_write_module_list(struct phys *ram, const struct multiboot_config *cfg, const struct mb_plan *pl)
+{
+	for (size_t i = 0; i < cfg->nmodules; i++) {
+		uint64_t e = pl->mods_addr + i * MBM_SIZE;
+		phys_write(ram, e + MBM_START, pl->mod_addr[i], 4);
+		phys_write(ram, e + MBM_END, pl->mod_addr[i] + cfg->modules[i].size, 4);
+		phys_write(ram, e + MBM_STRING, pl->mod_cmdline_addr[i], 4);
+		phys_write(ram, e + MBM_STRING + 4, 0, 4); /* reserved */
+		mb_write_string(ram, pl->mod_cmdline_addr[i], cfg->modules[i].cmdline ? cfg->modules[i].cmdline : "");
+	}
+}
+
 static void mb_write_info(struct phys *ram, const struct multiboot_config *cfg, const struct mb_plan *pl)
 {
 	uint64_t mbi = pl->info_addr;
@@ -509,21 +533,8 @@ static void mb_write_info(struct phys *ram, const struct multiboot_config *cfg, 
 	phys_write(ram, mbi + MBI_MMAP_LENGTH, (uint64_t)pl->nmmap * MMAP_ENTRY_SIZE, 4);
 	phys_write(ram, mbi + MBI_MMAP_ADDR, pl->mmap_addr, 4);
 	phys_write(ram, mbi + MBI_BOOT_LOADER_NAME, pl->loader_name_addr, 4);
-	for (unsigned i = 0; i < pl->nmmap; i++) {
-		uint64_t e = pl->mmap_addr + (uint64_t)i * MMAP_ENTRY_SIZE;
-		phys_write(ram, e + MMAP_SIZE, MMAP_ENTRY_SIZE - MMAP_BASE, 4);
-		phys_write(ram, e + MMAP_BASE, pl->mmap[i].base, 8);
-		phys_write(ram, e + MMAP_LENGTH, pl->mmap[i].length, 8);
-		phys_write(ram, e + MMAP_TYPE, pl->mmap[i].type, 4);
-	}
-	for (size_t i = 0; i < cfg->nmodules; i++) {
-		uint64_t e = pl->mods_addr + i * MBM_SIZE;
-		phys_write(ram, e + MBM_START, pl->mod_addr[i], 4);
-		phys_write(ram, e + MBM_END, pl->mod_addr[i] + cfg->modules[i].size, 4);
-		phys_write(ram, e + MBM_STRING, pl->mod_cmdline_addr[i], 4);
-		phys_write(ram, e + MBM_STRING + 4, 0, 4);
-		mb_write_string(ram, pl->mod_cmdline_addr[i], cfg->modules[i].cmdline ? cfg->modules[i].cmdline : "");
-	}
+	mb_write_mmap(ram, pl);
+	mb_write_module_list(ram, cfg, pl);
 	mb_write_gdt(ram, pl->gdt_addr);
 	mb_write_string(ram, pl->loader_name_addr, MULTIBOOT_LOADER_NAME);
 	mb_write_cmdline(ram, cfg, pl->cmdline_addr);

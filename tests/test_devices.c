@@ -930,3 +930,25 @@ Test(routing, bios_state_runs_the_pit_at_18hz_on_vector_8)
 	cr_assert_eq(devices_interrupt_ack(d), 0x08);
 	free(d);
 }
+
+Test(lapic, lapic_timer_counts_its_own_input_clock)
+{
+	struct devices *d = malloc(sizeof *d);
+	char err[160];
+	/* A 100 MHz timer input on a 1 GHz CPU: one tick every 10 cycles. */
+	struct devices_config cfg = { .cpu_hz = CPU_HZ, .apic_timer_hz = 100000000 };
+	cr_assert(devices_init(d, &cfg, err, sizeof err), "%s", err);
+	apic_enable(d);
+	apic_w(d, LAPIC_TIMER_DIVIDE, 0x0); /* divide by 2 */
+	apic_w(d, LAPIC_LVT_TIMER, 0x50);
+	apic_w(d, LAPIC_TIMER_INITIAL, 1000);
+	cr_assert_eq(devices_next_event(d), 1000 * 2 * 10);
+	devices_advance(d, 5000);
+	cr_assert_eq(apic_r(d, LAPIC_TIMER_CURRENT), 750);
+	/* A new divider applies from the next initial-count write. */
+	apic_w(d, LAPIC_TIMER_DIVIDE, 0xB);
+	cr_assert_eq(apic_r(d, LAPIC_TIMER_CURRENT), 750);
+	apic_w(d, LAPIC_TIMER_INITIAL, 1000);
+	cr_assert_eq(devices_next_event(d), 5000 + 1000 * 10);
+	free(d);
+}

@@ -150,6 +150,16 @@ uint8_t lapic_acknowledge(struct lapic *a)
 	return v;
 }
 
+uint64_t lapic_read_cr8(const struct lapic *a)
+{
+	return a->tpr >> LAPIC_TPR_CLASS_SHIFT;
+}
+
+void lapic_write_cr8(struct lapic *a, uint64_t cr8)
+{
+	a->tpr = (uint32_t)(cr8 & LAPIC_CR8_MASK) << LAPIC_TPR_CLASS_SHIFT;
+}
+
 void lapic_deliver(struct lapic *a, uint8_t vector)
 {
 	if (vector < LAPIC_FIRST_LEGAL_VECTOR) {

@@ -76,6 +76,8 @@ enum lapic_reg {
 #define LAPIC_VERSION_VALUE 0x00050014u
 
 #define LAPIC_ID_SHIFT 24
+#define LAPIC_TPR_CLASS_SHIFT 4 /* TPR bits 7:4: the priority class */
+#define LAPIC_CR8_MASK 0xFu
 #define LAPIC_SVR_VECTOR 0xFFu
 #define LAPIC_SVR_ENABLE (1u << 8)   /* APIC software enable (§11.4.7.2) */
 #define LAPIC_SVR_MASK 0x13FFu       /* vector, enable, focus check, EOI-broadcast suppression */
@@ -176,6 +178,11 @@ bool lapic_pending(const struct lapic *a);
 /* Move the highest IRR vector to ISR and return it; with none pending,
  * the spurious vector (SVR bits 7:0) and nothing set (§11.9). */
 uint8_t lapic_acknowledge(struct lapic *a);
+/* CR8 in 64-bit mode is TPR bits 7:4 (SDM Vol. 3A §11.8.6.5): MOV to CR8
+ * writes TPR[7:4] = CR8[3:0] and clears TPR[3:0]; MOV from CR8 reads
+ * TPR[7:4]. The CPU checks CR8's reserved bits (63:4) itself. */
+uint64_t lapic_read_cr8(const struct lapic *a);
+void lapic_write_cr8(struct lapic *a, uint64_t cr8);
 /* Set IRR for a fixed interrupt (a local source or a self-IPI). */
 void lapic_deliver(struct lapic *a, uint8_t vector);
 

@@ -200,6 +200,21 @@ bool devices_apic_base_write(struct devices *d, uint64_t now, uint64_t value)
 	return lapic_write_base_msr(&d->lapic, value);
 }
 
+unsigned devices_serial_input(struct devices *d, const uint8_t *bytes, unsigned n)
+{
+	return uart_receive(&d->com1, bytes, n);
+}
+
+uint64_t devices_cr8_read(const struct devices *d)
+{
+	return lapic_read_cr8(&d->lapic);
+}
+
+void devices_cr8_write(struct devices *d, uint64_t cr8)
+{
+	lapic_write_cr8(&d->lapic, cr8);
+}
+
 bool devices_exit_requested(const struct devices *d, uint64_t *status)
 {
 	if (d->debug_exit.exit_requested && status)

@@ -13,6 +13,10 @@
  *     guest reading a counter sees it at the cycle of the access.
  * `now` never goes backwards; an earlier value is ignored.
  *
+ * The answer of devices_interrupt_pending changes only inside the calls
+ * declared here, so the CPU may keep it and ask again only after one of
+ * them (and when RFLAGS.IF becomes 1): no per-instruction polling.
+ *
  * Interrupt contract. devices_interrupt_pending() says whether an external
  * interrupt is waiting (the CPU checks RFLAGS.IF and its interrupt shadow
  * itself); devices_interrupt_ack() performs the acknowledge cycle and
@@ -97,6 +101,13 @@ void devices_mmio_write(struct devices *d, uint64_t now, uint64_t pa, unsigned s
 /* IA32_APIC_BASE for RDMSR/WRMSR; the write returns false for #GP. */
 uint64_t devices_apic_base_read(const struct devices *d);
 MMU_WUR bool devices_apic_base_write(struct devices *d, uint64_t now, uint64_t value);
+
+/* Host input for COM1 (e.g. from stdin); returns how many bytes fitted. */
+unsigned devices_serial_input(struct devices *d, const uint8_t *bytes, unsigned n);
+
+/* MOV to/from CR8: the local APIC's task priority (lapic_read_cr8). */
+uint64_t devices_cr8_read(const struct devices *d);
+void devices_cr8_write(struct devices *d, uint64_t cr8);
 
 /* The run loop's exit poll (isa-debug-exit). */
 bool devices_exit_requested(const struct devices *d, uint64_t *status);

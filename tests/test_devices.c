@@ -196,7 +196,7 @@ Test(uart, uart_received_data_interrupt_has_priority_over_thre)
 {
 	struct devices *d = machine(NULL, NULL);
 	outb(d, 0x3F8 + UART_IER, UART_IER_THRE | UART_IER_RDA);
-	cr_assert_eq(uart_receive(&d->com1, (const uint8_t *)"hi", 2), 2);
+	cr_assert_eq(devices_serial_input(d, (const uint8_t *)"hi", 2), 2);
 	cr_assert_eq(inb(d, 0x3F8 + UART_IIR_FCR) & 0x0F, UART_IIR_RDA);
 	cr_assert_eq(inb(d, 0x3F8), 'h');
 	cr_assert_eq(inb(d, 0x3F8), 'i');
@@ -950,5 +950,20 @@ Test(lapic, lapic_timer_counts_its_own_input_clock)
 	cr_assert_eq(apic_r(d, LAPIC_TIMER_CURRENT), 750);
 	apic_w(d, LAPIC_TIMER_INITIAL, 1000);
 	cr_assert_eq(devices_next_event(d), 5000 + 1000 * 10);
+	free(d);
+}
+
+Test(lapic, cr8_is_the_tpr_priority_class)
+{
+	struct devices *d = machine(NULL, NULL);
+	apic_enable(d);
+	devices_cr8_write(d, 0x7);
+	cr_assert_eq(apic_r(d, LAPIC_TPR), 0x70);
+	apic_w(d, LAPIC_TPR, 0x9C);
+	cr_assert_eq(devices_cr8_read(d), 0x9);
+	lapic_deliver(&d->lapic, 0x95);
+	cr_assert_not(devices_interrupt_pending(d), "class 9 is not above CR8 = 9");
+	devices_cr8_write(d, 0x8);
+	cr_assert(devices_interrupt_pending(d));
 	free(d);
 }

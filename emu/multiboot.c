@@ -73,6 +73,11 @@ enum mb_header_offset {
 #define MB_IDTR_REAL_LIMIT 0x3FF
 #define MB_RFLAGS_RESERVED 0x2 /* bit 1 always reads 1 (SDM Vol. 1 §3.4.3) */
 
+_Static_assert(MULTIBOOT_MMAP_ADDR + MB_MAX_MMAP * MMAP_ENTRY_SIZE <= MULTIBOOT_INFO_ADDR,
+	       "the memory map fits below the info structure");
+_Static_assert(MULTIBOOT_INFO_ADDR + MBI_SIZE <= MULTIBOOT_GDT_ADDR && MULTIBOOT_GDT_ADDR % SEG_DESC_SIZE == 0,
+	       "the GDT follows the info structure, aligned");
+
 static uint64_t rd(const uint8_t *p, unsigned size)
 {
 	uint64_t v = 0;
@@ -101,10 +106,10 @@ struct mb_plan {
 	struct mb_mmap_entry mmap[MB_MAX_MMAP];
 	unsigned nmmap;
 	uint32_t mem_upper_kib;
-	/* Info-area layout. */
-	uint64_t info_addr, mmap_addr, mods_addr, gdt_addr, loader_name_addr, cmdline_addr;
+	/* Boot data after the kernel. */
+	uint64_t mods_addr, loader_name_addr, cmdline_addr;
 	uint64_t mod_cmdline_addr[MULTIBOOT_MAX_MODULES];
-	uint64_t info_end;
+	uint64_t boot_data_start, boot_data_end;
 };
 
 __attribute__((format(printf, 4, 5)))
@@ -326,11 +331,11 @@ static void mb_plan_memory_map(struct mb_plan *pl, uint64_t ram)
 	pl->mem_upper_kib = (uint32_t)((upper_end - MULTIBOOT_HIGH_MEMORY) / 1024);
 }
 
-/* Bump allocation in the info area; runs past the limit saturate and are
- * caught once at the end. */
-static uint64_t mb_take(uint64_t *cursor, uint64_t size, uint64_t align)
+/* Bump allocation of the boot data; sums saturate, and the range check
+ * that follows refuses a saturated end. */
+static uint64_t mb_take(uint64_t *cursor, uint64_t size)
 {
-	uint64_t at = align_up(*cursor, align);
+	uint64_t at = *cursor;
 	*cursor = at > UINT64_MAX - size ? UINT64_MAX : at + size;
 	return at;
 }
@@ -341,37 +346,38 @@ static size_t mb_kernel_cmdline_len(const struct multiboot_config *cfg)
 	return cfg->cmdline_has_name ? n + strlen(cfg->kernel.name) + 1 : n;
 }
 
-static bool mb_plan_info(const struct multiboot_config *cfg, struct mb_plan *pl, char *err, size_t errlen)
+static const char *mb_module_cmdline(const struct multiboot_image *m)
 {
-	uint64_t cur = MULTIBOOT_INFO_BASE;
-	pl->info_addr = mb_take(&cur, MBI_SIZE, 8);
-	pl->mmap_addr = mb_take(&cur, (uint64_t)pl->nmmap * MMAP_ENTRY_SIZE, 8);
-	pl->mods_addr = mb_take(&cur, (uint64_t)cfg->nmodules * MBM_SIZE, MBM_SIZE);
-	pl->gdt_addr = mb_take(&cur, MULTIBOOT_GDT_ENTRIES * SEG_DESC_SIZE, SEG_DESC_SIZE);
-	pl->loader_name_addr = mb_take(&cur, sizeof MULTIBOOT_LOADER_NAME, 1);
-	pl->cmdline_addr = mb_take(&cur, mb_kernel_cmdline_len(cfg), 1);
-	for (size_t i = 0; i < cfg->nmodules; i++)
-		pl->mod_cmdline_addr[i] = mb_take(&cur, strlen(cfg->modules[i].cmdline ? cfg->modules[i].cmdline : "") + 1, 1);
-	if (cur > MULTIBOOT_INFO_LIMIT)
-		return mb_fail(err, errlen, pl->name,
-			       "command lines too long for the boot information area (%llu bytes)",
-			       (unsigned long long)(MULTIBOOT_INFO_LIMIT - MULTIBOOT_INFO_BASE));
-	pl->info_end = cur;
-	return true;
+	return m->cmdline ? m->cmdline : "";
 }
 
-/* A range that kernel or module bytes may occupy: inside RAM, clear of the
- * used info area, the 640K-1M hole and the APIC page. */
-static bool mb_check_range(const struct mb_plan *pl, const struct phys *ram, const char *name,
+/* QEMU's order after the kernel: the module list, each module's command
+ * line, the kernel's command line, the boot loader name. */
+static void mb_plan_boot_data(const struct multiboot_config *cfg, struct mb_plan *pl)
+{
+	uint64_t cur = align_up(pl->hi > MULTIBOOT_HIGH_MEMORY ? pl->hi : MULTIBOOT_HIGH_MEMORY, MB_PAGE);
+	pl->boot_data_start = cur;
+	pl->mods_addr = mb_take(&cur, (uint64_t)cfg->nmodules * MBM_SIZE);
+	for (size_t i = 0; i < cfg->nmodules; i++)
+		pl->mod_cmdline_addr[i] = mb_take(&cur, strlen(mb_module_cmdline(&cfg->modules[i])) + 1);
+	pl->cmdline_addr = mb_take(&cur, mb_kernel_cmdline_len(cfg));
+	pl->loader_name_addr = mb_take(&cur, sizeof MULTIBOOT_LOADER_NAME);
+	pl->boot_data_end = cur;
+}
+
+/* A range that kernel, boot data or module bytes may occupy: inside RAM,
+ * clear of the boot information at 0x9000, the 640K-1M hole and the APIC
+ * page. */
+static bool mb_check_range(const struct phys *ram, const char *name,
 			   const char *what, uint64_t lo, uint64_t hi, char *err, size_t errlen)
 {
-	const uint64_t reserved[MB_RESERVED_RANGES][2] = {
-		{ MULTIBOOT_INFO_BASE, pl->info_end },
+	static const uint64_t reserved[MB_RESERVED_RANGES][2] = {
+		{ MULTIBOOT_MMAP_ADDR, MULTIBOOT_LOW_END },
 		{ MULTIBOOT_LOW_MEMORY_END, MULTIBOOT_HIGH_MEMORY },
 		{ LAPIC_DEFAULT_BASE, LAPIC_DEFAULT_BASE + LAPIC_PAGE_SIZE },
 	};
 	static const char *const reserved_name[MB_RESERVED_RANGES] = {
-		"the boot information area", "the 640K-1M hole", "the local APIC page",
+		"the boot information at 0x9000", "the 640K-1M hole", "the local APIC page",
 	};
 	if (hi > ram->size)
 		return mb_fail(err, errlen, name, "%s 0x%llx-0x%llx lies past the end of RAM (%llu MiB)", what,
@@ -392,7 +398,7 @@ static bool mb_plan_kernel_ranges(struct mb_plan *pl, const struct phys *ram, ch
 		const struct mb_seg *s = &pl->seg[i];
 		char what[32];
 		snprintf(what, sizeof what, "segment %zu", s->index);
-		if (!mb_check_range(pl, ram, pl->name, what, s->paddr, s->paddr + s->memsz, err, errlen))
+		if (!mb_check_range(ram, pl->name, what, s->paddr, s->paddr + s->memsz, err, errlen))
 			return false;
 		pl->lo = s->paddr < pl->lo ? s->paddr : pl->lo;
 		pl->hi = s->paddr + s->memsz > pl->hi ? s->paddr + s->memsz : pl->hi;
@@ -400,17 +406,23 @@ static bool mb_plan_kernel_ranges(struct mb_plan *pl, const struct phys *ram, ch
 	return true;
 }
 
-/* Modules follow the kernel, each on a page boundary (header flag 0 is
- * always honoured), never below 1 MiB; their addresses must fit the
- * 32-bit fields of the module list. */
+/* The boot data and the modules follow the kernel, each module on a page
+ * boundary (header flag 0 is always honoured); every address must fit
+ * the 32-bit fields that point at it. */
 static bool mb_plan_modules(const struct multiboot_config *cfg, struct mb_plan *pl, const struct phys *ram,
 			    char *err, size_t errlen)
 {
-	uint64_t cur = align_up(pl->hi > MULTIBOOT_HIGH_MEMORY ? pl->hi : MULTIBOOT_HIGH_MEMORY, MB_PAGE);
+	mb_plan_boot_data(cfg, pl);
+	if (!mb_check_range(ram, pl->name, "boot data (module list, command lines)", pl->boot_data_start, pl->boot_data_end,
+			    err, errlen))
+		return false;
+	if (pl->boot_data_end > MB_4GIB)
+		return mb_fail(err, errlen, pl->name, "boot data (module list, command lines) would end above 4 GiB");
+	uint64_t cur = align_up(pl->boot_data_end, MB_PAGE);
 	for (size_t i = 0; i < cfg->nmodules; i++) {
 		const struct multiboot_image *m = &cfg->modules[i];
 		uint64_t end = cur > UINT64_MAX - m->size ? UINT64_MAX : cur + m->size;
-		if (!mb_check_range(pl, ram, m->name, "module", cur, end, err, errlen))
+		if (!mb_check_range(ram, m->name, "module", cur, end, err, errlen))
 			return false;
 		if (end > MB_4GIB)
 			return mb_fail(err, errlen, m->name, "module would end above 4 GiB");
@@ -441,8 +453,7 @@ static bool mb_plan(const struct phys *ram, const struct multiboot_config *cfg, 
 		return false;
 	}
 	mb_plan_memory_map(pl, ram->size);
-	return mb_plan_info(cfg, pl, err, errlen) && mb_plan_kernel_ranges(pl, ram, err, errlen) &&
-	       mb_plan_modules(cfg, pl, ram, err, errlen);
+	return mb_plan_kernel_ranges(pl, ram, err, errlen) && mb_plan_modules(cfg, pl, ram, err, errlen);
 }
 
 /* ---- Writing */
@@ -498,7 +509,7 @@ static void mb_write_cmdline(struct phys *ram, const struct multiboot_config *cf
 static void mb_write_mmap(struct phys *ram, const struct mb_plan *pl)
 {
 	for (unsigned i = 0; i < pl->nmmap; i++) {
-		uint64_t e = pl->mmap_addr + (uint64_t)i * MMAP_ENTRY_SIZE;
+		uint64_t e = MULTIBOOT_MMAP_ADDR + (uint64_t)i * MMAP_ENTRY_SIZE;
 		phys_write(ram, e + MMAP_SIZE, MMAP_ENTRY_SIZE - MMAP_BASE, 4); /* size excludes itself */
 		phys_write(ram, e + MMAP_BASE, pl->mmap[i].base, 8);
 		phys_write(ram, e + MMAP_LENGTH, pl->mmap[i].length, 8);
@@ -514,13 +525,13 @@ static void mb_write_module_list(struct phys *ram, const struct multiboot_config
 		phys_write(ram, e + MBM_END, pl->mod_addr[i] + cfg->modules[i].size, 4);
 		phys_write(ram, e + MBM_STRING, pl->mod_cmdline_addr[i], 4);
 		phys_write(ram, e + MBM_STRING + 4, 0, 4); /* reserved */
-		mb_write_string(ram, pl->mod_cmdline_addr[i], cfg->modules[i].cmdline ? cfg->modules[i].cmdline : "");
+		mb_write_string(ram, pl->mod_cmdline_addr[i], mb_module_cmdline(&cfg->modules[i]));
 	}
 }
 
 static void mb_write_info(struct phys *ram, const struct multiboot_config *cfg, const struct mb_plan *pl)
 {
-	uint64_t mbi = pl->info_addr;
+	uint64_t mbi = MULTIBOOT_INFO_ADDR;
 	mb_write_zeros(ram, mbi, MBI_SIZE);
 	phys_write(ram, mbi + MBI_FLAGS, MULTIBOOT_INFO_MEMORY | MULTIBOOT_INFO_BOOTDEV | MULTIBOOT_INFO_CMDLINE |
 		   MULTIBOOT_INFO_MODS | MULTIBOOT_INFO_MMAP | MULTIBOOT_INFO_LOADER_NAME, 4);
@@ -531,11 +542,11 @@ static void mb_write_info(struct phys *ram, const struct multiboot_config *cfg, 
 	phys_write(ram, mbi + MBI_MODS_COUNT, cfg->nmodules, 4);
 	phys_write(ram, mbi + MBI_MODS_ADDR, pl->mods_addr, 4);
 	phys_write(ram, mbi + MBI_MMAP_LENGTH, (uint64_t)pl->nmmap * MMAP_ENTRY_SIZE, 4);
-	phys_write(ram, mbi + MBI_MMAP_ADDR, pl->mmap_addr, 4);
+	phys_write(ram, mbi + MBI_MMAP_ADDR, MULTIBOOT_MMAP_ADDR, 4);
 	phys_write(ram, mbi + MBI_BOOT_LOADER_NAME, pl->loader_name_addr, 4);
 	mb_write_mmap(ram, pl);
 	mb_write_module_list(ram, cfg, pl);
-	mb_write_gdt(ram, pl->gdt_addr);
+	mb_write_gdt(ram, MULTIBOOT_GDT_ADDR);
 	mb_write_string(ram, pl->loader_name_addr, MULTIBOOT_LOADER_NAME);
 	mb_write_cmdline(ram, cfg, pl->cmdline_addr);
 }
@@ -562,12 +573,13 @@ static struct seg_cache mb_flat_cache(uint16_t selector, uint8_t type)
 static void mb_boot_state(const struct mb_plan *pl, struct multiboot_boot_state *out)
 {
 	*out = (struct multiboot_boot_state){
-		.eip = pl->entry, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = (uint32_t)pl->info_addr,
+		.eip = pl->entry, .eax = MULTIBOOT_BOOTLOADER_MAGIC, .ebx = (uint32_t)MULTIBOOT_INFO_ADDR,
 		.cr0 = CR0_PE | CR0_ET, .rflags = MB_RFLAGS_RESERVED,
-		.gdtr = { .base = pl->gdt_addr, .limit = MULTIBOOT_GDT_ENTRIES * SEG_DESC_SIZE - 1 },
+		.gdtr = { .base = MULTIBOOT_GDT_ADDR, .limit = MULTIBOOT_GDT_ENTRIES * SEG_DESC_SIZE - 1 },
 		.idtr = { .base = 0, .limit = MB_IDTR_REAL_LIMIT },
 		.a20 = true,
-		.kernel_start = pl->lo, .kernel_end = pl->hi, .info_end = pl->info_end,
+		.kernel_start = pl->lo, .kernel_end = pl->hi,
+		.boot_data_start = pl->boot_data_start, .boot_data_end = pl->boot_data_end,
 		.video_request_ignored = pl->video_ignored,
 	};
 	for (unsigned r = 0; r < SEG_NREGS; r++)

@@ -11,16 +11,17 @@
  * leaves RAM untouched and returns false with one line
  * "mmulab: FILE: what is wrong" in err. Nothing here exits or aborts.
  *
- * Guest physical memory layout after a load (docs/multiboot.md):
+ * Guest physical memory layout after a load, the same as QEMU's
+ * (docs/multiboot.md):
  *
- *   0x00000000  ...        free (real-mode IVT and BIOS data area)
- *   0x00009000  info area  multiboot_info, memory map, module list,
- *                          GDT, strings (MULTIBOOT_INFO_BASE..); a
- *                          kernel segment may not overlap what is used
- *   0x000A0000  ...        reserved hole (VGA, BIOS), up to 1 MiB
- *   0x00100000  kernel     segments at their physical addresses
- *   after it    modules    each page-aligned, from the first page at or
- *                          above max(kernel end, 1 MiB)
+ *   0x00009000  memory map (MULTIBOOT_MMAP_ADDR)
+ *   0x00009500  multiboot_info (MULTIBOOT_INFO_ADDR, in EBX), then the GDT;
+ *               no kernel segment may overlap 0x9000..MULTIBOOT_LOW_END
+ *   0x000A0000  reserved hole (VGA, BIOS), up to 1 MiB
+ *   0x00100000  kernel segments at their physical addresses
+ *   next page   boot data: module list, module command lines, kernel
+ *               command line, boot loader name
+ *   next page   modules, each page-aligned
  */
 #ifndef EMU_MULTIBOOT_H
 #define EMU_MULTIBOOT_H
@@ -77,9 +78,11 @@ enum multiboot_mod_offset { MBM_START = 0, MBM_END = 4, MBM_STRING = 8, MBM_SIZE
 enum multiboot_mmap_offset { MMAP_SIZE = 0, MMAP_BASE = 4, MMAP_LENGTH = 12, MMAP_TYPE = 20,
 			     MMAP_ENTRY_SIZE = 24 };
 
-/* Where the boot information goes, and how far it may grow. */
-#define MULTIBOOT_INFO_BASE UINT64_C(0x9000)
-#define MULTIBOOT_INFO_LIMIT UINT64_C(0x80000)
+/* Where the boot information goes: QEMU's addresses. */
+#define MULTIBOOT_MMAP_ADDR UINT64_C(0x9000)
+#define MULTIBOOT_INFO_ADDR UINT64_C(0x9500)
+#define MULTIBOOT_GDT_ADDR UINT64_C(0x9578) /* after the 116-byte info, 8-aligned */
+#define MULTIBOOT_LOW_END (MULTIBOOT_GDT_ADDR + MULTIBOOT_GDT_ENTRIES * SEG_DESC_SIZE)
 #define MULTIBOOT_LOW_MEMORY_END UINT64_C(0xA0000)  /* 640 KiB */
 #define MULTIBOOT_HIGH_MEMORY UINT64_C(0x100000)    /* 1 MiB */
 #define MULTIBOOT_MAX_MODULES 256
@@ -117,12 +120,12 @@ struct multiboot_boot_state {
 	uint64_t cr4, efer;                /* 0 */
 	uint64_t rflags;                   /* 0x2: IF = 0, VM = 0 */
 	struct seg_cache sreg[SEG_NREGS];  /* CS 0x08 execute/read, others 0x10 read/write */
-	struct seg_dtr gdtr;               /* the GDT in the info area */
+	struct seg_dtr gdtr;               /* the GDT at MULTIBOOT_GDT_ADDR */
 	struct seg_dtr idtr;               /* base 0, limit 0x3FF, as the BIOS leaves it */
 	bool a20;                          /* true */
 	/* Where things went, for diagnostics and tests. */
-	uint64_t kernel_start, kernel_end; /* lowest and highest+1 byte written */
-	uint64_t info_end;                 /* end of the used info area */
+	uint64_t kernel_start, kernel_end; /* lowest and highest+1 byte of the kernel */
+	uint64_t boot_data_start, boot_data_end; /* module list and strings */
 	bool video_request_ignored;        /* header flag 2 set: no video info given (as QEMU) */
 };
 

@@ -87,7 +87,7 @@ static void build_elf(struct image *im, bool is64, uint64_t entry, const struct 
 
 static void build_simple_elf32(struct image *im)
 {
-	const struct seg s = { KERNEL_PA, KERNEL_PA, 0x800, 0x2000, DATA_OFF };
+	const struct seg s = { KERNEL_PA, KERNEL_PA, 0x800, 0x1F00, DATA_OFF };
 	build_elf(im, false, KERNEL_PA + 0x10, &s, 1);
 }
 
@@ -182,12 +182,12 @@ Test(multiboot, loads_elf32_segments_and_zeroes_bss)
 	cr_assert(l->ok, "%s", l->err);
 	for (size_t i = 0; i < 0x800; i++)
 		cr_assert_eq(l->ram.ram[KERNEL_PA + i], pattern(i), "byte %zu", i);
-	for (size_t i = 0x800; i < 0x2000; i++)
+	for (size_t i = 0x800; i < 0x1F00; i++)
 		cr_assert_eq(l->ram.ram[KERNEL_PA + i], 0, "bss byte %zu", i);
-	cr_assert_eq(l->ram.ram[KERNEL_PA + 0x2000], 0xCC, "nothing past memsz");
+	cr_assert_eq(l->ram.ram[KERNEL_PA + 0x1F00], 0xCC, "nothing past memsz");
 	cr_assert_eq(l->st.eip, KERNEL_PA + 0x10);
 	cr_assert_eq(l->st.kernel_start, KERNEL_PA);
-	cr_assert_eq(l->st.kernel_end, KERNEL_PA + 0x2000);
+	cr_assert_eq(l->st.kernel_end, KERNEL_PA + 0x1F00);
 	unload(l);
 }
 
@@ -223,13 +223,13 @@ Test(multiboot, elf64_higher_half_entry_is_translated_to_physical)
 Test(multiboot, aout_kludge_loads_file_bytes_and_bss)
 {
 	struct image im;
-	build_aout(&im, 0x100000, 0x100000 + 0x1800, 0x100000 + 0x3000, 0x100020, 0x2000);
+	build_aout(&im, 0x100000, 0x100000 + 0x1800, 0x100000 + 0x2F00, 0x100020, 0x2000);
 	struct loaded *l = load(&im, NULL, NULL);
 	cr_assert(l->ok, "%s", l->err);
 	cr_assert_eq(memcmp(l->ram.ram + 0x100000, im.bytes, 0x1800), 0, "file bytes from offset 0");
-	for (size_t i = 0x1800; i < 0x3000; i++)
+	for (size_t i = 0x1800; i < 0x2F00; i++)
 		cr_assert_eq(l->ram.ram[0x100000 + i], 0, "bss byte %zu", i);
-	cr_assert_eq(l->ram.ram[0x103000], 0xCC);
+	cr_assert_eq(l->ram.ram[0x102F00], 0xCC, "nothing past bss_end_addr");
 	cr_assert_eq(l->st.eip, 0x100020);
 	unload(l);
 }
@@ -273,7 +273,7 @@ Test(multiboot, entry_state_is_flat_protected_mode_with_magic_and_info)
 	cr_assert(l->ok, "%s", l->err);
 	const struct multiboot_boot_state *st = &l->st;
 	cr_assert_eq(st->eax, MULTIBOOT_BOOTLOADER_MAGIC);
-	cr_assert_eq(st->ebx, MULTIBOOT_INFO_BASE);
+	cr_assert_eq(st->ebx, 0x9500, "where QEMU puts it");
 	cr_assert(st->cr0 & CR0_PE);
 	cr_assert_eq(st->cr0 & CR0_PG, 0);
 	cr_assert_eq(st->rflags & TEST_EFLAGS_IF, 0);
@@ -297,7 +297,7 @@ Test(multiboot, entry_state_is_flat_protected_mode_with_magic_and_info)
 		cr_assert_eq(d.type, st->sreg[r].type);
 		cr_assert(d.db && d.g && d.p && d.s);
 	}
-	cr_assert_lt(st->gdtr.base + st->gdtr.limit, st->info_end);
+	cr_assert_eq(st->gdtr.base + st->gdtr.limit + 1, MULTIBOOT_LOW_END);
 	unload(l);
 }
 
@@ -318,7 +318,12 @@ Test(multiboot, info_reports_memory_cmdline_loader_and_flags)
 	cr_assert_str_eq(str_at(l, rd32(l, mbi + MBI_CMDLINE)), expect, "QEMU puts the file name first");
 	cr_assert_str_eq(str_at(l, rd32(l, mbi + MBI_BOOT_LOADER_NAME)), "mmulab");
 	cr_assert_eq(rd32(l, mbi + MBI_MODS_COUNT), 0);
-	cr_assert_leq(l->st.info_end, MULTIBOOT_LOW_MEMORY_END);
+	cr_assert_eq(rd32(l, mbi + MBI_MMAP_ADDR), 0x9000, "where QEMU puts it");
+	/* QEMU's boot data: right after the kernel, command line then name. */
+	cr_assert_eq(l->st.boot_data_start, KERNEL_PA + 0x2000);
+	cr_assert_eq(rd32(l, mbi + MBI_MODS_ADDR), l->st.boot_data_start);
+	cr_assert_eq(rd32(l, mbi + MBI_CMDLINE), l->st.boot_data_start);
+	cr_assert_eq(rd32(l, mbi + MBI_BOOT_LOADER_NAME), l->st.boot_data_start + strlen(expect) + 1);
 	unload(l);
 }
 
@@ -366,7 +371,9 @@ Test(multiboot, modules_are_page_aligned_after_the_kernel_with_their_command_lin
 	cr_assert_eq(rd32(l, mbi + MBI_MODS_COUNT), 2);
 	uint32_t s0 = rd32(l, mods + MBM_START), e0 = rd32(l, mods + MBM_END);
 	uint32_t s1 = rd32(l, mods + MBM_SIZE + MBM_START), e1 = rd32(l, mods + MBM_SIZE + MBM_END);
-	cr_assert_eq(s0, KERNEL_PA + 0x2000, "first page after the kernel's bss");
+	cr_assert_eq(mods, KERNEL_PA + 0x2000, "the module list follows the kernel's bss");
+	cr_assert_eq(s0, KERNEL_PA + 0x3000, "modules start on the page after the boot data");
+	cr_assert_eq(rd32(l, mods + MBM_STRING), mods + 2 * MBM_SIZE, "module command lines follow the list");
 	cr_assert_eq(e0 - s0, 12);
 	cr_assert_eq(s1 % 4096, 0);
 	cr_assert_geq(s1, e0);
@@ -475,9 +482,9 @@ Test(multiboot, multiboot_rejects_segment_with_wrapping_range)
 Test(multiboot, multiboot_rejects_segment_over_info_area)
 {
 	struct image im;
-	const struct seg s = { MULTIBOOT_INFO_BASE, MULTIBOOT_INFO_BASE, 0x10, 0x10, DATA_OFF };
-	build_elf(&im, false, MULTIBOOT_INFO_BASE, &s, 1);
-	expect_rejected(load(&im, NULL, NULL), "boot information area");
+	const struct seg s = { 0x9400, 0x9400, 0x10, 0x200, DATA_OFF };
+	build_elf(&im, false, 0x9400, &s, 1);
+	expect_rejected(load(&im, NULL, NULL), "overlaps the boot information at 0x9000");
 }
 
 Test(multiboot, multiboot_rejects_segment_in_legacy_hole)
@@ -585,10 +592,12 @@ Test(multiboot, multiboot_rejects_aout_inconsistent_addresses)
 Test(multiboot, multiboot_rejects_module_past_ram)
 {
 	struct image im;
-	const struct seg s = { RAM_SIZE - 0x2000, RAM_SIZE - 0x2000, 0x10, 0x1800, DATA_OFF };
-	build_elf(&im, false, RAM_SIZE - 0x2000, &s, 1);
+	/* Kernel, boot data page, then 8 KiB of RAM left for a 12 KiB module. */
+	const struct seg s = { RAM_SIZE - 0x4000, RAM_SIZE - 0x4000, 0x10, 0x800, DATA_OFF };
+	build_elf(&im, false, RAM_SIZE - 0x4000, &s, 1);
 	char p[256];
-	write_temp("0123456789", 10, p, sizeof p);
+	static const uint8_t module[0x3000];
+	write_temp(module, sizeof module, p, sizeof p);
 	struct loaded *l = load(&im, p, NULL);
 	unlink(p);
 	cr_assert_not(l->ok);
@@ -615,15 +624,15 @@ Test(multiboot, multiboot_rejects_missing_files)
 	phys_free(&ram);
 }
 
-Test(multiboot, multiboot_rejects_command_line_too_long)
+Test(multiboot, multiboot_rejects_command_line_past_ram)
 {
 	struct image im;
 	build_simple_elf32(&im);
-	size_t n = MULTIBOOT_INFO_LIMIT;
+	size_t n = RAM_SIZE;
 	char *huge = malloc(n + 1);
 	memset(huge, 'a', n);
 	huge[n] = 0;
 	struct loaded *l = load(&im, NULL, huge);
 	free(huge);
-	expect_rejected(l, "too long");
+	expect_rejected(l, "boot data (module list, command lines) 0x102000-");
 }

@@ -7,8 +7,8 @@
  * RAM is 4 MiB. Checked after every load:
  *   - failure: one line "mmulab: <name>: ..." and guest RAM untouched;
  *   - success: the entry state the specification requires, the boot
- *     information inside its area and consistent with the plan, every
- *     module inside RAM, page-aligned and at or above 1 MiB.
+ *     data after the kernel and inside RAM, every module inside RAM,
+ *     page-aligned, at or above 1 MiB and after the boot data.
  * Any violation prints what broke and aborts.
  */
 #include <stdbool.h>
@@ -46,16 +46,18 @@ static bool ram_is_zero(const struct phys *ram)
 static void check_loaded(const struct phys *ram, const struct multiboot_boot_state *st, size_t nmods)
 {
 	check(st->eax == MULTIBOOT_BOOTLOADER_MAGIC, "EAX is not the boot loader magic");
-	check(st->ebx == MULTIBOOT_INFO_BASE, "EBX does not point at the info structure");
-	check(st->info_end <= MULTIBOOT_INFO_LIMIT, "info area overflowed");
+	check(st->ebx == MULTIBOOT_INFO_ADDR, "EBX does not point at the info structure");
 	check(st->kernel_end <= ram->size && st->kernel_start < st->kernel_end, "kernel extent outside RAM");
+	check(st->boot_data_start >= st->kernel_end && st->boot_data_end <= ram->size, "boot data outside RAM");
+	uint64_t cmdline = phys_read(ram, st->ebx + MBI_CMDLINE, 4);
+	check(cmdline >= st->boot_data_start && cmdline < st->boot_data_end, "command line outside the boot data");
 	check(phys_read(ram, st->ebx + MBI_MODS_COUNT, 4) == nmods, "module count");
 	uint64_t mods = phys_read(ram, st->ebx + MBI_MODS_ADDR, 4);
 	for (size_t i = 0; i < nmods; i++) {
 		uint64_t start = phys_read(ram, mods + i * MBM_SIZE + MBM_START, 4);
 		uint64_t end = phys_read(ram, mods + i * MBM_SIZE + MBM_END, 4);
 		check(start % 4096 == 0 && start >= MULTIBOOT_HIGH_MEMORY, "module placement");
-		check(start >= st->kernel_end && end <= ram->size && start <= end, "module outside RAM");
+		check(start >= st->boot_data_end && end <= ram->size && start <= end, "module outside RAM");
 	}
 }
 

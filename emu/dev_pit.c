@@ -263,12 +263,36 @@ void pit_write(struct pit *p, unsigned offset, uint8_t value)
 		pit_write_count(p, offset, value);
 }
 
+uint8_t pit_port_b_read(struct pit *p)
+{
+	uint8_t v = p->port_b;
+	v |= pit_output_at(&p->ch[2], p->now) ? PIT_PORT_B_OUT2 : 0;
+	v |= (p->now / PIT_REFRESH_TICKS) & 1 ? PIT_PORT_B_REFRESH : 0;
+	return v;
+}
+
+/* A rising edge on a gate restarts the count in the modes the gate
+ * triggers (1, 5) or reloads (2, 3); modes 0 and 4 go on counting. */
+void pit_port_b_write(struct pit *p, uint8_t value)
+{
+	struct pit_channel *c = &p->ch[2];
+	bool rising = (value & PIT_PORT_B_GATE2) && !(p->port_b & PIT_PORT_B_GATE2);
+	p->port_b = value & PIT_PORT_B_WRITABLE;
+	if (rising && c->counting && c->mode != 0 && c->mode != 4)
+		c->start = p->now;
+}
+
 uint32_t pit_io_read(void *dev, uint16_t port, unsigned size)
 {
+	if (port == PIT_PORT_B)
+		return pit_port_b_read(dev);
 	return pit_read(dev, (unsigned)(port - PIT_PORT));
 }
 
 void pit_io_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 {
-	pit_write(dev, (unsigned)(port - PIT_PORT), (uint8_t)value);
+	if (port == PIT_PORT_B)
+		pit_port_b_write(dev, (uint8_t)value);
+	else
+		pit_write(dev, (unsigned)(port - PIT_PORT), (uint8_t)value);
 }

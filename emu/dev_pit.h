@@ -9,8 +9,14 @@
  * channels; access modes latch, LSB only, MSB only, LSB then MSB; modes 0
  * (interrupt on terminal count), 2 (rate generator) and 3 (square wave);
  * the counter-latch command; the read-back command (count and status);
- * reading the current count at any time. Gates are held high (channel 2's
- * gate and speaker output on port 0x61 are not modelled).
+ * reading the current count at any time. Channels 0 and 1 have their gates
+ * held high; channel 2's gate is bit 0 of port 0x61 (system control port
+ * B), whose bit 5 reads channel 2's output and bit 4 a refresh-request
+ * signal that toggles every 18 PIT ticks (about 15 us), as on a PC, so
+ * that guests can time delays and calibrate other timers against the PIT.
+ * As in QEMU, a rising gate edge restarts the count in modes 1, 2, 3 and 5
+ * and the gate level does not otherwise stop counting. The speaker is not
+ * modelled (bit 1 is stored and read back).
  * Not implemented, reported once on the warning stream: modes 1, 4 and 5
  * (the counter counts down as in mode 0 but its output never changes) and
  * BCD counting (the counter counts in binary).
@@ -34,6 +40,13 @@
 #define PIT_NPORTS 4
 #define PIT_CONTROL_OFFSET 3
 #define PIT_IRQ 0
+#define PIT_PORT_B 0x61        /* system control port B */
+#define PIT_PORT_B_GATE2 0x01  /* channel 2 gate */
+#define PIT_PORT_B_SPEAKER 0x02 /* speaker data enable */
+#define PIT_PORT_B_WRITABLE (PIT_PORT_B_GATE2 | PIT_PORT_B_SPEAKER)
+#define PIT_PORT_B_REFRESH 0x10 /* toggles every PIT_REFRESH_TICKS */
+#define PIT_PORT_B_OUT2 0x20   /* channel 2 output */
+#define PIT_REFRESH_TICKS 18
 #define PIT_NCHANNELS 3
 
 /* Control word (port 0x43): SC bits 7:6, RW bits 5:4, M bits 3:1, BCD bit 0. */
@@ -78,6 +91,7 @@ struct pit {
 	uint64_t now;          /* ticks at the last pit_advance */
 	uint64_t edges_seen;   /* channel 0 output edges already sent to IRQ 0 */
 	struct irq_line irq;   /* channel 0 output */
+	uint8_t port_b;        /* port 0x61 bits 1:0 as written */
 	FILE *warn;
 	unsigned warned;
 };
@@ -91,9 +105,13 @@ void pit_advance(struct pit *p, uint64_t now_cycles);
 /* Cycle at which channel 0's output next rises, UINT64_MAX if never. */
 uint64_t pit_next_event(const struct pit *p);
 
-/* offset 0..2 = channels, 3 = control word (write only; reads 0xFF). */
+/* offset 0..2 = channels, 3 = control word (write only; reads 0xFF).
+ * The iobus handlers also serve port 0x61 (PIT_PORT_B). */
 uint8_t pit_read(struct pit *p, unsigned offset);
 void pit_write(struct pit *p, unsigned offset, uint8_t value);
+/* Port 0x61. */
+uint8_t pit_port_b_read(struct pit *p);
+void pit_port_b_write(struct pit *p, uint8_t value);
 uint32_t pit_io_read(void *dev, uint16_t port, unsigned size);
 void pit_io_write(void *dev, uint16_t port, unsigned size, uint32_t value);
 

@@ -967,3 +967,45 @@ Test(lapic, cr8_is_the_tpr_priority_class)
 	cr_assert(devices_interrupt_pending(d));
 	free(d);
 }
+
+/* The classic calibration loop: channel 2 in mode 0, gate on through port
+ * 0x61, wait for OUT2 (bit 5) to rise. */
+Test(pit, port61_reports_channel2_output_for_calibration)
+{
+	struct devices *d = machine(NULL, NULL);
+	outb(d, 0x61, (uint8_t)((inb(d, 0x61) & ~PIT_PORT_B_SPEAKER) | PIT_PORT_B_GATE2));
+	pit_program(d, 2, 0, 11932); /* 10 ms */
+	uint64_t t = d->now;
+	while (!(inb(d, 0x61) & PIT_PORT_B_OUT2)) {
+		t += 1000;
+		devices_advance(d, t);
+		cr_assert_lt(t, UINT64_C(100000000), "OUT2 never rose");
+	}
+	cr_assert_geq(t, pit_cycles(11932));
+	cr_assert_lt(t, pit_cycles(11932) + 1000);
+	cr_assert_eq(inb(d, 0x61) & PIT_PORT_B_WRITABLE, PIT_PORT_B_GATE2);
+	free(d);
+}
+
+Test(pit, port61_refresh_bit_toggles_every_18_ticks)
+{
+	struct devices *d = machine(NULL, NULL);
+	uint8_t first = inb(d, 0x61) & PIT_PORT_B_REFRESH;
+	devices_advance(d, pit_cycles(PIT_REFRESH_TICKS));
+	cr_assert_neq(inb(d, 0x61) & PIT_PORT_B_REFRESH, first);
+	devices_advance(d, pit_cycles(2 * PIT_REFRESH_TICKS));
+	cr_assert_eq(inb(d, 0x61) & PIT_PORT_B_REFRESH, first);
+	free(d);
+}
+
+Test(pit, gate_rising_edge_restarts_mode2_count)
+{
+	struct devices *d = machine(NULL, NULL);
+	outb(d, 0x61, 0);
+	pit_program(d, 2, 2, 1000);
+	devices_advance(d, pit_cycles(600));
+	cr_assert_eq(pit_read16(d, 0x42), 400);
+	outb(d, 0x61, PIT_PORT_B_GATE2);
+	cr_assert_eq(pit_read16(d, 0x42), 1000, "rising gate reloads");
+	free(d);
+}

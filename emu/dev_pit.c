@@ -31,20 +31,33 @@ static bool pit_mode_periodic(unsigned mode)
 	return mode == 2 || mode == 3;
 }
 
-static bool pit_mode_implemented(unsigned mode)
+/* Modes 0 and 4 count once from the written value: their output has one
+ * rising edge, at terminal count (mode 0) or one tick later, at the end
+ * of the strobe (mode 4). */
+static bool pit_mode_oneshot(unsigned mode)
 {
-	return mode == 0 || pit_mode_periodic(mode);
+	return mode == 0 || mode == 4;
 }
 
-/* Rising edges of the output since counting began, at tick t: once at
- * terminal count in mode 0, once per period in modes 2 and 3. */
+static bool pit_mode_implemented(unsigned mode)
+{
+	return pit_mode_oneshot(mode) || pit_mode_periodic(mode);
+}
+
+static uint64_t pit_oneshot_edge(const struct pit_channel *c)
+{
+	return c->reload + (c->mode == 4);
+}
+
+/* Rising edges of the output since counting began, at tick t: one in
+ * modes 0 and 4, one per period in modes 2 and 3. */
 static uint64_t pit_edges_at(const struct pit_channel *c, uint64_t t)
 {
 	if (!c->counting || !pit_mode_implemented(c->mode))
 		return 0;
 	uint64_t elapsed = t - c->start;
-	if (c->mode == 0)
-		return elapsed >= c->reload;
+	if (pit_mode_oneshot(c->mode))
+		return elapsed >= pit_oneshot_edge(c);
 	return elapsed / c->reload;
 }
 
@@ -65,19 +78,22 @@ static uint16_t pit_count_at(const struct pit_channel *c, uint64_t t)
 		uint64_t phase = elapsed % c->reload, high = pit_mode3_high_ticks(c);
 		return (uint16_t)(c->reload - 2 * (phase < high ? phase : phase - high));
 	}
-	/* Mode 0 (and the unimplemented modes): count down and wrap past zero. */
+	/* Modes 0 and 4 (and 1 and 5): count down and wrap past zero. */
 	return (uint16_t)(c->reload - elapsed % PIT_FULL_COUNT);
 }
 
 /* The OUT pin at tick t: low from the control word in mode 0 until terminal
- * count; low for the last tick of each period in mode 2; high for the first
- * half of the period in mode 3; high in the modes not implemented. */
+ * count; low for the tick after terminal count in mode 4; low for the last
+ * tick of each period in mode 2; high for the first half of the period in
+ * mode 3; high in the modes not implemented. */
 static bool pit_output_at(const struct pit_channel *c, uint64_t t)
 {
 	if (c->mode == 0)
 		return pit_edges_at(c, t) > 0;
 	if (!c->counting)
 		return true;
+	if (c->mode == 4)
+		return t - c->start != c->reload;
 	uint64_t phase = (t - c->start) % c->reload;
 	if (c->mode == 2)
 		return phase != c->reload - 1;
@@ -108,10 +124,9 @@ uint64_t pit_next_event(const struct pit *p)
 	const struct pit_channel *c = &p->ch[0];
 	if (!c->counting || !pit_mode_implemented(c->mode))
 		return UINT64_MAX;
-	if (c->mode == 0 && p->edges_seen)
-		return UINT64_MAX;
-	uint64_t tick = c->start + (p->edges_seen + 1) * c->reload;
-	return tick_to_cycles(&p->clock, tick);
+	if (pit_mode_oneshot(c->mode))
+		return p->edges_seen ? UINT64_MAX : tick_to_cycles(&p->clock, c->start + pit_oneshot_edge(c));
+	return tick_to_cycles(&p->clock, c->start + (p->edges_seen + 1) * c->reload);
 }
 
 static void pit_warn_once(struct pit *p, unsigned which, const char *fmt, unsigned arg)

@@ -7,7 +7,9 @@
  *
  * Implemented (Intel 8254 data sheet): control words for all three
  * channels; access modes latch, LSB only, MSB only, LSB then MSB; modes 0
- * (interrupt on terminal count), 2 (rate generator) and 3 (square wave);
+ * (interrupt on terminal count), 2 (rate generator), 3 (square wave) and
+ * 4 (software-triggered strobe: OUT low for one tick after terminal count,
+ * its rising edge raises IRQ 0);
  * the counter-latch command; the read-back command (count and status);
  * reading the current count at any time. Channels 0 and 1 have their gates
  * held high; channel 2's gate is bit 0 of port 0x61 (system control port
@@ -17,8 +19,9 @@
  * As in QEMU, a rising gate edge restarts the count in modes 1, 2, 3 and 5
  * and the gate level does not otherwise stop counting. The speaker is not
  * modelled (bit 1 is stored and read back).
- * Not implemented, reported once on the warning stream: modes 1, 4 and 5
- * (the counter counts down as in mode 0 but its output never changes) and
+ * Not implemented, reported once on the warning stream: the gate-triggered
+ * modes 1 and 5 (the counter counts down as in mode 0 but its output never
+ * changes) and
  * BCD counting (the counter counts in binary).
  * Simplifications: a new count takes effect on the write that completes it,
  * not on the next clock edge; in mode 3 the output is high for the first

@@ -486,6 +486,21 @@ Test(pit, pit_mode3_square_wave_period_and_output)
 	free(d);
 }
 
+Test(pit, pit_mode4_strobes_once_after_terminal_count)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	pit_program(d, 0, 4, 300);
+	cr_assert_eq(devices_next_event(d), pit_cycles(301));
+	devices_advance(d, pit_cycles(300));
+	outb(d, 0x43, 0xC0 | PIT_RB_NOT_COUNT | PIT_RB_CHANNEL(0));
+	cr_assert_eq(inb(d, 0x40) & PIT_STATUS_OUTPUT, 0, "the strobe: OUT low for one tick");
+	cr_assert_not(devices_interrupt_pending(d));
+	cr_assert_eq(run_counting_irq0(d, pit_cycles(100000), pit_cycles(13)), 1);
+	cr_assert_eq(devices_next_event(d), UINT64_MAX);
+	free(d);
+}
+
 Test(pit, pit_readback_status_reports_mode_and_null_count)
 {
 	struct devices *d = machine(NULL, NULL);
@@ -519,11 +534,11 @@ Test(pit, pit_unimplemented_mode_warns_once)
 	size_t len = 0;
 	FILE *warn = open_memstream(&text, &len);
 	struct devices *d = machine(NULL, warn);
-	pit_program(d, 0, 4, 100);
+	pit_program(d, 0, 1, 100);
 	pit_program(d, 0, 5, 100);
 	cr_assert_eq(devices_next_event(d), UINT64_MAX);
 	fclose(warn);
-	cr_assert(strstr(text, "mode 4 is not implemented"), "%s", text);
+	cr_assert(strstr(text, "mode 1 is not implemented"), "%s", text);
 	cr_assert_eq(strchr(text, '\n'), text + len - 1, "exactly one line: %s", text);
 	free(text);
 	free(d);

@@ -1,7 +1,7 @@
 /* The machine's devices, together: the port bus with the UART, the
  * debug-exit port, the PIT and the PIC pair on it, and the local APIC's
- * register page. The CPU talks to this struct only; it never includes the
- * device headers itself.
+ * register page. The CPU calls only the functions declared here; the
+ * device headers are included for the struct layout, not for their API.
  *
  * Time contract. The caller owns the one cycle counter and passes it in:
  *   - devices_advance(d, now) runs every timer up to cycle `now`;

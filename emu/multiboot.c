@@ -55,7 +55,7 @@ static const struct elf_layout elf64_layout = {
 	.phdr_size = 56, .p_offset = 8, .p_vaddr = 16, .p_paddr = 24, .p_filesz = 32, .p_memsz = 40,
 };
 
-/* ---- Multiboot header fields (spec §3.1.1), byte offsets from the magic. */
+/* ---- Multiboot header fields (spec §3.1.1–§3.1.3), byte offsets from the magic. */
 
 enum mb_header_offset {
 	MBH_MAGIC = 0, MBH_FLAGS = 4, MBH_CHECKSUM = 8,
@@ -133,7 +133,7 @@ static uint64_t align_up(uint64_t v, uint64_t a)
 /* ---- Header */
 
 /* The first 4-byte-aligned magic in the first 8 KiB whose checksum makes
- * magic + flags + checksum zero (spec §3.1.1). */
+ * magic + flags + checksum zero (spec §3.1.1 layout, §3.1.2 magic fields). */
 static bool mb_find_header(const struct multiboot_image *k, size_t *at, uint32_t *flags,
 			   char *err, size_t errlen)
 {

@@ -60,6 +60,10 @@ fuzz: $(FUZZ_BUILD)/build.ninja
 	UBSAN_OPTIONS=halt_on_error=1 ./$(FUZZ_BUILD)/tests/fuzz/fuzz_walk \
 		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(FUZZ_BUILD)/corpus-walk tests/fuzz/corpus_walk
+	mkdir -p $(FUZZ_BUILD)/corpus-multiboot
+	UBSAN_OPTIONS=halt_on_error=1 ./$(FUZZ_BUILD)/tests/fuzz/fuzz_multiboot \
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		$(FUZZ_BUILD)/corpus-multiboot tests/fuzz/corpus_multiboot
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

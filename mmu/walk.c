@@ -310,16 +310,19 @@ static void walk_account_reads(struct mmu *m, const struct walk_rec *w, struct m
 		const struct walk_level_rec *r = &w->lv[i];
 		if (r->from_register)
 			continue;
-		struct mmu_walk_step s = {.level = r->level, .entry_pa = r->pa, .entry = r->val};
-		s.cycles = walk_read_cycles(m, r->pa, &s.cache);
-		x->cycles += s.cycles;
+		uint8_t served;
+		uint32_t cycles = walk_read_cycles(m, r->pa, &served);
+		x->cycles += cycles;
 		x->walk_reads++;
 		m->stats.walk_reads[r->level]++;
-		m->stats.walk_cache[s.cache]++;
+		m->stats.walk_cache[served]++;
 		if (phys_in_ram(&m->phys, r->pa, 1))
 			m->phys.frame_flags[r->pa >> PHYS_FRAME_SHIFT] |= FRAME_WALKED;
-		if (MMU_UNLIKELY(m->obs && m->obs->walk_step))
+		if (MMU_UNLIKELY(m->obs && m->obs->walk_step)) {
+			struct mmu_walk_step s = {.level = r->level, .entry_pa = r->pa, .entry = r->val,
+						  .cycles = cycles, .cache = served};
 			m->obs->walk_step(m->obs->ctx, &s);
+		}
 	}
 }
 

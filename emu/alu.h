@@ -248,6 +248,172 @@ static inline uint64_t alu_not(unsigned w, uint64_t a)
 	return ~a & alu_mask(w);
 }
 
+/* ---- shifts -------------------------------------------------------------- */
+
+/* The count a shift or rotate uses: CL or imm8 masked to 5 bits, 6 bits for
+ * 64-bit operands (SDM Vol. 2 "SAL/SAR/SHL/SHR", "RCL/RCR/ROL/ROR",
+ * "SHLD", "SHRD"). */
+static inline unsigned alu_shift_count(unsigned w, uint64_t count)
+{
+	return (unsigned)count & (w == ALU_W64 ? 0x3f : 0x1f);
+}
+
+/* Flags of a shift with a nonzero masked count (SDM Vol. 2
+ * "SAL/SAR/SHL/SHR", Flags Affected): CF is the last bit shifted out, SF ZF
+ * PF follow the result, OF is defined only for a count of 1 (the caller
+ * supplies its value either way), AF is undefined: mmulab clears it. */
+static inline void alu_shift_flags(unsigned w, uint64_t r, uint64_t cf, uint64_t of,
+				   uint64_t *fl)
+{
+	alu_set_flags(fl, RFLAGS_STATUS,
+		      (cf << ALU_CF_BIT) | (of << ALU_OF_BIT) | alu_szp(w, r));
+}
+
+/* SHL/SAL. A masked count of 0 changes no flags. OF = MSB(result) XOR CF,
+ * defined for a count of 1 and produced by the same rule for every count.
+ * Counts at or beyond the operand size (8/16-bit only) give 0 with CF
+ * undefined: mmulab produces the bit an unbounded shift would carry out. */
+static inline uint64_t alu_shl(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
+{
+	unsigned c = alu_shift_count(w, count);
+	uint64_t m = alu_mask(w), r, cf;
+	a &= m;
+	if (c == 0)
+		return a;
+	if (w == ALU_W64) {
+		r = a << c;
+		cf = (a >> (64 - c)) & 1;
+	} else {
+		uint64_t t = a << c; /* at most 32 + 31 bits: no bit lost */
+		r = t & m;
+		cf = (t >> alu_bits(w)) & 1;
+	}
+	alu_shift_flags(w, r, cf, alu_msb(w, r) ^ cf, fl);
+	return r;
+}
+
+/* SHR. OF = MSB of the original operand (defined for a count of 1, produced
+ * for every count). */
+static inline uint64_t alu_shr(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
+{
+	unsigned c = alu_shift_count(w, count);
+	a &= alu_mask(w);
+	if (c == 0)
+		return a;
+	uint64_t r = a >> c;
+	alu_shift_flags(w, r, (a >> (c - 1)) & 1, alu_msb(w, a), fl);
+	return r;
+}
+
+/* SAR. OF = 0 (defined for a count of 1, produced for every count). */
+static inline uint64_t alu_sar(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
+{
+	unsigned c = alu_shift_count(w, count);
+	if (c == 0)
+		return a & alu_mask(w);
+	int64_t sa = (int64_t)alu_sext(w, a);
+	uint64_t r = (uint64_t)(sa >> c) & alu_mask(w);
+	alu_shift_flags(w, r, (uint64_t)(sa >> (c - 1)) & 1, 0, fl);
+	return r;
+}
+
+/* Rotates (SDM Vol. 2 "RCL/RCR/ROL/ROR"): only CF and OF change, and only
+ * when the masked count is nonzero. OF is defined for a masked count of 1;
+ * mmulab produces it by the count-1 rule for every count:
+ * ROL and RCL: MSB(result) XOR CF; ROR and RCR: XOR of the two top result
+ * bits. RCL/RCR rotate through CF: 8-bit counts are taken mod 9, 16-bit
+ * counts mod 17. */
+uint64_t alu_rol(unsigned w, uint64_t a, uint64_t count, uint64_t *fl);
+uint64_t alu_ror(unsigned w, uint64_t a, uint64_t count, uint64_t *fl);
+uint64_t alu_rcl(unsigned w, uint64_t a, uint64_t count, uint64_t *fl);
+uint64_t alu_rcr(unsigned w, uint64_t a, uint64_t count, uint64_t *fl);
+
+/* SHLD / SHRD (SDM Vol. 2 "SHLD", "SHRD"), widths 16/32/64: shift `a`,
+ * filling from `fill`. A masked count of 0 changes nothing. CF is the last
+ * bit shifted out of `a`, SF ZF PF follow the result, OF (defined for a
+ * count of 1) is produced as MSB(result) XOR MSB(a) for every count, AF is
+ * cleared. A 16-bit count of 17..31 leaves the result and flags undefined:
+ * mmulab shifts the 32-bit concatenation a:fill (SHLD) or fill:a (SHRD) and
+ * takes CF from the same concatenation. */
+uint64_t alu_shld(unsigned w, uint64_t a, uint64_t fill, uint64_t count, uint64_t *fl);
+uint64_t alu_shrd(unsigned w, uint64_t a, uint64_t fill, uint64_t count, uint64_t *fl);
+
+/* ---- multiply and divide ----------------------------------------------------- */
+
+/* MUL (SDM Vol. 2 "MUL"): the unsigned double-width product of a and b,
+ * low half returned, high half in *hi (AH, DX, EDX or RDX). CF = OF = 1
+ * when the high half is nonzero. SF ZF AF PF are undefined: mmulab sets SF
+ * ZF PF from the low half and clears AF. */
+uint64_t alu_mul(unsigned w, uint64_t a, uint64_t b, uint64_t *hi, uint64_t *fl);
+
+/* IMUL with one operand (SDM Vol. 2 "IMUL"): signed double-width product,
+ * shaped as alu_mul. CF = OF = 1 when the high half is not the sign
+ * extension of the low half; undefined flags as alu_mul. */
+uint64_t alu_imul1(unsigned w, uint64_t a, uint64_t b, uint64_t *hi, uint64_t *fl);
+
+/* IMUL with two or three operands (widths 16/32/64): the product truncated
+ * to the width, CF = OF = 1 when truncation lost significant bits. */
+uint64_t alu_imul2(unsigned w, uint64_t a, uint64_t b, uint64_t *fl);
+
+/* DIV / IDIV (SDM Vol. 2 "DIV", "IDIV"): divide the double-width dividend
+ * hi:lo (AH:AL, DX:AX, EDX:EAX, RDX:RAX, each half of width w) by divisor.
+ * Returns false, writing nothing, when the instruction raises #DE: a zero
+ * divisor, or a quotient outside the width (unsigned: above all-ones;
+ * signed: outside [-2^(n-1), 2^(n-1)-1], so the most negative dividend over
+ * -1 faults). The remainder has the sign of the dividend. All six status
+ * flags are undefined: mmulab leaves RFLAGS unchanged, hence no flags
+ * argument. */
+bool alu_div(unsigned w, uint64_t hi, uint64_t lo, uint64_t divisor, uint64_t *quot,
+	     uint64_t *rem) __attribute__((warn_unused_result));
+bool alu_idiv(unsigned w, uint64_t hi, uint64_t lo, uint64_t divisor, uint64_t *quot,
+	      uint64_t *rem) __attribute__((warn_unused_result));
+
+/* ---- bit operations -------------------------------------------------------- */
+
+/* BT/BTS/BTR/BTC (SDM Vol. 2 "BT", "BTS", "BTR", "BTC"): CF receives bit
+ * `bit mod (8 << w)` of a; BTS/BTR/BTC return a with that bit set, cleared
+ * or complemented. ZF is unaffected; OF SF AF PF are undefined: mmulab
+ * leaves them unchanged. The register forms pass the bit offset as is. A
+ * memory form with a register offset addresses the operand-sized unit
+ * alu_bt_mem_disp() bytes from the effective address and then passes the
+ * same offset (its low bits select the bit). */
+void alu_bt(unsigned w, uint64_t a, uint64_t bit, uint64_t *fl);
+uint64_t alu_bts(unsigned w, uint64_t a, uint64_t bit, uint64_t *fl);
+uint64_t alu_btr(unsigned w, uint64_t a, uint64_t bit, uint64_t *fl);
+uint64_t alu_btc(unsigned w, uint64_t a, uint64_t bit, uint64_t *fl);
+
+/* Byte displacement of the unit a memory BT* with register bit offset
+ * `bitoff` (a signed width-w value) touches: (bitoff DIV (8 << w)) units of
+ * 1 << w bytes, rounding toward minus infinity (SDM Vol. 2 "BT",
+ * Operation and Table 3-2 notes). */
+int64_t alu_bt_mem_disp(unsigned w, uint64_t bitoff);
+
+/* BSF / BSR (SDM Vol. 2 "BSF", "BSR"), widths 16/32/64: the index of the
+ * lowest / highest set bit of src. A zero source sets ZF, leaves the
+ * destination undefined (Intel and AMD processors leave the whole register
+ * unchanged) and returns false without writing *dst: the caller then skips
+ * the write-back entirely, including the 32-bit zero extension. Otherwise
+ * ZF = 0, *dst = index, returns true. CF OF SF AF PF are undefined: mmulab
+ * leaves them unchanged. */
+bool alu_bsf(unsigned w, uint64_t src, uint64_t *dst, uint64_t *fl);
+bool alu_bsr(unsigned w, uint64_t src, uint64_t *dst, uint64_t *fl);
+
+/* TZCNT / LZCNT (SDM Vol. 2 "TZCNT", "LZCNT"), widths 16/32/64: the number
+ * of trailing / leading zero bits, the operand size for a zero source.
+ * CF = (src == 0), ZF = (result == 0); OF SF AF PF are undefined: mmulab
+ * leaves them unchanged. */
+uint64_t alu_tzcnt(unsigned w, uint64_t src, uint64_t *fl);
+uint64_t alu_lzcnt(unsigned w, uint64_t src, uint64_t *fl);
+
+/* POPCNT (SDM Vol. 2 "POPCNT"), widths 16/32/64: the number of set bits.
+ * ZF = (src == 0); OF SF AF CF PF are cleared. */
+uint64_t alu_popcnt(unsigned w, uint64_t src, uint64_t *fl);
+
+/* BSWAP (SDM Vol. 2 "BSWAP"), widths 32/64: the bytes in reverse order. The
+ * 16-bit form is undefined; mmulab returns 0, as Intel and AMD processors
+ * leave 0 in the low word. No flags. */
+uint64_t alu_bswap(unsigned w, uint64_t a);
+
 /* ---- conditions ---------------------------------------------------------- */
 
 /* Whether condition `cc` (enum alu_cc, low nibble of the opcode) holds

@@ -79,6 +79,16 @@ static uint64_t gen_operand(uint64_t *s, unsigned w)
 	}
 }
 
+/* A shift or rotate count as CL holds it: the edges 0, 1, width-1, width,
+ * width+1, 31, 32, 63, 64, 255, else any byte. */
+static uint64_t gen_count(uint64_t *s, unsigned w)
+{
+	unsigned b = alu_bits(w);
+	const uint64_t edges[] = { 0, 1, b - 1, b, b + 1, 9, 17, 31, 32, 33, 63, 64, 255 };
+	uint64_t r = rng_next(s);
+	return (r & 1) ? edges[(r >> 8) % N(edges)] : (r >> 16) & 0xff;
+}
+
 /* Status flags (and DF, which nothing here may change) for both sides. */
 static uint64_t gen_flags(uint64_t *s)
 {
@@ -101,8 +111,10 @@ struct family {
 	unsigned wmin, wmax;
 	void (*emu)(unsigned w, struct io *io);
 	void (*host)(unsigned w, struct io *io);
-	/* The inputs: b (and c) as operands or as a count in c. */
-	uint64_t (*gen_c)(uint64_t *s, unsigned w);
+	/* The inputs a, b, c (default: three operands), or NULL. */
+	void (*gen)(uint64_t *s, unsigned w, struct io *in);
+	/* For DIV/IDIV: whether the SDM says the input raises #DE. */
+	bool (*faults)(unsigned w, const struct io *in);
 	/* Flags the SDM leaves undefined for this input. */
 	uint64_t (*undefined)(unsigned w, const struct io *in);
 	/* Whether the result registers are defined for this input. */
@@ -120,6 +132,13 @@ static bool compare_case(const struct family *f, unsigned w, const struct io *in
 	emu.fl |= PASSTHROUGH;
 	emu.ok = true;
 	f->emu(w, &emu);
+	if (f->faults && (!emu.ok || f->faults(w, in))) {
+		if (emu.ok == f->faults(w, in))
+			cr_log_error("%s w=%u case %u: a=%#" PRIx64 " b=%#" PRIx64 " c=%#" PRIx64
+				     ": emu says %s, the SDM says %s", f->name, w, i, in->a, in->b,
+				     in->c, emu.ok ? "valid" : "#DE", emu.ok ? "#DE" : "valid");
+		return emu.ok != f->faults(w, in);
+	}
 	f->host(w, &host);
 	uint64_t defined = RFLAGS_STATUS & ~undef;
 	bool good = (emu.fl & ~RFLAGS_STATUS) == ((in->fl | PASSTHROUGH) & ~RFLAGS_STATUS) &&
@@ -143,8 +162,10 @@ static void check_family(const struct family *f)
 		uint64_t s = SEED + w;
 		unsigned bad = 0;
 		for (unsigned i = 0; i < ITERATIONS && bad < 5; i++) {
-			struct io in = { .a = gen_operand(&s, w), .b = gen_operand(&s, w) };
-			in.c = f->gen_c ? f->gen_c(&s, w) : gen_operand(&s, w);
+			struct io in = { .a = gen_operand(&s, w), .b = gen_operand(&s, w),
+					 .c = gen_operand(&s, w) };
+			if (f->gen)
+				f->gen(&s, w, &in);
 			in.fl = gen_flags(&s);
 			if (!compare_case(f, w, &in, i))
 				bad++;
@@ -190,6 +211,52 @@ static void check_family(const struct family *f)
 	default: HOST_R(mn "q %q[a]", dst); break;            \
 	}
 
+/* The same for instructions with no 8-bit form. */
+#define HOST_RR_WIDE(mn, dst, src)                                           \
+	switch (w) {                                                         \
+	case ALU_W16: HOST_RR(mn "w %w[b], %w[a]", dst, src); break;         \
+	case ALU_W32: HOST_RR(mn "l %k[b], %k[a]", dst, src); break;         \
+	default: HOST_RR(mn "q %q[b], %q[a]", dst, src); break;              \
+	}
+
+/* dst op= CL (shifts and rotates). */
+#define HOST_RC(insn, dst, count)                                                    \
+	__asm__ volatile(FLAGS_IN insn FLAGS_OUT : [a] "+r"(dst), [fl] "+r"(io->fl) \
+			 : "c"(count) : "cc")
+
+#define HOST_RC_WIDTHS(mn, dst, count)                                  \
+	switch (w) {                                                    \
+	case ALU_W8: HOST_RC(mn "b %%cl, %b[a]", dst, count); break;    \
+	case ALU_W16: HOST_RC(mn "w %%cl, %w[a]", dst, count); break;   \
+	case ALU_W32: HOST_RC(mn "l %%cl, %k[a]", dst, count); break;   \
+	default: HOST_RC(mn "q %%cl, %q[a]", dst, count); break;        \
+	}
+
+/* dst = dst:src shifted by CL (SHLD, SHRD). */
+#define HOST_RRC(insn, dst, src, count)                                              \
+	__asm__ volatile(FLAGS_IN insn FLAGS_OUT : [a] "+r"(dst), [fl] "+r"(io->fl) \
+			 : [b] "r"(src), "c"(count) : "cc")
+
+#define HOST_RRC_WIDE(mn, dst, src, count)                                        \
+	switch (w) {                                                              \
+	case ALU_W16: HOST_RRC(mn "w %%cl, %w[b], %w[a]", dst, src, count); break; \
+	case ALU_W32: HOST_RRC(mn "l %%cl, %k[b], %k[a]", dst, src, count); break; \
+	default: HOST_RRC(mn "q %%cl, %q[b], %q[a]", dst, src, count); break;      \
+	}
+
+/* The accumulator forms: RDX:RAX op= src (MUL, IMUL, DIV, IDIV). */
+#define HOST_ACC(insn, rax, rdx, src)                                                       \
+	__asm__ volatile(FLAGS_IN insn FLAGS_OUT : "+a"(rax), "+d"(rdx), [fl] "+r"(io->fl) \
+			 : [b] "r"(src) : "cc")
+
+#define HOST_ACC_WIDTHS(mn, rax, rdx, src)                           \
+	switch (w) {                                                 \
+	case ALU_W8: HOST_ACC(mn "b %b[b]", rax, rdx, src); break;   \
+	case ALU_W16: HOST_ACC(mn "w %w[b]", rax, rdx, src); break;  \
+	case ALU_W32: HOST_ACC(mn "l %k[b]", rax, rdx, src); break;  \
+	default: HOST_ACC(mn "q %q[b]", rax, rdx, src); break;       \
+	}
+
 /* ---- binary ALU group ------------------------------------------------------ */
 
 static void emu_add(unsigned w, struct io *io) { io->r = alu_add(w, io->a, io->b, &io->fl); }
@@ -223,23 +290,25 @@ static void host_not(unsigned w, struct io *io) { io->r = io->a; HOST_R_WIDTHS("
 
 static uint64_t undef_af(unsigned w, const struct io *in) { return RFLAGS_AF; }
 
-#define FAMILY(n, ...) \
-	static const struct family fam_##n = { .name = #n, .wmin = ALU_W8, .wmax = ALU_W64, \
+/* A family fam_<n> of widths lo..64 bits, checked by emu_<n> against
+ * host_<n>; the rest of the descriptor follows. */
+#define FAMILY(n, lo, ...) \
+	static const struct family fam_##n = { .name = #n, .wmin = lo, .wmax = ALU_W64, \
 		.emu = emu_##n, .host = host_##n, __VA_ARGS__ }
 
-FAMILY(add, .undefined = NULL);
-FAMILY(adc, .undefined = NULL);
-FAMILY(sub, .undefined = NULL);
-FAMILY(sbb, .undefined = NULL);
-FAMILY(cmp, .undefined = NULL);
-FAMILY(and, .undefined = undef_af);
-FAMILY(or, .undefined = undef_af);
-FAMILY(xor, .undefined = undef_af);
-FAMILY(test, .undefined = undef_af);
-FAMILY(inc, .undefined = NULL);
-FAMILY(dec, .undefined = NULL);
-FAMILY(neg, .undefined = NULL);
-FAMILY(not, .undefined = NULL);
+FAMILY(add, ALU_W8, .undefined = NULL);
+FAMILY(adc, ALU_W8, .undefined = NULL);
+FAMILY(sub, ALU_W8, .undefined = NULL);
+FAMILY(sbb, ALU_W8, .undefined = NULL);
+FAMILY(cmp, ALU_W8, .undefined = NULL);
+FAMILY(and, ALU_W8, .undefined = undef_af);
+FAMILY(or, ALU_W8, .undefined = undef_af);
+FAMILY(xor, ALU_W8, .undefined = undef_af);
+FAMILY(test, ALU_W8, .undefined = undef_af);
+FAMILY(inc, ALU_W8, .undefined = NULL);
+FAMILY(dec, ALU_W8, .undefined = NULL);
+FAMILY(neg, ALU_W8, .undefined = NULL);
+FAMILY(not, ALU_W8, .undefined = NULL);
 
 Test(alu_diff, alu_add_matches_host_all_widths) { check_family(&fam_add); }
 Test(alu_diff, alu_adc_matches_host_all_widths) { check_family(&fam_adc); }
@@ -254,6 +323,294 @@ Test(alu_diff, alu_inc_matches_host_all_widths) { check_family(&fam_inc); }
 Test(alu_diff, alu_dec_matches_host_all_widths) { check_family(&fam_dec); }
 Test(alu_diff, alu_neg_matches_host_all_widths) { check_family(&fam_neg); }
 Test(alu_diff, alu_not_matches_host_all_widths) { check_family(&fam_not); }
+
+/* ---- shifts and rotates ---------------------------------------------------- */
+
+static void gen_shift(uint64_t *s, unsigned w, struct io *in) { in->c = gen_count(s, w); }
+
+static void emu_shl(unsigned w, struct io *io) { io->r = alu_shl(w, io->a, io->c, &io->fl); }
+static void emu_shr(unsigned w, struct io *io) { io->r = alu_shr(w, io->a, io->c, &io->fl); }
+static void emu_sar(unsigned w, struct io *io) { io->r = alu_sar(w, io->a, io->c, &io->fl); }
+static void emu_rol(unsigned w, struct io *io) { io->r = alu_rol(w, io->a, io->c, &io->fl); }
+static void emu_ror(unsigned w, struct io *io) { io->r = alu_ror(w, io->a, io->c, &io->fl); }
+static void emu_rcl(unsigned w, struct io *io) { io->r = alu_rcl(w, io->a, io->c, &io->fl); }
+static void emu_rcr(unsigned w, struct io *io) { io->r = alu_rcr(w, io->a, io->c, &io->fl); }
+static void emu_shld(unsigned w, struct io *io) { io->r = alu_shld(w, io->a, io->b, io->c, &io->fl); }
+static void emu_shrd(unsigned w, struct io *io) { io->r = alu_shrd(w, io->a, io->b, io->c, &io->fl); }
+
+static void host_shl(unsigned w, struct io *io) { io->r = io->a; HOST_RC_WIDTHS("shl", io->r, io->c) }
+static void host_shr(unsigned w, struct io *io) { io->r = io->a; HOST_RC_WIDTHS("shr", io->r, io->c) }
+static void host_sar(unsigned w, struct io *io) { io->r = io->a; HOST_RC_WIDTHS("sar", io->r, io->c) }
+static void host_rol(unsigned w, struct io *io) { io->r = io->a; HOST_RC_WIDTHS("rol", io->r, io->c) }
+static void host_ror(unsigned w, struct io *io) { io->r = io->a; HOST_RC_WIDTHS("ror", io->r, io->c) }
+static void host_rcl(unsigned w, struct io *io) { io->r = io->a; HOST_RC_WIDTHS("rcl", io->r, io->c) }
+static void host_rcr(unsigned w, struct io *io) { io->r = io->a; HOST_RC_WIDTHS("rcr", io->r, io->c) }
+static void host_shld(unsigned w, struct io *io) { io->r = io->a; HOST_RRC_WIDE("shld", io->r, io->b, io->c) }
+static void host_shrd(unsigned w, struct io *io) { io->r = io->a; HOST_RRC_WIDE("shrd", io->r, io->b, io->c) }
+
+/* OF is defined only for a masked count of 1; a count of 0 defines
+ * everything (nothing changes). */
+static uint64_t undef_rotate(unsigned w, const struct io *in)
+{
+	return alu_shift_count(w, in->c) > 1 ? RFLAGS_OF : 0;
+}
+
+/* SAR: AF too once anything shifts. */
+static uint64_t undef_sar(unsigned w, const struct io *in)
+{
+	return undef_rotate(w, in) | (alu_shift_count(w, in->c) ? RFLAGS_AF : 0);
+}
+
+/* SHL/SHR: CF too when the count reaches the operand size. */
+static uint64_t undef_shift(unsigned w, const struct io *in)
+{
+	bool whole = alu_shift_count(w, in->c) >= alu_bits(w);
+	return undef_sar(w, in) | (whole ? RFLAGS_CF : 0);
+}
+
+/* SHLD/SHRD: a 16-bit count above 16 leaves everything undefined. */
+static bool shift_double_defined(unsigned w, const struct io *in)
+{
+	return alu_shift_count(w, in->c) <= alu_bits(w);
+}
+
+static uint64_t undef_shift_double(unsigned w, const struct io *in)
+{
+	return shift_double_defined(w, in) ? undef_sar(w, in) : RFLAGS_STATUS;
+}
+
+FAMILY(shl, ALU_W8, .gen = gen_shift, .undefined = undef_shift);
+FAMILY(shr, ALU_W8, .gen = gen_shift, .undefined = undef_shift);
+FAMILY(sar, ALU_W8, .gen = gen_shift, .undefined = undef_sar);
+FAMILY(rol, ALU_W8, .gen = gen_shift, .undefined = undef_rotate);
+FAMILY(ror, ALU_W8, .gen = gen_shift, .undefined = undef_rotate);
+FAMILY(rcl, ALU_W8, .gen = gen_shift, .undefined = undef_rotate);
+FAMILY(rcr, ALU_W8, .gen = gen_shift, .undefined = undef_rotate);
+FAMILY(shld, ALU_W16, .gen = gen_shift, .undefined = undef_shift_double,
+       .result_defined = shift_double_defined);
+FAMILY(shrd, ALU_W16, .gen = gen_shift, .undefined = undef_shift_double,
+       .result_defined = shift_double_defined);
+
+Test(alu_diff, alu_shl_matches_host_all_widths) { check_family(&fam_shl); }
+Test(alu_diff, alu_shr_matches_host_all_widths) { check_family(&fam_shr); }
+Test(alu_diff, alu_sar_matches_host_all_widths) { check_family(&fam_sar); }
+Test(alu_diff, alu_rol_matches_host_all_widths) { check_family(&fam_rol); }
+Test(alu_diff, alu_ror_matches_host_all_widths) { check_family(&fam_ror); }
+Test(alu_diff, alu_rcl_matches_host_all_widths) { check_family(&fam_rcl); }
+Test(alu_diff, alu_rcr_matches_host_all_widths) { check_family(&fam_rcr); }
+Test(alu_diff, alu_shld_matches_host_all_widths) { check_family(&fam_shld); }
+Test(alu_diff, alu_shrd_matches_host_all_widths) { check_family(&fam_shrd); }
+
+/* ---- multiply and divide --------------------------------------------------- */
+
+static void emu_mul(unsigned w, struct io *io) { io->r = alu_mul(w, io->a, io->b, &io->r2, &io->fl); }
+static void emu_imul1(unsigned w, struct io *io) { io->r = alu_imul1(w, io->a, io->b, &io->r2, &io->fl); }
+static void emu_imul2(unsigned w, struct io *io) { io->r = alu_imul2(w, io->a, io->b, &io->fl); }
+static void emu_div(unsigned w, struct io *io) { io->ok = alu_div(w, io->a, io->b, io->c, &io->r, &io->r2); }
+static void emu_idiv(unsigned w, struct io *io) { io->ok = alu_idiv(w, io->a, io->b, io->c, &io->r, &io->r2); }
+
+/* Split the host's accumulator pair into (low or quotient, high or
+ * remainder): AL/AH for bytes, RAX/RDX otherwise. */
+static void host_acc_out(unsigned w, struct io *io, uint64_t rax, uint64_t rdx)
+{
+	io->r = w == ALU_W8 ? rax & 0xff : rax;
+	io->r2 = w == ALU_W8 ? (rax >> 8) & 0xff : rdx;
+}
+
+static void host_mul(unsigned w, struct io *io)
+{
+	uint64_t rax = io->a, rdx = 0;
+	HOST_ACC_WIDTHS("mul", rax, rdx, io->b)
+	host_acc_out(w, io, rax, rdx);
+}
+
+static void host_imul1(unsigned w, struct io *io)
+{
+	uint64_t rax = io->a, rdx = 0;
+	HOST_ACC_WIDTHS("imul", rax, rdx, io->b)
+	host_acc_out(w, io, rax, rdx);
+}
+
+static void host_imul2(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("imul", io->r, io->b) }
+
+/* Dividend a:b (high:low), divisor c. Only called for inputs the SDM says
+ * do not fault. */
+static void host_dividend(unsigned w, const struct io *io, uint64_t *rax, uint64_t *rdx)
+{
+	*rax = w == ALU_W8 ? (io->a << 8) | io->b : io->b;
+	*rdx = w == ALU_W8 ? 0 : io->a;
+}
+
+static void host_div(unsigned w, struct io *io)
+{
+	uint64_t rax, rdx;
+	host_dividend(w, io, &rax, &rdx);
+	HOST_ACC_WIDTHS("div", rax, rdx, io->c)
+	host_acc_out(w, io, rax, rdx);
+}
+
+static void host_idiv(unsigned w, struct io *io)
+{
+	uint64_t rax, rdx;
+	host_dividend(w, io, &rax, &rdx);
+	HOST_ACC_WIDTHS("idiv", rax, rdx, io->c)
+	host_acc_out(w, io, rax, rdx);
+}
+
+/* Dividends that mostly divide: a high half below the divisor, a sign
+ * extension of the low half, or anything; divisors include 0, 1, -1 and
+ * the most negative value through gen_operand's edges. */
+static void gen_div(uint64_t *s, unsigned w, struct io *in)
+{
+	uint64_t pick = rng_next(s) % 4;
+	if (pick == 0 && in->c != 0)
+		in->a = rng_next(s) % (in->c & alu_mask(w));
+	else if (pick == 1)
+		in->a = alu_sign_fill(w, in->b);
+	else if (pick == 2)
+		in->a = alu_sign_fill(w, rng_next(s));
+}
+
+/* The SDM's DIV rule as written: temp <- dividend / SRC; #DE when SRC is 0
+ * or temp exceeds the width. */
+static bool div_faults(unsigned w, const struct io *in)
+{
+	uint64_t m = alu_mask(w), d = in->c & m;
+	unsigned __int128 n = ((unsigned __int128)(in->a & m) << alu_bits(w)) | (in->b & m);
+	return d == 0 || n / d > m;
+}
+
+/* IDIV: #DE when SRC is 0 or the signed quotient leaves
+ * [-2^(n-1), 2^(n-1) - 1]. The dividend is sign-extended from 2n bits. */
+static bool idiv_faults(unsigned w, const struct io *in)
+{
+	unsigned n = alu_bits(w);
+	__int128 d = (int64_t)alu_sext(w, in->c);
+	__int128 hi = (int64_t)alu_sext(w, in->a);
+	__int128 dividend = hi * ((__int128)1 << n) + (__int128)(in->b & alu_mask(w));
+	__int128 max = ((__int128)1 << (n - 1)) - 1;
+	if (d == 0)
+		return true;
+	if (d == -1) /* quotient -dividend; avoids the overflowing C division */
+		return dividend < -max || dividend > max + 1;
+	__int128 q = dividend / d;
+	return q > max || q < -max - 1;
+}
+
+static uint64_t undef_mul(unsigned w, const struct io *in)
+{
+	return RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF;
+}
+
+static uint64_t undef_all(unsigned w, const struct io *in) { return RFLAGS_STATUS; }
+
+FAMILY(mul, ALU_W8, .undefined = undef_mul, .has_r2 = true);
+FAMILY(imul1, ALU_W8, .undefined = undef_mul, .has_r2 = true);
+FAMILY(imul2, ALU_W16, .undefined = undef_mul);
+FAMILY(div, ALU_W8, .gen = gen_div, .faults = div_faults, .undefined = undef_all, .has_r2 = true);
+FAMILY(idiv, ALU_W8, .gen = gen_div, .faults = idiv_faults, .undefined = undef_all,
+       .has_r2 = true);
+
+Test(alu_diff, alu_mul_matches_host_all_widths) { check_family(&fam_mul); }
+Test(alu_diff, alu_imul1_matches_host_all_widths) { check_family(&fam_imul1); }
+Test(alu_diff, alu_imul2_matches_host_all_widths) { check_family(&fam_imul2); }
+Test(alu_diff, alu_div_matches_host_and_faults_as_the_sdm_says) { check_family(&fam_div); }
+Test(alu_diff, alu_idiv_matches_host_and_faults_as_the_sdm_says) { check_family(&fam_idiv); }
+
+/* ---- bit operations -------------------------------------------------------- */
+
+static void emu_bt(unsigned w, struct io *io) { io->r = io->a; alu_bt(w, io->a, io->b, &io->fl); }
+static void emu_bts(unsigned w, struct io *io) { io->r = alu_bts(w, io->a, io->b, &io->fl); }
+static void emu_btr(unsigned w, struct io *io) { io->r = alu_btr(w, io->a, io->b, &io->fl); }
+static void emu_btc(unsigned w, struct io *io) { io->r = alu_btc(w, io->a, io->b, &io->fl); }
+static void emu_tzcnt(unsigned w, struct io *io) { io->r = alu_tzcnt(w, io->b, &io->fl); }
+static void emu_lzcnt(unsigned w, struct io *io) { io->r = alu_lzcnt(w, io->b, &io->fl); }
+static void emu_popcnt(unsigned w, struct io *io) { io->r = alu_popcnt(w, io->b, &io->fl); }
+static void emu_bswap(unsigned w, struct io *io) { io->r = alu_bswap(w, io->a); }
+
+/* BSF/BSR: the destination starts as a; a zero source must leave it. */
+static void emu_bsf(unsigned w, struct io *io)
+{
+	io->r = io->a & alu_mask(w);
+	(void)alu_bsf(w, io->b, &io->r, &io->fl);
+}
+
+static void emu_bsr(unsigned w, struct io *io)
+{
+	io->r = io->a & alu_mask(w);
+	(void)alu_bsr(w, io->b, &io->r, &io->fl);
+}
+
+static void host_bt(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("bt", io->r, io->b) }
+static void host_bts(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("bts", io->r, io->b) }
+static void host_btr(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("btr", io->r, io->b) }
+static void host_btc(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("btc", io->r, io->b) }
+static void host_bsf(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("bsf", io->r, io->b) }
+static void host_bsr(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("bsr", io->r, io->b) }
+static void host_tzcnt(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("tzcnt", io->r, io->b) }
+static void host_lzcnt(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("lzcnt", io->r, io->b) }
+static void host_popcnt(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDE("popcnt", io->r, io->b) }
+
+/* BSWAP r16 has no assembler mnemonic: 66 0F C8 is BSWAP AX. */
+static void host_bswap(unsigned w, struct io *io)
+{
+	io->r = io->a;
+	switch (w) {
+	case ALU_W16: __asm__(".byte 0x66, 0x0f, 0xc8" : "+a"(io->r)); break;
+	case ALU_W32: __asm__("bswap %k[a]" : [a] "+r"(io->r)); break;
+	default: __asm__("bswap %q[a]" : [a] "+r"(io->r)); break;
+	}
+}
+
+static uint64_t undef_bt(unsigned w, const struct io *in)
+{
+	return RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF;
+}
+
+static uint64_t undef_bsf(unsigned w, const struct io *in) { return undef_bt(w, in) | RFLAGS_CF; }
+
+FAMILY(bt, ALU_W16, .undefined = undef_bt);
+FAMILY(bts, ALU_W16, .undefined = undef_bt);
+FAMILY(btr, ALU_W16, .undefined = undef_bt);
+FAMILY(btc, ALU_W16, .undefined = undef_bt);
+FAMILY(bsf, ALU_W16, .undefined = undef_bsf);
+FAMILY(bsr, ALU_W16, .undefined = undef_bsf);
+FAMILY(tzcnt, ALU_W16, .undefined = undef_bt);
+FAMILY(lzcnt, ALU_W16, .undefined = undef_bt);
+FAMILY(popcnt, ALU_W16, .undefined = NULL);
+FAMILY(bswap, ALU_W16, .undefined = NULL);
+
+Test(alu_diff, alu_bt_matches_host_all_widths) { check_family(&fam_bt); }
+Test(alu_diff, alu_bts_matches_host_all_widths) { check_family(&fam_bts); }
+Test(alu_diff, alu_btr_matches_host_all_widths) { check_family(&fam_btr); }
+Test(alu_diff, alu_btc_matches_host_all_widths) { check_family(&fam_btc); }
+Test(alu_diff, alu_bsf_matches_host_all_widths) { check_family(&fam_bsf); }
+Test(alu_diff, alu_bsr_matches_host_all_widths) { check_family(&fam_bsr); }
+Test(alu_diff, alu_bswap_matches_host_all_widths) { check_family(&fam_bswap); }
+
+/* TZCNT and LZCNT decode as BSF and BSR on processors without BMI1/LZCNT,
+ * and POPCNT raises #UD without it: skip rather than compare against the
+ * wrong instruction. */
+Test(alu_diff, alu_tzcnt_matches_host_all_widths)
+{
+	if (!__builtin_cpu_supports("bmi"))
+		cr_skip_test("host lacks BMI1");
+	check_family(&fam_tzcnt);
+}
+
+Test(alu_diff, alu_lzcnt_matches_host_all_widths)
+{
+	if (!__builtin_cpu_supports("abm"))
+		cr_skip_test("host lacks LZCNT");
+	check_family(&fam_lzcnt);
+}
+
+Test(alu_diff, alu_popcnt_matches_host_all_widths)
+{
+	if (!__builtin_cpu_supports("popcnt"))
+		cr_skip_test("host lacks POPCNT");
+	check_family(&fam_popcnt);
+}
 
 /* ---- conditions and extension --------------------------------------------- */
 

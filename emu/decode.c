@@ -100,12 +100,12 @@ static bool operand(struct insn *d, unsigned i, const ZydisDecodedOperand *o)
 	switch (o->type) {
 	case ZYDIS_OPERAND_TYPE_REGISTER: {
 		uint8_t r = gpr_num(o->reg.value);
-		if (r == REG_NONE || i > 1)
-			return false;
+		if (r == REG_NONE || (i > 1 && r != GPR_RCX))
+			return false; /* a third register operand: only SHLD/SHRD's CL */
 		*k = OPK_REG;
 		if (i == 0)
 			d->r0 = r;
-		else
+		else if (i == 1)
 			d->r1 = r;
 		return true;
 	}

@@ -137,18 +137,10 @@ enum exec_result exec_setcc(struct cpu *c, const struct insn *d)
 	return mem_write(c, d->seg, insn_ea(c, d), 1, v) ? EXEC_OK : EXEC_FAULT;
 }
 
-/* BSWAP: a 16-bit operand is undefined in the SDM; mmulab clears it, as
- * the processors it was compared with do. */
+/* BSWAP r32/r64 (16-bit: see alu_bswap). */
 enum exec_result exec_bswap(struct cpu *c, const struct insn *d)
 {
-	uint64_t v = reg_get(c, d->r0, d->osz);
-	if (d->osz == 8)
-		v = __builtin_bswap64(v);
-	else if (d->osz == 4)
-		v = __builtin_bswap32((uint32_t)v);
-	else
-		v = 0;
-	reg_set(c, d->r0, d->osz, v);
+	reg_set(c, d->r0, d->osz, alu_bswap(d->w, reg_get(c, d->r0, d->osz)));
 	return EXEC_OK;
 }
 

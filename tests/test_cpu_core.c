@@ -175,19 +175,26 @@ Test(cpu_core, cpu_data_access_crossing_mapped_pages_is_split)
 	cpu_fixture_free(f);
 }
 
+/* Run code from CPU_CODE and expect it to stop with vector at offset
+ * at_offset (the faulting instruction). */
+static void expect_exception(const uint8_t *code, size_t n, uint8_t vector, uint64_t at_offset)
+{
+	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
+	cpu_fixture_code(f, CPU_CODE, code, n);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(f->c.exc.vector, vector, "vector %u, expected %u", f->c.exc.vector, vector);
+	cr_assert_eq(f->c.exc.rip, CPU_CODE + at_offset);
+	cr_assert_eq(f->c.rip, CPU_CODE + at_offset, "RIP stays on the faulting instruction");
+	cpu_fixture_free(f);
+}
+
 Test(cpu_core, cpu_undefined_opcode_raises_ud)
 {
 	static const uint8_t code[] = {
 		0x90,       /* nop */
 		0x0f, 0x0b, /* ud2 */
 	};
-	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
-	cpu_fixture_code(f, CPU_CODE, code, sizeof code);
-	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
-	cr_assert_eq(f->c.exc.vector, VEC_UD);
-	cr_assert_not(f->c.exc.has_error_code);
-	cr_assert_eq(f->c.exc.rip, CPU_CODE + 1);
-	cpu_fixture_free(f);
+	expect_exception(code, sizeof code, VEC_UD, 1);
 }
 
 Test(cpu_core, cpu_invalid_bytes_raise_ud)
@@ -195,11 +202,7 @@ Test(cpu_core, cpu_invalid_bytes_raise_ud)
 	static const uint8_t code[] = {
 		0x06, /* push es: invalid in 64-bit mode */
 	};
-	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
-	cpu_fixture_code(f, CPU_CODE, code, sizeof code);
-	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
-	cr_assert_eq(f->c.exc.vector, VEC_UD);
-	cpu_fixture_free(f);
+	expect_exception(code, sizeof code, VEC_UD, 0);
 }
 
 Test(cpu_core, cpu_lock_on_register_destination_raises_ud)
@@ -207,10 +210,35 @@ Test(cpu_core, cpu_lock_on_register_destination_raises_ud)
 	static const uint8_t code[] = {
 		0xf0, 0x48, 0x01, 0xd8, /* lock add rax, rbx */
 	};
+	expect_exception(code, sizeof code, VEC_UD, 0);
+}
+
+Test(cpu_core, cpu_div_by_zero_raises_de)
+{
+	static const uint8_t code[] = {
+		0xb8, 0x07, 0x00, 0x00, 0x00, /* mov eax, 7 */
+		0x31, 0xd2,                   /* xor edx, edx */
+		0x31, 0xc9,                   /* xor ecx, ecx */
+		0xf7, 0xf1,                   /* div ecx */
+		0xf4,                         /* hlt */
+	};
+	expect_exception(code, sizeof code, VEC_DE, 9);
+}
+
+Test(cpu_core, cpu_div_overflow_raises_de_and_changes_nothing)
+{
+	static const uint8_t code[] = {
+		0xf7, 0xf1, /* div ecx: EDX:EAX / ECX with EDX >= ECX */
+	};
 	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
 	cpu_fixture_code(f, CPU_CODE, code, sizeof code);
+	f->c.gpr[GPR_RDX] = 5;
+	f->c.gpr[GPR_RAX] = 9;
+	f->c.gpr[GPR_RCX] = 5;
 	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
-	cr_assert_eq(f->c.exc.vector, VEC_UD);
+	cr_assert_eq(f->c.exc.vector, VEC_DE);
+	cr_assert_eq(f->c.gpr[GPR_RDX], 5);
+	cr_assert_eq(f->c.gpr[GPR_RAX], 9);
 	cpu_fixture_free(f);
 }
 

@@ -24,6 +24,14 @@ struct cpu_fixture *cpu_fixture_new(const char *model, unsigned cpl)
 	return f;
 }
 
+struct cpu_fixture *cpu_fixture_new_flat32(const char *model)
+{
+	struct cpu_fixture *f = cpu_fixture_new(model, 0);
+	mmu_set_control(&f->c.mmu, CR0_PE, 0, 0, 0);
+	cpu_setup_flat32(&f->c, 0);
+	return f;
+}
+
 void cpu_fixture_free(struct cpu_fixture *f)
 {
 	cpu_free(&f->c);

@@ -31,6 +31,8 @@ struct cpu_fixture {
 
 /* A CPU in 64-bit mode at CPL cpl, RSP = CPU_STACK_TOP, RFLAGS = 2. */
 struct cpu_fixture *cpu_fixture_new(const char *model, unsigned cpl);
+/* A CPU in 32-bit protected mode without paging, flat segments, CPL 0. */
+struct cpu_fixture *cpu_fixture_new_flat32(const char *model);
 void cpu_fixture_free(struct cpu_fixture *f);
 /* Copy bytes to linear (= physical) address la. */
 void cpu_fixture_poke(struct cpu_fixture *f, uint64_t la, const void *bytes, size_t n);

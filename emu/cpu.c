@@ -191,8 +191,25 @@ static const struct insn *fetch_slow(struct cpu *c)
 
 /* ---- the loop ------------------------------------------------------------- */
 
+void flags_materialize(struct cpu *c)
+{
+	uint64_t fl = c->rflags;
+	unsigned w = c->lf_w;
+	switch (c->lf_op) {
+	case LF_ADD: (void)alu_add(w, c->lf_a, c->lf_b, &fl); break;
+	case LF_SUB: (void)alu_sub(w, c->lf_a, c->lf_b, &fl); break;
+	case LF_LOGIC: (void)alu_logic_result(w, c->lf_res, &fl); break;
+	case LF_INC: (void)alu_inc(w, c->lf_a, &fl); break;
+	case LF_DEC: (void)alu_dec(w, c->lf_a, &fl); break;
+	default: break;
+	}
+	c->rflags = fl;
+	c->lf_op = LF_NONE;
+}
+
 static enum cpu_stop stop_exception(struct cpu *c)
 {
+	flags_sync(c);
 	c->exc = (struct cpu_exception){
 		.vector = c->fault.vector, .has_error_code = c->fault.has_error_code,
 		.error_code = c->fault.error_code, .cr2 = c->fault.cr2, .rip = c->rip,
@@ -234,10 +251,12 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 		if (r == EXEC_HLT) {
 			c->rip = c->next_rip;
 			c->insns++;
+			flags_sync(c);
 			return CPU_STOP_HLT;
 		}
 		return stop_exception(c);
 	}
+	flags_sync(c);
 	return CPU_STOP_LIMIT;
 }
 

@@ -70,7 +70,9 @@ struct code_page;
 struct cpu {
 	uint64_t gpr[CPU_NGPRS];
 	uint64_t rip;
-	uint64_t rflags;
+	uint64_t rflags;        /* status bits exact only when lf_op == 0 (emu/flags.h) */
+	uint64_t lf_a, lf_b, lf_res;
+	uint8_t lf_op, lf_w;    /* pending lazy-flags operation (emu/flags.h) */
 	uint64_t cr2, cr8;
 	struct cpu_msrs msr;
 

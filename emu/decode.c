@@ -290,10 +290,25 @@ static enum insn_op choose_op(const ZydisDecodedInstruction *zi, unsigned *sub)
 	return op;
 }
 
+/* Register-destination ALU forms without a memory operand, by enum alu_op. */
+static const enum insn_op alu_reg_op[] = {
+	[ALU_OP_ADD] = OP_ADD_R, [ALU_OP_OR] = OP_OR_R, [ALU_OP_ADC] = OP_ADC_R,
+	[ALU_OP_SBB] = OP_SBB_R, [ALU_OP_AND] = OP_AND_R, [ALU_OP_SUB] = OP_SUB_R,
+	[ALU_OP_XOR] = OP_XOR_R, [ALU_OP_CMP] = OP_CMP_R, [ALU_OP_TEST] = OP_TEST_R,
+};
+
 /* Second pass over the chosen opcode: forms the handlers tell apart. */
 static void refine(struct insn *d, const ZydisDecodedInstruction *zi)
 {
 	switch (d->op) {
+	case OP_ALU:
+		if (d->k0 == OPK_REG && d->k1 != OPK_MEM)
+			set_op(d, alu_reg_op[d->sub], d->sub);
+		break;
+	case OP_UNARY:
+		if (d->k0 == OPK_REG && (d->sub == UN_INC || d->sub == UN_DEC))
+			set_op(d, d->sub == UN_INC ? OP_INC_R : OP_DEC_R, d->sub);
+		break;
 	case OP_MUL1:
 		if (zi->mnemonic == ZYDIS_MNEMONIC_IMUL)
 			d->flags |= INSN_SIGNED;

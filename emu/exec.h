@@ -12,6 +12,7 @@
 
 #include "emu/alu.h"
 #include "emu/cpu.h"
+#include "emu/flags.h"
 #include "emu/insn.h"
 #include "emu/mem.h"
 
@@ -49,7 +50,7 @@ static inline enum exec_result fault(struct cpu *c, uint8_t vector, bool has_ec,
 
 static inline uint64_t reg_get(const struct cpu *c, unsigned r, unsigned size)
 {
-	if (r >= REG_AH)
+	if (MMU_UNLIKELY(r >= REG_AH))
 		return (c->gpr[r - REG_AH] >> 8) & 0xff;
 	return c->gpr[r] & size_mask(size);
 }
@@ -58,22 +59,14 @@ static inline uint64_t reg_get(const struct cpu *c, unsigned r, unsigned size)
  * bits; a 32-bit write zero-extends to 64 bits (SDM Vol. 1 §3.4.1.1). */
 static inline void reg_set(struct cpu *c, unsigned r, unsigned size, uint64_t v)
 {
-	switch (size) {
-	case 1:
-		if (r >= REG_AH)
-			c->gpr[r - REG_AH] = (c->gpr[r - REG_AH] & ~UINT64_C(0xff00)) | (v & 0xff) << 8;
-		else
-			c->gpr[r] = (c->gpr[r] & ~UINT64_C(0xff)) | (v & 0xff);
-		break;
-	case 2:
-		c->gpr[r] = (c->gpr[r] & ~UINT64_C(0xffff)) | (v & 0xffff);
-		break;
-	case 4:
-		c->gpr[r] = (uint32_t)v;
-		break;
-	default:
-		c->gpr[r] = v;
-		break;
+	if (MMU_LIKELY(size >= 4)) {
+		c->gpr[r] = size == 8 ? v : (uint32_t)v;
+	} else if (r >= REG_AH) {
+		uint64_t *g = &c->gpr[r - REG_AH];
+		*g = (*g & ~UINT64_C(0xff00)) | (v & 0xff) << 8;
+	} else {
+		uint64_t keep = ~size_mask(size);
+		c->gpr[r] = (c->gpr[r] & keep) | (v & ~keep);
 	}
 }
 

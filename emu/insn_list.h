@@ -17,6 +17,19 @@ X(CMPXCHG, exec_cmpxchg, CLS_LOCKED)
 X(CMPXCHG_WIDE, exec_cmpxchg_wide, CLS_LOCKED) /* CMPXCHG8B, CMPXCHG16B */
 X(ALU, exec_alu, CLS_SIMPLE)           /* sub: enum alu_op */
 X(UNARY, exec_unary, CLS_SIMPLE)       /* sub: enum unary_op */
+/* Register-destination forms with a register or immediate source: one
+ * handler per operation, the loop's most frequent work. */
+X(ADD_R, exec_add_r, CLS_SIMPLE)
+X(OR_R, exec_or_r, CLS_SIMPLE)
+X(ADC_R, exec_adc_r, CLS_SIMPLE)
+X(SBB_R, exec_sbb_r, CLS_SIMPLE)
+X(AND_R, exec_and_r, CLS_SIMPLE)
+X(SUB_R, exec_sub_r, CLS_SIMPLE)
+X(XOR_R, exec_xor_r, CLS_SIMPLE)
+X(CMP_R, exec_cmp_r, CLS_SIMPLE)
+X(TEST_R, exec_test_r, CLS_SIMPLE)
+X(INC_R, exec_inc_r, CLS_SIMPLE)
+X(DEC_R, exec_dec_r, CLS_SIMPLE)
 X(SHIFT, exec_shift, CLS_SIMPLE)       /* sub: enum shift_op */
 X(SHD, exec_shd, CLS_SIMPLE)           /* SHLD/SHRD, sub: 0 left, 1 right */
 X(MUL1, exec_mul1, CLS_MUL)            /* MUL, one-operand IMUL */

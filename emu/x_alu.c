@@ -3,7 +3,7 @@
  * Flag logic is emu/alu.h's. */
 #include "emu/exec.h"
 
-static uint64_t alu_apply(unsigned op, unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+static inline __attribute__((always_inline)) uint64_t alu_apply(unsigned op, unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
 {
 	switch (op) {
 	case ALU_OP_ADD: return alu_add(w, a, b, fl);
@@ -22,7 +22,7 @@ static uint64_t alu_apply(unsigned op, unsigned w, uint64_t a, uint64_t b, uint6
  * memory (never both memory). CMP and TEST only read operand 0. */
 enum exec_result exec_alu(struct cpu *c, const struct insn *d)
 {
-	uint64_t a, b, fl = c->rflags;
+	uint64_t a, b, fl = flags_get(c);
 	bool writes = d->sub < ALU_OP_CMP;
 	if (!src_read(c, d, d->osz, &b))
 		return EXEC_FAULT;
@@ -48,10 +48,88 @@ enum exec_result exec_alu(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
+/* Register destination, register or immediate source. op is a constant
+ * in each caller, so every handler below compiles to a few instructions;
+ * flags are deferred (emu/flags.h) except for ADC/SBB, which read CF. */
+static inline __attribute__((always_inline)) enum exec_result alu_reg(struct cpu *c,
+								      const struct insn *d,
+								      unsigned op)
+{
+	unsigned w = d->w;
+	uint64_t m = alu_mask(w), r;
+	uint64_t a = reg_get(c, d->r0, d->osz);
+	uint64_t b = (d->k1 == OPK_REG ? reg_get(c, d->r1, d->osz) : d->imm) & m;
+	switch (op) {
+	case ALU_OP_ADD:
+		r = (a + b) & m;
+		flags_defer(c, LF_ADD, w, a, b, r);
+		break;
+	case ALU_OP_SUB:
+	case ALU_OP_CMP:
+		r = (a - b) & m;
+		flags_defer(c, LF_SUB, w, a, b, r);
+		break;
+	case ALU_OP_AND:
+	case ALU_OP_TEST:
+		r = a & b;
+		flags_defer(c, LF_LOGIC, w, a, b, r);
+		break;
+	case ALU_OP_OR:
+		r = a | b;
+		flags_defer(c, LF_LOGIC, w, a, b, r);
+		break;
+	case ALU_OP_XOR:
+		r = a ^ b;
+		flags_defer(c, LF_LOGIC, w, a, b, r);
+		break;
+	default: /* ADC, SBB */
+		flags_sync(c);
+		r = alu_apply(op, w, a, b, &c->rflags);
+		break;
+	}
+	if (op != ALU_OP_CMP && op != ALU_OP_TEST)
+		reg_set(c, d->r0, d->osz, r);
+	return EXEC_OK;
+}
+
+enum exec_result exec_add_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_ADD); }
+enum exec_result exec_or_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_OR); }
+enum exec_result exec_adc_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_ADC); }
+enum exec_result exec_sbb_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_SBB); }
+enum exec_result exec_and_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_AND); }
+enum exec_result exec_sub_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_SUB); }
+enum exec_result exec_xor_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_XOR); }
+enum exec_result exec_cmp_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_CMP); }
+enum exec_result exec_test_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_TEST); }
+
+/* INC/DEC keep CF: it is settled in rflags before INC/DEC's own flags
+ * are deferred (the other status bits are all rewritten by INC/DEC). */
+static inline __attribute__((always_inline)) void incdec_reg(struct cpu *c, const struct insn *d,
+							     enum lazy_op op)
+{
+	uint64_t a = reg_get(c, d->r0, d->osz);
+	uint64_t r = (op == LF_INC ? a + 1 : a - 1) & alu_mask(d->w);
+	flags_settle_cf(c);
+	flags_defer(c, op, d->w, a, 1, r);
+	reg_set(c, d->r0, d->osz, r);
+}
+
+enum exec_result exec_inc_r(struct cpu *c, const struct insn *d)
+{
+	incdec_reg(c, d, LF_INC);
+	return EXEC_OK;
+}
+
+enum exec_result exec_dec_r(struct cpu *c, const struct insn *d)
+{
+	incdec_reg(c, d, LF_DEC);
+	return EXEC_OK;
+}
+
 enum exec_result exec_unary(struct cpu *c, const struct insn *d)
 {
 	struct rmw w;
-	uint64_t a, r, fl = c->rflags;
+	uint64_t a, r, fl = flags_get(c);
 	if (!rmw_begin(c, d, d->osz, &w, &a))
 		return EXEC_FAULT;
 	switch (d->sub) {
@@ -67,6 +145,7 @@ enum exec_result exec_unary(struct cpu *c, const struct insn *d)
 
 enum exec_result exec_flagop(struct cpu *c, const struct insn *d)
 {
+	flags_sync(c);
 	switch (d->sub) {
 	case FL_CLC: c->rflags &= ~RFLAGS_CF; break;
 	case FL_STC: c->rflags |= RFLAGS_CF; break;
@@ -84,12 +163,12 @@ enum exec_result exec_flagop(struct cpu *c, const struct insn *d)
 
 enum exec_result exec_lahf(struct cpu *c, const struct insn *d)
 {
-	reg_set(c, REG_AH, 1, (c->rflags & LAHF_FLAGS) | RFLAGS_FIXED1);
+	reg_set(c, REG_AH, 1, (flags_get(c) & LAHF_FLAGS) | RFLAGS_FIXED1);
 	return EXEC_OK;
 }
 
 enum exec_result exec_sahf(struct cpu *c, const struct insn *d)
 {
-	c->rflags = (c->rflags & ~LAHF_FLAGS) | (reg_get(c, REG_AH, 1) & LAHF_FLAGS);
+	c->rflags = (flags_get(c) & ~LAHF_FLAGS) | (reg_get(c, REG_AH, 1) & LAHF_FLAGS);
 	return EXEC_OK;
 }

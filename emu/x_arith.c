@@ -20,7 +20,7 @@ static uint64_t shift_apply(unsigned op, unsigned w, uint64_t a, uint64_t n, uin
 enum exec_result exec_shift(struct cpu *c, const struct insn *d)
 {
 	struct rmw w;
-	uint64_t a, n = d->k1 == OPK_REG ? reg_get(c, d->r1, 1) : d->imm & 0xff, fl = c->rflags;
+	uint64_t a, n = d->k1 == OPK_REG ? reg_get(c, d->r1, 1) : d->imm & 0xff, fl = flags_get(c);
 	if (d->k1 == OPK_NONE)
 		n = 1;
 	if (!rmw_begin(c, d, d->osz, &w, &a))
@@ -34,7 +34,7 @@ enum exec_result exec_shift(struct cpu *c, const struct insn *d)
 enum exec_result exec_shd(struct cpu *c, const struct insn *d)
 {
 	struct rmw w;
-	uint64_t a, fill = reg_get(c, d->r1, d->osz), fl = c->rflags;
+	uint64_t a, fill = reg_get(c, d->r1, d->osz), fl = flags_get(c);
 	uint64_t n = d->k2 == OPK_REG ? reg_get(c, GPR_RCX, 1) : d->imm & 0xff;
 	if (!rmw_begin(c, d, d->osz, &w, &a))
 		return EXEC_FAULT;
@@ -58,7 +58,7 @@ static void set_acc_pair(struct cpu *c, const struct insn *d, uint64_t hi, uint6
 /* MUL and one-operand IMUL: rAX times r/m into rDX:rAX (AX for bytes). */
 enum exec_result exec_mul1(struct cpu *c, const struct insn *d)
 {
-	uint64_t b, hi, lo, fl = c->rflags, a = reg_get(c, GPR_RAX, d->osz);
+	uint64_t b, hi, lo, fl = flags_get(c), a = reg_get(c, GPR_RAX, d->osz);
 	if (!dst_read(c, d, d->osz, &b))
 		return EXEC_FAULT;
 	if (d->flags & INSN_SIGNED)
@@ -73,7 +73,7 @@ enum exec_result exec_mul1(struct cpu *c, const struct insn *d)
 /* IMUL reg, r/m and IMUL reg, r/m, imm. */
 enum exec_result exec_imul(struct cpu *c, const struct insn *d)
 {
-	uint64_t b, fl = c->rflags;
+	uint64_t b, fl = flags_get(c);
 	if (!src_read(c, d, d->osz, &b))
 		return EXEC_FAULT;
 	uint64_t a = d->k2 == OPK_IMM ? d->imm & size_mask(d->osz) : reg_get(c, d->r0, d->osz);
@@ -119,7 +119,7 @@ static uint64_t bt_apply(unsigned op, unsigned w, uint64_t a, uint64_t bit, uint
 enum exec_result exec_bt(struct cpu *c, const struct insn *d)
 {
 	uint64_t bit = d->k1 == OPK_REG ? reg_get(c, d->r1, d->osz) : d->imm & 0xff;
-	uint64_t a, fl = c->rflags;
+	uint64_t a, fl = flags_get(c);
 	bool writes = d->sub != BT_TEST;
 	if (d->k0 == OPK_REG) {
 		uint64_t r = bt_apply(d->sub, d->w, reg_get(c, d->r0, d->osz), bit, &fl);
@@ -146,7 +146,7 @@ enum exec_result exec_bt(struct cpu *c, const struct insn *d)
  * the destination untouched (see alu_bsf). */
 enum exec_result exec_bitscan(struct cpu *c, const struct insn *d)
 {
-	uint64_t src, r, fl = c->rflags;
+	uint64_t src, r, fl = flags_get(c);
 	bool write = true;
 	if (!src_read(c, d, d->osz, &src))
 		return EXEC_FAULT;

@@ -5,7 +5,7 @@
 
 enum exec_result exec_jcc(struct cpu *c, const struct insn *d)
 {
-	if (!alu_cond(d->sub, c->rflags))
+	if (!flags_cond(c, d->sub))
 		return EXEC_OK;
 	return branch_to(c, rel_target(c, d)) ? EXEC_OK : EXEC_FAULT;
 }
@@ -64,7 +64,7 @@ enum exec_result exec_ret(struct cpu *c, const struct insn *d)
 enum exec_result exec_loop(struct cpu *c, const struct insn *d)
 {
 	uint64_t count = reg_get(c, GPR_RCX, d->asz);
-	bool zf = c->rflags & RFLAGS_ZF, taken;
+	bool zf = flags_get(c) & RFLAGS_ZF, taken;
 	if (d->sub == LOOP_JCXZ) {
 		taken = count == 0;
 	} else {

@@ -52,7 +52,7 @@ enum exec_result exec_xchg(struct cpu *c, const struct insn *d)
 enum exec_result exec_xadd(struct cpu *c, const struct insn *d)
 {
 	struct rmw w;
-	uint64_t a, b = reg_get(c, d->r1, d->osz), fl = c->rflags;
+	uint64_t a, b = reg_get(c, d->r1, d->osz), fl = flags_get(c);
 	if (!rmw_begin(c, d, d->osz, &w, &a))
 		return EXEC_FAULT;
 	uint64_t sum = alu_add(d->w, a, b, &fl);
@@ -69,7 +69,7 @@ enum exec_result exec_xadd(struct cpu *c, const struct insn *d)
 enum exec_result exec_cmpxchg(struct cpu *c, const struct insn *d)
 {
 	struct rmw w;
-	uint64_t a, acc = reg_get(c, GPR_RAX, d->osz), fl = c->rflags;
+	uint64_t a, acc = reg_get(c, GPR_RAX, d->osz), fl = flags_get(c);
 	if (!rmw_begin(c, d, d->osz, &w, &a))
 		return EXEC_FAULT;
 	alu_cmp(d->w, acc, a, &fl);
@@ -98,6 +98,7 @@ enum exec_result exec_cmpxchg_wide(struct cpu *c, const struct insn *d)
 	    !mem_xlate(c, d->seg, (ea + half) & size_mask(d->asz), half, ACC_WRITE, &hi))
 		return EXEC_FAULT;
 	uint64_t m0 = mem_load(c, &lo, half), m1 = mem_load(c, &hi, half);
+	flags_sync(c);
 	bool equal = m0 == reg_get(c, GPR_RAX, half) && m1 == reg_get(c, GPR_RDX, half);
 	if (equal) {
 		mem_store(c, &lo, half, reg_get(c, GPR_RBX, half));
@@ -121,7 +122,7 @@ enum exec_result exec_cmov(struct cpu *c, const struct insn *d)
 	uint64_t v;
 	if (!src_read(c, d, d->osz, &v))
 		return EXEC_FAULT;
-	if (!alu_cond(d->sub, c->rflags))
+	if (!flags_cond(c, d->sub))
 		v = reg_get(c, d->r0, d->osz);
 	reg_set(c, d->r0, d->osz, v);
 	return EXEC_OK;
@@ -129,7 +130,7 @@ enum exec_result exec_cmov(struct cpu *c, const struct insn *d)
 
 enum exec_result exec_setcc(struct cpu *c, const struct insn *d)
 {
-	uint64_t v = alu_cond(d->sub, c->rflags);
+	uint64_t v = flags_cond(c, d->sub);
 	if (d->k0 == OPK_REG) {
 		reg_set(c, d->r0, 1, v);
 		return EXEC_OK;

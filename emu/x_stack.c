@@ -48,7 +48,7 @@ enum exec_result exec_pushf(struct cpu *c, const struct insn *d)
 	struct memref m;
 	if (!push_xlate(c, d->osz, &m))
 		return EXEC_FAULT;
-	push_commit(c, &m, d->osz, c->rflags & ~(RFLAGS_VM | RFLAGS_RF));
+	push_commit(c, &m, d->osz, flags_get(c) & ~(RFLAGS_VM | RFLAGS_RF));
 	return EXEC_OK;
 }
 
@@ -62,6 +62,7 @@ enum exec_result exec_popf(struct cpu *c, const struct insn *d)
 	unsigned iopl = (unsigned)((c->rflags & RFLAGS_IOPL) >> RFLAGS_IOPL_SHIFT);
 	if (!stack_peek(c, 0, d->osz, &v))
 		return EXEC_FAULT;
+	flags_sync(c);
 	if (c->cpl > 0)
 		mask &= ~RFLAGS_IOPL;
 	if (c->cpl > iopl)

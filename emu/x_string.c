@@ -37,7 +37,7 @@ static bool string_element(struct cpu *c, const struct insn *d)
 {
 	struct memref s, t;
 	uint64_t si = reg_get(c, GPR_RSI, d->asz), di = reg_get(c, GPR_RDI, d->asz);
-	uint64_t a, b, fl = c->rflags;
+	uint64_t a, b, fl = flags_get(c);
 	int64_t step = step_of(c, d);
 	switch (d->op) {
 	case OP_MOVS:

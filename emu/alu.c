@@ -7,6 +7,19 @@
 typedef unsigned __int128 u128;
 typedef __int128 i128;
 
+/* PF of every byte value, built by doubling: the parity of a 2k-bit value
+ * is the parity of its low k bits XOR that of its high k bits, so each
+ * block is its predecessor followed by its predecessor with PF flipped. */
+#define ALU_PF1(p) (p), (p) ^ RFLAGS_PF
+#define ALU_PF2(p) ALU_PF1(p), ALU_PF1((p) ^ RFLAGS_PF)
+#define ALU_PF3(p) ALU_PF2(p), ALU_PF2((p) ^ RFLAGS_PF)
+#define ALU_PF4(p) ALU_PF3(p), ALU_PF3((p) ^ RFLAGS_PF)
+#define ALU_PF5(p) ALU_PF4(p), ALU_PF4((p) ^ RFLAGS_PF)
+#define ALU_PF6(p) ALU_PF5(p), ALU_PF5((p) ^ RFLAGS_PF)
+#define ALU_PF7(p) ALU_PF6(p), ALU_PF6((p) ^ RFLAGS_PF)
+#define ALU_PF8(p) ALU_PF7(p), ALU_PF7((p) ^ RFLAGS_PF)
+const uint8_t alu_pf_table[256] = { ALU_PF8(RFLAGS_PF) };
+
 /* Replace CF and OF only, as rotates do. */
 static void alu_set_cf_of(uint64_t *fl, uint64_t cf, uint64_t of)
 {

@@ -91,10 +91,16 @@ static inline uint64_t alu_mask(unsigned w)
 	return UINT64_MAX >> (64 - alu_bits(w));
 }
 
-/* Bit 0 of the most significant bit of `v` at width w. */
+/* The most significant bit of `v` at width w, as 0 or 1. */
 static inline uint64_t alu_msb(unsigned w, uint64_t v)
 {
 	return (v >> (alu_bits(w) - 1)) & 1;
+}
+
+/* Zero-extend the low 8 << w bits of v (MOVZX: SDM Vol. 2 "MOVZX"). */
+static inline uint64_t alu_zext(unsigned w, uint64_t v)
+{
+	return v & alu_mask(w);
 }
 
 /* Sign-extend the low 8 << w bits of v to 64 bits (MOVSX, CBW/CWDE/CDQE:
@@ -114,12 +120,24 @@ static inline uint64_t alu_sign_fill(unsigned w, uint64_t v)
 
 /* ---- status-flag builders ---------------------------------------------- */
 
-/* SF, ZF and PF of a width-w result r (already truncated). PF is set when
- * the low byte holds an even number of ones (SDM Vol. 1 §3.4.3.1). */
+/* PF for each value of the low result byte: RFLAGS_PF when it holds an even
+ * number of ones (SDM Vol. 1 §3.4.3.1), else 0. A table lookup is cheaper
+ * than the host's parity sequence. */
+extern const uint8_t alu_pf_table[256];
+
+/* The most significant bit of v at width w, moved to RFLAGS bit `pos`
+ * (one shift and one AND once w is a constant). */
+static inline uint64_t alu_msb_at(unsigned w, uint64_t v, unsigned pos)
+{
+	unsigned top = alu_bits(w) - 1;
+	return (top >= pos ? v >> (top - pos) : v << (pos - top)) & BIT64(pos);
+}
+
+/* SF, ZF and PF of a width-w result r (already truncated). */
 static inline uint64_t alu_szp(unsigned w, uint64_t r)
 {
-	return ((uint64_t)(r == 0) << ALU_ZF_BIT) | (alu_msb(w, r) << ALU_SF_BIT) |
-				 ((uint64_t)!__builtin_parity((unsigned)(r & 0xff)) << ALU_PF_BIT);
+	return ((uint64_t)(r == 0) << ALU_ZF_BIT) | alu_msb_at(w, r, ALU_SF_BIT) |
+	       alu_pf_table[r & 0xff];
 }
 
 /* Replace the flags in `defined` with `val`, keep every other bit. */
@@ -128,66 +146,75 @@ static inline void alu_set_flags(uint64_t *fl, uint64_t defined, uint64_t val)
 	*fl = (*fl & ~defined) | val;
 }
 
-/* Flags of r = a + b + carry_in (ADD, ADC, INC): the carry out of the top
- * bit is the top bit of (a & b) | ((a | b) & ~r); signed overflow when both
- * operands have the sign the result lacks; AF is the carry out of bit 3. */
-static inline uint64_t alu_add_flags(unsigned w, uint64_t a, uint64_t b, uint64_t r)
+/* The status flags of an addition or subtraction with truncated operands a,
+ * b and result r, given the carry or borrow out of the top bit (0 or 1) and
+ * a value whose top bit is the signed overflow. AF is the carry or borrow
+ * out of bit 3, which is bit 4 of a ^ b ^ r. */
+static inline uint64_t alu_arith_flags(unsigned w, uint64_t a, uint64_t b, uint64_t r,
+				       uint64_t carry, uint64_t overflow_msb)
 {
-	uint64_t carry = alu_msb(w, (a & b) | ((a | b) & ~r));
-	uint64_t over = alu_msb(w, (a ^ r) & (b ^ r));
-	return (carry << ALU_CF_BIT) | (over << ALU_OF_BIT) |
-				 ((a ^ b ^ r) & RFLAGS_AF) | alu_szp(w, r);
+	return carry | alu_msb_at(w, overflow_msb, ALU_OF_BIT) | ((a ^ b ^ r) & RFLAGS_AF) |
+	       alu_szp(w, r);
 }
 
-/* Flags of r = a - b - borrow_in (SUB, SBB, CMP, NEG, DEC): the borrow out
- * of the top bit is the top bit of (~a & b) | ((~a | b) & r); signed
- * overflow when the operands' signs differ and the result's differs from a. */
-static inline uint64_t alu_sub_flags(unsigned w, uint64_t a, uint64_t b, uint64_t r)
+/* r = a + b + c (c is 0 or 1): carry out when the truncated sum is below a,
+ * or equal to it with c set; signed overflow when both operands have the
+ * sign the result lacks. */
+static inline uint64_t alu_add_flags(unsigned w, uint64_t a, uint64_t b, uint64_t c, uint64_t r)
 {
-	uint64_t borrow = alu_msb(w, (~a & b) | ((~a | b) & r));
-	uint64_t over = alu_msb(w, (a ^ b) & (a ^ r));
-	return (borrow << ALU_CF_BIT) | (over << ALU_OF_BIT) |
-				 ((a ^ b ^ r) & RFLAGS_AF) | alu_szp(w, r);
+	uint64_t carry = (uint64_t)(r < a) | ((uint64_t)(r == a) & c);
+	return alu_arith_flags(w, a, b, r, carry, (a ^ r) & (b ^ r));
+}
+
+/* r = a - b - c (c is 0 or 1): borrow when a is below b, or equal to it
+ * with c set; signed overflow when the operands' signs differ and the
+ * result's sign differs from a's. */
+static inline uint64_t alu_sub_flags(unsigned w, uint64_t a, uint64_t b, uint64_t c, uint64_t r)
+{
+	uint64_t borrow = (uint64_t)(a < b) | ((uint64_t)(a == b) & c);
+	return alu_arith_flags(w, a, b, r, borrow, (a ^ b) & (a ^ r));
 }
 
 /* ---- binary ALU group ---------------------------------------------------- */
 
-/* ADD (SDM Vol. 2 "ADD"): OF SF ZF AF CF PF set by the result. */
+/* ADD and ADC (SDM Vol. 2 "ADD", "ADC"): OF SF ZF AF CF PF set by the
+ * result; ADC adds CF in. */
 static inline uint64_t alu_add(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
 {
 	uint64_t m = alu_mask(w), r = (a + b) & m;
-	alu_set_flags(fl, RFLAGS_STATUS, alu_add_flags(w, a & m, b & m, r));
+	alu_set_flags(fl, RFLAGS_STATUS, alu_add_flags(w, a & m, b & m, 0, r));
 	return r;
 }
 
-/* ADC (SDM Vol. 2 "ADC"): a + b + CF, flags as ADD. */
 static inline uint64_t alu_adc(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
 {
-	uint64_t m = alu_mask(w), r = (a + b + (*fl & RFLAGS_CF)) & m;
-	alu_set_flags(fl, RFLAGS_STATUS, alu_add_flags(w, a & m, b & m, r));
+	uint64_t m = alu_mask(w), c = *fl & RFLAGS_CF, r = (a + b + c) & m;
+	alu_set_flags(fl, RFLAGS_STATUS, alu_add_flags(w, a & m, b & m, c, r));
 	return r;
 }
 
-/* SUB, and CMP with the result discarded (SDM Vol. 2 "SUB", "CMP"). */
+/* SUB and SBB (SDM Vol. 2 "SUB", "SBB"): flags as ADD, CF the borrow; SBB
+ * subtracts CF too. */
 static inline uint64_t alu_sub(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
 {
 	uint64_t m = alu_mask(w), r = (a - b) & m;
-	alu_set_flags(fl, RFLAGS_STATUS, alu_sub_flags(w, a & m, b & m, r));
+	alu_set_flags(fl, RFLAGS_STATUS, alu_sub_flags(w, a & m, b & m, 0, r));
 	return r;
 }
 
-/* CMP (SDM Vol. 2 "CMP"); also the comparison CMPXCHG makes. */
+static inline uint64_t alu_sbb(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
+{
+	uint64_t m = alu_mask(w), c = *fl & RFLAGS_CF, r = (a - b - c) & m;
+	alu_set_flags(fl, RFLAGS_STATUS, alu_sub_flags(w, a & m, b & m, c, r));
+	return r;
+}
+
+/* CMP (SDM Vol. 2 "CMP"): SUB with the result discarded; also the
+ * comparison CMPXCHG makes (SDM Vol. 2 "CMPXCHG": flags as CMP of the
+ * accumulator with the destination). */
 static inline void alu_cmp(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
 {
 	(void)alu_sub(w, a, b, fl);
-}
-
-/* SBB (SDM Vol. 2 "SBB"): a - (b + CF), flags as SUB. */
-static inline uint64_t alu_sbb(unsigned w, uint64_t a, uint64_t b, uint64_t *fl)
-{
-	uint64_t m = alu_mask(w), r = (a - b - (*fl & RFLAGS_CF)) & m;
-	alu_set_flags(fl, RFLAGS_STATUS, alu_sub_flags(w, a & m, b & m, r));
-	return r;
 }
 
 /* AND, OR, XOR, TEST (SDM Vol. 2 "AND", "OR", "XOR", "TEST"): OF = CF = 0,
@@ -224,7 +251,7 @@ static inline uint64_t alu_inc(unsigned w, uint64_t a, uint64_t *fl)
 {
 	uint64_t m = alu_mask(w), r = (a + 1) & m;
 	alu_set_flags(fl, RFLAGS_STATUS & ~RFLAGS_CF,
-								alu_add_flags(w, a & m, 1, r) & ~RFLAGS_CF);
+		      alu_add_flags(w, a & m, 1, 0, r) & ~RFLAGS_CF);
 	return r;
 }
 
@@ -232,7 +259,7 @@ static inline uint64_t alu_dec(unsigned w, uint64_t a, uint64_t *fl)
 {
 	uint64_t m = alu_mask(w), r = (a - 1) & m;
 	alu_set_flags(fl, RFLAGS_STATUS & ~RFLAGS_CF,
-								alu_sub_flags(w, a & m, 1, r) & ~RFLAGS_CF);
+		      alu_sub_flags(w, a & m, 1, 0, r) & ~RFLAGS_CF);
 	return r;
 }
 
@@ -414,25 +441,38 @@ uint64_t alu_popcnt(unsigned w, uint64_t src, uint64_t *fl);
  * leave 0 in the low word. No flags. */
 uint64_t alu_bswap(unsigned w, uint64_t a);
 
+/* ---- flag transfers --------------------------------------------------------- */
+
+/* The flags LAHF copies to AH and SAHF loads from it (SDM Vol. 2 "LAHF",
+ * "SAHF"): SF ZF AF PF CF in their RFLAGS positions, bit 1 reading as 1. */
+#define ALU_AH_FLAGS (RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF | RFLAGS_CF)
+
+/* LAHF: the value of AH. */
+static inline uint64_t alu_lahf(uint64_t fl)
+{
+	return (fl & ALU_AH_FLAGS) | RFLAGS_FIXED1;
+}
+
+/* SAHF: SF ZF AF PF CF from ah; OF and the rest unchanged. */
+static inline void alu_sahf(uint64_t ah, uint64_t *fl)
+{
+	alu_set_flags(fl, ALU_AH_FLAGS, ah & ALU_AH_FLAGS);
+}
+
 /* ---- conditions ---------------------------------------------------------- */
 
 /* Whether condition `cc` (enum alu_cc, low nibble of the opcode) holds
- * under RFLAGS `fl` (SDM Vol. 1 Appendix B, Table B-1). */
+ * under RFLAGS `fl` (SDM Vol. 1 Appendix B, Table B-1). Bit k of `base`
+ * holds the even condition 2k; an odd cc negates it. Branch-free, and a
+ * constant cc folds to the one test it needs. */
 static inline bool alu_cond(unsigned cc, uint64_t fl)
 {
-	bool cf = fl & RFLAGS_CF, zf = fl & RFLAGS_ZF, sf = fl & RFLAGS_SF;
-	bool of = fl & RFLAGS_OF, pf = fl & RFLAGS_PF, r;
-	switch ((cc >> 1) & 7) {
-	case 0: r = of; break;
-	case 1: r = cf; break;
-	case 2: r = zf; break;
-	case 3: r = cf || zf; break;
-	case 4: r = sf; break;
-	case 5: r = pf; break;
-	case 6: r = sf != of; break;
-	default: r = zf || sf != of; break;
-	}
-	return r != (cc & 1);
+	uint64_t of = (fl >> ALU_OF_BIT) & 1, cf = (fl >> ALU_CF_BIT) & 1;
+	uint64_t zf = (fl >> ALU_ZF_BIT) & 1, sf = (fl >> ALU_SF_BIT) & 1;
+	uint64_t pf = (fl >> ALU_PF_BIT) & 1, lt = sf ^ of;
+	uint64_t base = of | cf << 1 | zf << 2 | (cf | zf) << 3 | sf << 4 | pf << 5 | lt << 6 |
+			(zf | lt) << 7;
+	return ((base >> ((cc >> 1) & 7)) ^ cc) & 1;
 }
 
 #endif

@@ -24,6 +24,7 @@
  *   BSF BSR             CF OF SF AF PF (destination too when source is 0)
  *   TZCNT LZCNT         OF SF AF PF
  *   POPCNT              none
+ *   LAHF SAHF           none
  *
  * The emulated side also receives a few non-status bits (IF, AC, ID and a
  * high bit) in RFLAGS and must hand them back unchanged; the host side gets
@@ -35,9 +36,13 @@
  */
 #include <criterion/criterion.h>
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "emu/alu.h"
+#include "tests/native_exec.h"
 
 #define N(a) (sizeof(a) / sizeof((a)[0]))
 #define ITERATIONS 5000
@@ -517,6 +522,138 @@ Test(alu_diff, alu_imul2_matches_host_all_widths) { check_family(&fam_imul2); }
 Test(alu_diff, alu_div_matches_host_and_faults_as_the_sdm_says) { check_family(&fam_div); }
 Test(alu_diff, alu_idiv_matches_host_and_faults_as_the_sdm_says) { check_family(&fam_idiv); }
 
+/* #DE against the processor itself: DIV/IDIV CL/CX/ECX/RCX run in a child
+ * through tests/native_exec, which catches each SIGFPE there and goes on
+ * with the next case. */
+struct de_case {
+	uint64_t hi, lo, divisor;
+};
+
+/* DIV or IDIV (F6/F7 with ModRM reg 6 or 7) by CL/CX/ECX/RCX. */
+static size_t div_code(bool is_signed, unsigned w, uint8_t *code)
+{
+	size_t len = 0;
+	if (w == ALU_W16)
+		code[len++] = 0x66;
+	if (w == ALU_W64)
+		code[len++] = 0x48; /* REX.W */
+	code[len++] = w == ALU_W8 ? 0xf6 : 0xf7;
+	code[len++] = 0xc0 | (is_signed ? 7 : 6) << 3 | 1; /* mod 11, rm = rCX */
+	return len;
+}
+
+/* Whether v is a dividend of 2n bits (signed or not). For n = 64 every
+ * value the limit cases build fits. */
+static bool dividend_fits(bool is_signed, unsigned n, __int128 v)
+{
+	if (n == 64)
+		return is_signed || v >= 0;
+	__int128 lim = (__int128)1 << (2 * n - 1);
+	return is_signed ? v >= -lim && v < lim : v >= 0 && v < 2 * lim;
+}
+
+/* Dividend hi:lo = q * d + r for the quotients around the limits of the
+ * width, where that fits in twice the width: the first quotients outside
+ * the range must fault, the last ones inside must not. */
+static size_t de_limit_cases(bool is_signed, unsigned w, struct de_case *c)
+{
+	unsigned n = alu_bits(w);
+	__int128 half = (__int128)1 << (n - 1), top = (__int128)1 << n;
+	const __int128 qs_signed[] = { half - 1, half, -half, -half - 1, 0 };
+	const __int128 qs_unsigned[] = { top - 1, top, top + 1, 0 };
+	const __int128 *qs = is_signed ? qs_signed : qs_unsigned;
+	size_t nq = is_signed ? N(qs_signed) : N(qs_unsigned), k = 0;
+	const __int128 ds[] = { 1, 2, 3, 7, half - 1, -1, -2, -half };
+	for (size_t i = 0; i < nq; i++)
+		for (size_t j = 0; j < N(ds); j++) {
+			__int128 d = ds[j];
+			if (!is_signed && d < 0)
+				continue;
+			for (__int128 r = 0; r < 2; r++) {
+				__int128 v = qs[i] * d + (qs[i] < 0 ? -r : r);
+				if (!dividend_fits(is_signed, n, v))
+					continue;
+				c[k++] = (struct de_case){ (uint64_t)(v >> n) & alu_mask(w),
+							   (uint64_t)v & alu_mask(w), (uint64_t)d & alu_mask(w) };
+			}
+		}
+	return k;
+}
+
+static void de_case_state(unsigned w, const struct de_case *c, struct native_state *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->rflags = RFLAGS_FIXED1;
+	st->gpr[NATIVE_RCX] = c->divisor;
+	st->gpr[NATIVE_RAX] = w == ALU_W8 ? c->hi << 8 | c->lo : c->lo;
+	st->gpr[NATIVE_RDX] = w == ALU_W8 ? 0 : c->hi;
+}
+
+/* One case's verdicts: the host's (ran, quotient, remainder) and alu's. */
+static void de_compare(bool is_signed, unsigned w, const struct de_case *c, bool host_ok,
+		       const struct native_state *out)
+{
+	uint64_t q = 0, r = 0;
+	bool ok = is_signed ? alu_idiv(w, c->hi, c->lo, c->divisor, &q, &r)
+			    : alu_div(w, c->hi, c->lo, c->divisor, &q, &r);
+	cr_expect_eq(ok, host_ok, "%s w=%u %#" PRIx64 ":%#" PRIx64 " / %#" PRIx64 ": alu %s, host %s",
+		     is_signed ? "idiv" : "div", w, c->hi, c->lo, c->divisor, ok ? "divides" : "#DE",
+		     host_ok ? "divides" : "#DE");
+	if (!ok || !host_ok)
+		return;
+	uint64_t rax = out->gpr[NATIVE_RAX], rdx = out->gpr[NATIVE_RDX];
+	cr_expect_eq(q, w == ALU_W8 ? rax & 0xff : rax & alu_mask(w));
+	cr_expect_eq(r, w == ALU_W8 ? (rax >> 8) & 0xff : rdx & alu_mask(w));
+}
+
+static void check_de_natively(bool is_signed, unsigned w, const struct de_case *c, size_t n)
+{
+	struct native_state *in = calloc(n, sizeof(*in)), *out = calloc(n, sizeof(*out));
+	struct native_fault *faults = calloc(n, sizeof(*faults));
+	uint8_t code[4];
+	size_t len = div_code(is_signed, w, code);
+	char err[160];
+	cr_assert(in && out && faults);
+	for (size_t k = 0; k < n; k++)
+		de_case_state(w, &c[k], &in[k]);
+	cr_assert(native_exec_batch_catch(code, len, in, out, faults, n, NULL, err, sizeof(err)),
+		  "%s", err);
+	for (size_t k = 0; k < n; k++) {
+		cr_expect(faults[k].signal == 0 || faults[k].signal == SIGFPE, "signal %d",
+			  faults[k].signal);
+		de_compare(is_signed, w, &c[k], faults[k].signal == 0, &out[k]);
+	}
+	free(in);
+	free(out);
+	free(faults);
+}
+
+/* Quotients at the limits for every width, plus random dividends. */
+static void check_de_all_widths(bool is_signed)
+{
+	struct de_case c[256];
+	uint64_t s = SEED;
+	for (unsigned w = ALU_W8; w <= ALU_W64; w++) {
+		size_t n = de_limit_cases(is_signed, w, c);
+		while (n < N(c)) {
+			struct io in = { .b = gen_operand(&s, w), .c = gen_operand(&s, w) };
+			gen_div(&s, w, &in);
+			c[n++] = (struct de_case){ in.a & alu_mask(w), in.b, in.c };
+		}
+		check_de_natively(is_signed, w, c, n);
+	}
+}
+
+Test(alu_diff, alu_div_raises_de_exactly_where_the_processor_does)
+{
+	check_de_all_widths(false);
+}
+
+Test(alu_diff, alu_idiv_raises_de_exactly_where_the_processor_does)
+{
+	check_de_all_widths(true);
+}
+
 /* ---- bit operations -------------------------------------------------------- */
 
 static void emu_bt(unsigned w, struct io *io) { io->r = io->a; alu_bt(w, io->a, io->b, &io->fl); }
@@ -612,6 +749,61 @@ Test(alu_diff, alu_popcnt_matches_host_all_widths)
 	check_family(&fam_popcnt);
 }
 
+/* ---- flag transfers and BT memory addressing --------------------------- */
+
+/* LAHF with random flags in; SAHF with a random AH (other bits of RAX
+ * random too) over random flags. */
+Test(alu_diff, alu_lahf_and_sahf_match_host)
+{
+	uint64_t s = SEED;
+	for (unsigned i = 0; i < ITERATIONS; i++) {
+		uint64_t fl = gen_flags(&s), rax = rng_next(&s), hfl = fl;
+		uint64_t ah = (rax >> 8) & 0xff, efl = fl | PASSTHROUGH;
+		__asm__ volatile(FLAGS_IN "sahf" FLAGS_OUT : [fl] "+r"(hfl) : "a"(rax) : "cc");
+		alu_sahf(ah, &efl);
+		cr_expect_eq(efl & RFLAGS_STATUS, hfl & RFLAGS_STATUS, "sahf ah=%#" PRIx64 " fl=%#" PRIx64, ah, fl);
+		cr_expect_eq(efl & ~RFLAGS_STATUS, (fl | PASSTHROUGH) & ~RFLAGS_STATUS);
+		hfl = fl;
+		__asm__ volatile(FLAGS_IN "lahf" FLAGS_OUT : [fl] "+r"(hfl), "+a"(rax) : : "cc");
+		cr_expect_eq(alu_lahf(fl | PASSTHROUGH), (rax >> 8) & 0xff, "lahf fl=%#" PRIx64, fl);
+	}
+}
+
+/* BTS with a memory destination and a register bit offset, on the host,
+ * against alu_bt_mem_disp + alu_bts on an operand-sized unit: same CF, same
+ * memory. Offsets reach a few thousand bytes either side of the base. */
+#define BT_SPAN 16384
+static void check_bts_memory(unsigned w, uint64_t off, uint8_t *host, uint8_t *emu)
+{
+	uint8_t *hbase = host + BT_SPAN / 2, *ebase = emu + BT_SPAN / 2;
+	uint64_t hfl = RFLAGS_FIXED1, efl = RFLAGS_FIXED1, unit = 0;
+	switch (w) {
+	case ALU_W16: __asm__ volatile(FLAGS_IN "btsw %w[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
+	case ALU_W32: __asm__ volatile(FLAGS_IN "btsl %k[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
+	default: __asm__ volatile(FLAGS_IN "btsq %q[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
+	}
+	uint8_t *at = ebase + alu_bt_mem_disp(w, off);
+	cr_assert(at >= emu && at + (1u << w) <= emu + BT_SPAN, "displacement out of the buffer");
+	memcpy(&unit, at, 1u << w);
+	unit = alu_bts(w, unit, off, &efl);
+	memcpy(at, &unit, 1u << w);
+	cr_expect_eq(efl & RFLAGS_CF, hfl & RFLAGS_CF, "w=%u offset %#" PRIx64, w, off);
+	cr_expect_eq(memcmp(host, emu, BT_SPAN), 0, "w=%u offset %#" PRIx64 ": memory differs", w, off);
+}
+
+Test(alu_diff, alu_bt_mem_disp_addresses_the_unit_the_host_touches)
+{
+	static uint8_t host[BT_SPAN], emu[BT_SPAN];
+	uint64_t s = SEED;
+	for (size_t i = 0; i < BT_SPAN; i++)
+		host[i] = emu[i] = (uint8_t)rng_next(&s);
+	for (unsigned w = ALU_W16; w <= ALU_W64; w++)
+		for (unsigned i = 0; i < 2000; i++) {
+			int64_t bits = (int64_t)(rng_next(&s) % (BT_SPAN * 6)) - BT_SPAN * 3;
+			check_bts_memory(w, (uint64_t)bits & alu_mask(w), host, emu);
+		}
+}
+
 /* ---- conditions and extension --------------------------------------------- */
 
 /* SETcc on the host for condition cc under flags fl. */
@@ -657,7 +849,8 @@ Test(alu_diff, alu_cond_matches_host_setcc_for_every_flag_combination)
 	}
 }
 
-/* MOVSX to 64 bits and CWD/CDQ/CQO on the host. */
+/* MOVSX to 64 bits and CWD/CDQ/CQO on the host; r2 of the emulated side
+ * holds the sign fill. */
 static void emu_sext(unsigned w, struct io *io)
 {
 	io->r = alu_sext(w, io->a);
@@ -689,5 +882,28 @@ Test(alu_diff, alu_sext_and_sign_fill_match_movsx_and_cwd)
 			host_sext(w, &h);
 			cr_expect_eq(e.r, h.r, "sext w=%u a=%#" PRIx64, w, e.a);
 			cr_expect_eq(e.r2, h.r2, "sign fill w=%u a=%#" PRIx64, w, e.a);
+		}
+}
+
+/* MOVZX (and the 32-bit MOV that zero-extends) on the host. */
+static uint64_t host_zext(unsigned w, uint64_t a)
+{
+	uint64_t r = 0;
+	switch (w) {
+	case ALU_W8: __asm__("movzbq %b[a], %[r]" : [r] "=r"(r) : [a] "r"(a)); break;
+	case ALU_W16: __asm__("movzwq %w[a], %[r]" : [r] "=r"(r) : [a] "r"(a)); break;
+	case ALU_W32: __asm__("movl %k[a], %k[r]" : [r] "=r"(r) : [a] "r"(a)); break;
+	default: r = a; break;
+	}
+	return r;
+}
+
+Test(alu_diff, alu_zext_matches_movzx)
+{
+	uint64_t s = SEED;
+	for (unsigned w = ALU_W8; w <= ALU_W64; w++)
+		for (unsigned i = 0; i < ITERATIONS; i++) {
+			uint64_t a = rng_next(&s);
+			cr_expect_eq(alu_zext(w, a), host_zext(w, a), "zext w=%u a=%#" PRIx64, w, a);
 		}
 }

@@ -85,5 +85,7 @@ struct insn {
 	uint8_t cost;       /* base cycles of the instruction's class */
 	uint16_t mnemonic;  /* ZydisMnemonic, for #UD notices and tests */
 };
+/* Small enough that a page's decoded code stays compact (docs/cpu.md). */
+_Static_assert(sizeof(struct insn) <= 48, "struct insn grew");
 
 #endif

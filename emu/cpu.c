@@ -18,6 +18,7 @@
 #include "emu/decode.h"
 #include "emu/exec.h"
 #include "emu/icache.h"
+#include "emu/intr.h"
 
 #define LINEAR32_MASK UINT64_C(0xffffffff)
 #define LIMIT_4G UINT32_C(0xffffffff)
@@ -207,17 +208,23 @@ void flags_materialize(struct cpu *c)
 	c->lf_op = LF_NONE;
 }
 
-static enum cpu_stop stop_exception(struct cpu *c)
+/* An instruction (or its fetch) faulted: record it, then deliver it or
+ * stop. Returns CPU_STOP_LIMIT when delivery succeeded and the loop goes
+ * on. */
+static enum cpu_stop exception(struct cpu *c)
 {
 	flags_sync(c);
 	c->exc = (struct cpu_exception){
 		.vector = c->fault.vector, .has_error_code = c->fault.has_error_code,
 		.error_code = c->fault.error_code, .cr2 = c->fault.cr2, .rip = c->rip,
 	};
-	if (c->fault.vector == VEC_PF)
-		c->cr2 = c->fault.cr2;
 	cpu_invalidate_fetch(c);
-	return CPU_STOP_EXCEPTION;
+	if (!c->deliver_exceptions || c->mode != CPU_MODE_64) {
+		if (c->fault.vector == VEC_PF)
+			c->cr2 = c->fault.cr2;
+		return CPU_STOP_EXCEPTION;
+	}
+	return intr_raise_exception(c) ? CPU_STOP_LIMIT : CPU_STOP_TRIPLE_FAULT;
 }
 
 /* The dispatch loop. It is the one place that advances RIP and the
@@ -237,8 +244,12 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 			d = icache_lookup(c->fetch_cp, la & PAGE_OFFSET_MASK);
 		if (MMU_UNLIKELY(!d)) {
 			d = fetch_slow(c);
-			if (!d)
-				return stop_exception(c);
+			if (!d) {
+				enum cpu_stop s = exception(c);
+				if (s != CPU_STOP_LIMIT)
+					return s;
+				continue;
+			}
 		}
 		c->next_rip = (c->rip + d->len) & c->ip_mask;
 		enum exec_result r = d->fn(c, d);
@@ -254,7 +265,9 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 			flags_sync(c);
 			return CPU_STOP_HLT;
 		}
-		return stop_exception(c);
+		enum cpu_stop s = exception(c);
+		if (s != CPU_STOP_LIMIT)
+			return s;
 	}
 	flags_sync(c);
 	return CPU_STOP_LIMIT;
@@ -316,6 +329,7 @@ const char *cpu_stop_name(enum cpu_stop s)
 	static const char *const names[] = {
 		[CPU_STOP_LIMIT] = "instruction limit", [CPU_STOP_HLT] = "hlt",
 		[CPU_STOP_EXCEPTION] = "exception", [CPU_STOP_UNSUPPORTED] = "unsupported",
+		[CPU_STOP_TRIPLE_FAULT] = "triple fault",
 	};
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }

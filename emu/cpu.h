@@ -46,6 +46,7 @@ enum cpu_stop {
 	CPU_STOP_HLT,           /* HLT executed; RIP is after the HLT */
 	CPU_STOP_EXCEPTION,     /* c->exc holds vector, error code, RIP */
 	CPU_STOP_UNSUPPORTED,   /* a state mmulab does not model (c->stop_msg) */
+	CPU_STOP_TRIPLE_FAULT,  /* shutdown; c->stop_msg has the diagnostic */
 };
 
 /* An exception the loop stopped on. rip is the faulting instruction (the
@@ -109,8 +110,14 @@ struct cpu {
 	uint64_t decode_count;  /* Zydis decodes done (statistics) */
 	uint64_t *unimpl;       /* #UD count per Zydis mnemonic not implemented */
 
-	struct cpu_exception exc;   /* valid after CPU_STOP_EXCEPTION */
-	const char *stop_msg;       /* valid after CPU_STOP_UNSUPPORTED */
+	/* false: an exception stops the loop (CPU_STOP_EXCEPTION) for the
+	 * caller to inspect; true: it is delivered through the IDT (64-bit
+	 * mode), and only a triple fault stops the loop. */
+	bool deliver_exceptions;
+
+	struct cpu_exception exc;   /* the last exception raised */
+	const char *stop_msg;       /* valid after CPU_STOP_UNSUPPORTED/TRIPLE_FAULT */
+	char diag[160];             /* storage for stop_msg */
 };
 
 #define FETCH_NONE UINT64_MAX

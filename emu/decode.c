@@ -125,6 +125,26 @@ static bool operand(struct insn *d, unsigned i, const ZydisDecodedOperand *o)
 	}
 }
 
+/* Control-register number of a Zydis register, or -1. */
+static int cr_num(ZydisRegister r)
+{
+	return r >= ZYDIS_REGISTER_CR0 && r <= ZYDIS_REGISTER_CR15 ? (int)(r - ZYDIS_REGISTER_CR0) : -1;
+}
+
+/* MOV to/from CR0, CR2, CR3, CR4, CR8; other control registers are #UD
+ * (SDM Vol. 2 MOV—Move to/from Control Registers). */
+static bool decode_mov_cr(struct insn *d, const ZydisDecodedOperand *ops)
+{
+	bool write = cr_num(ops[0].reg.value) >= 0;
+	int n = cr_num(ops[write ? 0 : 1].reg.value);
+	if (n != 0 && n != 2 && n != 3 && n != 4 && n != 8)
+		return false;
+	set_op(d, OP_MOV_CR, (unsigned)n | (write ? MOV_CR_WRITE : 0));
+	d->r0 = gpr_num(ops[write ? 1 : 0].reg.value);
+	d->k0 = OPK_REG;
+	return d->r0 != REG_NONE;
+}
+
 /* XCHG is symmetric: keep the memory operand, if any, as operand 0. */
 static void normalise_xchg(struct insn *d)
 {
@@ -250,6 +270,14 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_NOP, OP_NOP, 0 }, { ZYDIS_MNEMONIC_PAUSE, OP_NOP, 0 },
 		{ ZYDIS_MNEMONIC_ENDBR32, OP_NOP, 0 }, { ZYDIS_MNEMONIC_ENDBR64, OP_NOP, 0 },
 		{ ZYDIS_MNEMONIC_HLT, OP_HLT, 0 }, { ZYDIS_MNEMONIC_XCHG, OP_XCHG, 0 },
+		{ ZYDIS_MNEMONIC_INVLPG, OP_INVLPG, 0 }, { ZYDIS_MNEMONIC_LGDT, OP_DTR, 0 },
+		{ ZYDIS_MNEMONIC_LIDT, OP_DTR, 1 }, { ZYDIS_MNEMONIC_SGDT, OP_DTR, 2 },
+		{ ZYDIS_MNEMONIC_SIDT, OP_DTR, 3 }, { ZYDIS_MNEMONIC_LTR, OP_LTR_LLDT, 0 },
+		{ ZYDIS_MNEMONIC_LLDT, OP_LTR_LLDT, 1 }, { ZYDIS_MNEMONIC_CLI, OP_CLI_STI, 0 },
+		{ ZYDIS_MNEMONIC_STI, OP_CLI_STI, 1 }, { ZYDIS_MNEMONIC_SWAPGS, OP_SWAPGS, 0 },
+		{ ZYDIS_MNEMONIC_RDMSR, OP_MSR, 0 }, { ZYDIS_MNEMONIC_WRMSR, OP_MSR, 1 },
+		{ ZYDIS_MNEMONIC_INT, OP_INT, 0 }, { ZYDIS_MNEMONIC_INT3, OP_INT, 0 },
+		{ ZYDIS_MNEMONIC_IRETQ, OP_IRETQ, 0 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		if (map[i].m == m) {
@@ -333,6 +361,11 @@ static void refine(struct insn *d, const ZydisDecodedInstruction *zi)
 		if (d->k0 != OPK_IMM)
 			d->imm = 0;
 		break;
+	case OP_INT:
+		if (zi->mnemonic == ZYDIS_MNEMONIC_INT3)
+			d->imm = VEC_BP;
+		d->imm &= 0xff;
+		break;
 	default:
 		break;
 	}
@@ -410,6 +443,12 @@ enum decode_status decode_insn(enum cpu_mode mode, const uint8_t *buf, size_t n,
 		d->flags |= INSN_REP;
 	if (zi.attributes & ZYDIS_ATTRIB_HAS_REPNE)
 		d->flags |= INSN_REPNE;
+	if (op == OP_MOV && zi.operand_count_visible == 2 &&
+	    (cr_num(ops[0].reg.value) >= 0 || cr_num(ops[1].reg.value) >= 0)) {
+		if (!decode_mov_cr(d, ops))
+			decode_as_ud(d, ZYDIS_MNEMONIC_INVALID, zi.length);
+		return DECODE_OK;
+	}
 	if (op_table[op].cls == CLS_STRING) {
 		string_operands(d, &zi, ops);
 	} else {

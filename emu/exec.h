@@ -32,6 +32,7 @@ enum bt_op { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
 enum bitscan_op { BS_BSF, BS_BSR, BS_TZCNT, BS_LZCNT, BS_POPCNT };
 enum loop_op { LOOP_NE, LOOP_E, LOOP_ALWAYS, LOOP_JCXZ };
 enum flag_op { FL_CLC, FL_STC, FL_CMC, FL_CLD, FL_STD };
+#define MOV_CR_WRITE 0x80u /* MOV_CR sub: MOV to CRn (low bits: n) */
 
 static inline uint64_t size_mask(unsigned bytes)
 {

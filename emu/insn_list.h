@@ -63,3 +63,12 @@ X(STOS, exec_stos, CLS_STRING)
 X(LODS, exec_lods, CLS_STRING)
 X(CMPS, exec_cmps, CLS_STRING)
 X(SCAS, exec_scas, CLS_STRING)
+X(MOV_CR, exec_mov_cr, CLS_SYSTEM)     /* sub: CR number | MOV_CR_WRITE */
+X(INVLPG, exec_invlpg, CLS_SYSTEM)
+X(DTR, exec_dtr, CLS_SYSTEM)           /* sub: LGDT, LIDT, SGDT, SIDT */
+X(LTR_LLDT, exec_ltr_lldt, CLS_SYSTEM) /* sub: LTR, LLDT */
+X(CLI_STI, exec_cli_sti, CLS_SIMPLE)   /* sub: CLI, STI */
+X(SWAPGS, exec_swapgs, CLS_SYSTEM)
+X(MSR, exec_msr, CLS_SYSTEM)           /* sub: RDMSR, WRMSR */
+X(INT, exec_int, CLS_SYSTEM)           /* INT n, INT3; imm: vector */
+X(IRETQ, exec_iretq, CLS_SYSTEM)

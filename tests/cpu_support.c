@@ -1,6 +1,7 @@
 #include "tests/cpu_support.h"
 
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #define PT_POOL 0x10000
@@ -29,6 +30,13 @@ struct cpu_fixture *cpu_fixture_new_flat32(const char *model)
 	struct cpu_fixture *f = cpu_fixture_new(model, 0);
 	mmu_set_control(&f->c.mmu, CR0_PE, 0, 0, 0);
 	cpu_setup_flat32(&f->c, 0);
+	return f;
+}
+
+struct cpu_fixture *cpu_fixture_with_code(const void *code, size_t n)
+{
+	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
+	cpu_fixture_code(f, CPU_CODE, code, n);
 	return f;
 }
 
@@ -65,5 +73,10 @@ void cpu_fixture_unmap(struct cpu_fixture *f, uint64_t la)
 
 enum cpu_stop cpu_fixture_run(struct cpu_fixture *f)
 {
-	return cpu_run(&f->c, 1000000);
+	enum cpu_stop s = cpu_run(&f->c, 1000000);
+	if (getenv("CPU_TEST_TRACE"))
+		fprintf(stderr, "stop %s vector %u ec %#x rip %#llx msg %s\n", cpu_stop_name(s),
+			f->c.exc.vector, f->c.exc.error_code, (unsigned long long)f->c.exc.rip,
+			f->c.stop_msg ? f->c.stop_msg : "-");
+	return s;
 }

@@ -33,6 +33,8 @@ struct cpu_fixture {
 struct cpu_fixture *cpu_fixture_new(const char *model, unsigned cpl);
 /* A CPU in 32-bit protected mode without paging, flat segments, CPL 0. */
 struct cpu_fixture *cpu_fixture_new_flat32(const char *model);
+/* cpu_fixture_new("flat", 0) with code placed at CPU_CODE and RIP on it. */
+struct cpu_fixture *cpu_fixture_with_code(const void *code, size_t n);
 void cpu_fixture_free(struct cpu_fixture *f);
 /* Copy bytes to linear (= physical) address la. */
 void cpu_fixture_poke(struct cpu_fixture *f, uint64_t la, const void *bytes, size_t n);

@@ -112,6 +112,11 @@ static bool operand(struct insn *d, unsigned i, const ZydisDecodedOperand *o)
 	case ZYDIS_OPERAND_TYPE_MEMORY:
 		*k = OPK_MEM;
 		return mem_operand(d, o);
+	case ZYDIS_OPERAND_TYPE_POINTER: /* far ptr16:16/32: selector kept in disp */
+		*k = OPK_IMM;
+		d->imm = o->ptr.offset;
+		d->disp = o->ptr.segment;
+		return true;
 	case ZYDIS_OPERAND_TYPE_IMMEDIATE:
 		*k = OPK_IMM;
 		if (d->k0 == OPK_IMM && i == 1) {
@@ -123,6 +128,47 @@ static bool operand(struct insn *d, unsigned i, const ZydisDecodedOperand *o)
 	default:
 		return false;
 	}
+}
+
+static void decode_as_ud(struct insn *d, unsigned mnemonic, uint8_t len)
+{
+	memset(d, 0, sizeof *d);
+	set_op(d, OP_UD, 0);
+	d->mnemonic = (uint16_t)mnemonic;
+	d->len = len;
+}
+
+/* Segment register of a Zydis register operand, or -1. */
+static int sreg_num(const ZydisDecodedOperand *o)
+{
+	if (o->type != ZYDIS_OPERAND_TYPE_REGISTER || o->reg.value < ZYDIS_REGISTER_ES ||
+	    o->reg.value > ZYDIS_REGISTER_GS)
+		return -1;
+	return (int)(o->reg.value - ZYDIS_REGISTER_ES);
+}
+
+/* MOV to/from a segment register, PUSH/POP of one. False: not such a
+ * form (decode goes on normally). */
+static bool decode_sreg(struct insn *d, const ZydisDecodedInstruction *zi,
+			const ZydisDecodedOperand *ops, enum insn_op op)
+{
+	if (zi->operand_count_visible == 0)
+		return false;
+	if (op == OP_MOV && zi->operand_count_visible == 2) {
+		bool write = sreg_num(&ops[0]) >= 0;
+		int r = sreg_num(&ops[write ? 0 : 1]);
+		if (r < 0)
+			return false;
+		set_op(d, OP_MOV_SREG, (unsigned)r | (write ? SREG_WRITE : 0));
+		if (!operand(d, 0, &ops[write ? 1 : 0]))
+			decode_as_ud(d, zi->mnemonic, zi->length);
+		return true;
+	}
+	int r = sreg_num(&ops[0]);
+	if ((op != OP_PUSH && op != OP_POP) || r < 0)
+		return false;
+	set_op(d, op == OP_PUSH ? OP_PUSH_SREG : OP_POP_SREG, (unsigned)r);
+	return true;
 }
 
 /* Control-register number of a Zydis register, or -1. */
@@ -313,8 +359,14 @@ static enum insn_op choose_op(const ZydisDecodedInstruction *zi, unsigned *sub)
 		return zi->operand_count_visible == 1 ? OP_MUL1 : OP_IMUL;
 	if (!simple_op(m, &op, sub))
 		return OP_COUNT;
-	if (zi->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR)
-		return OP_COUNT; /* far JMP/CALL/RET: not yet */
+	if (zi->meta.branch_type == ZYDIS_BRANCH_TYPE_FAR) {
+		switch (op) {
+		case OP_JMP: return OP_JMP_FAR;
+		case OP_CALL: return OP_CALL_FAR;
+		case OP_RET: return OP_RET_FAR;
+		default: return op;
+		}
+	}
 	return op;
 }
 
@@ -358,6 +410,7 @@ static void refine(struct insn *d, const ZydisDecodedInstruction *zi)
 		normalise_xchg(d);
 		break;
 	case OP_RET:
+	case OP_RET_FAR:
 		if (d->k0 != OPK_IMM)
 			d->imm = 0;
 		break;
@@ -371,13 +424,6 @@ static void refine(struct insn *d, const ZydisDecodedInstruction *zi)
 	}
 }
 
-static void decode_as_ud(struct insn *d, unsigned mnemonic, uint8_t len)
-{
-	memset(d, 0, sizeof *d);
-	set_op(d, OP_UD, 0);
-	d->mnemonic = (uint16_t)mnemonic;
-	d->len = len;
-}
 
 static void machine_of(enum cpu_mode mode, ZydisMachineMode *mm, ZydisStackWidth *sw)
 {
@@ -449,6 +495,8 @@ enum decode_status decode_insn(enum cpu_mode mode, const uint8_t *buf, size_t n,
 			decode_as_ud(d, ZYDIS_MNEMONIC_INVALID, zi.length);
 		return DECODE_OK;
 	}
+	if (decode_sreg(d, &zi, ops, op))
+		return DECODE_OK;
 	if (op_table[op].cls == CLS_STRING) {
 		string_operands(d, &zi, ops);
 	} else {

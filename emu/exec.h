@@ -33,6 +33,7 @@ enum bitscan_op { BS_BSF, BS_BSR, BS_TZCNT, BS_LZCNT, BS_POPCNT };
 enum loop_op { LOOP_NE, LOOP_E, LOOP_ALWAYS, LOOP_JCXZ };
 enum flag_op { FL_CLC, FL_STC, FL_CMC, FL_CLD, FL_STD };
 #define MOV_CR_WRITE 0x80u /* MOV_CR sub: MOV to CRn (low bits: n) */
+#define SREG_WRITE 0x80u   /* MOV_SREG sub: MOV to Sreg (low bits: enum seg_reg) */
 
 static inline uint64_t size_mask(unsigned bytes)
 {

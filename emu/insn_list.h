@@ -72,3 +72,9 @@ X(SWAPGS, exec_swapgs, CLS_SYSTEM)
 X(MSR, exec_msr, CLS_SYSTEM)           /* sub: RDMSR, WRMSR */
 X(INT, exec_int, CLS_SYSTEM)           /* INT n, INT3; imm: vector */
 X(IRETQ, exec_iretq, CLS_SYSTEM)
+X(MOV_SREG, exec_mov_sreg, CLS_SYSTEM) /* sub: enum seg_reg | SREG_WRITE */
+X(PUSH_SREG, exec_push_sreg, CLS_STACK) /* sub: enum seg_reg */
+X(POP_SREG, exec_pop_sreg, CLS_SYSTEM)  /* sub: enum seg_reg */
+X(JMP_FAR, exec_jmp_far, CLS_SYSTEM)
+X(CALL_FAR, exec_call_far, CLS_SYSTEM)
+X(RET_FAR, exec_ret_far, CLS_SYSTEM)   /* imm: bytes to release */

@@ -1,7 +1,8 @@
 /* Exceptions delivered through the IDT in 64-bit mode, privilege changes
- * through the TSS, IRETQ, INT n, #DF, triple fault, and the system
+ * through the TSS, IRETQ, INT n, #DF, triple fault, the system
  * instructions that set this up (LGDT, LIDT, LTR, MOV CR, INVLPG,
- * RDMSR/WRMSR). The guest's GDT, IDT and TSS are built by the test. */
+ * RDMSR/WRMSR), and the switch from protected mode to long mode with far
+ * transfers. The guest's GDT, IDT and TSS are built by the test. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -63,11 +64,9 @@ static void handler(struct cpu_fixture *f, unsigned vector, const uint8_t *code,
 	cpu_fixture_poke(f, HANDLER(vector), code, n);
 }
 
-/* A kernel with GDT, IDT (idt_limit), TSS, pseudo-descriptors at DTP and
- * exception delivery on. RBX = DTP. */
-static struct cpu_fixture *kernel(const uint8_t *code, size_t n, uint16_t idt_limit)
+/* GDT, TSS and the pseudo-descriptors at DTP (IDT limit idt_limit). */
+static void tables(struct cpu_fixture *f, uint16_t idt_limit)
 {
-	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
 	uint64_t gdt[GDT_ENTRIES] = {
 		0, code_or_data(true, 0), code_or_data(false, 0), code_or_data(false, 3),
 		code_or_data(true, 3),
@@ -84,6 +83,14 @@ static struct cpu_fixture *kernel(const uint8_t *code, size_t n, uint16_t idt_li
 	put64(f, DTP + 2, GDT);
 	cpu_fixture_poke(f, DTP + 16, &idt_limit, 2);
 	put64(f, DTP + 18, IDT);
+}
+
+/* A kernel with GDT, IDT (idt_limit), TSS, pseudo-descriptors at DTP and
+ * exception delivery on. RBX = DTP. */
+static struct cpu_fixture *kernel(const uint8_t *code, size_t n, uint16_t idt_limit)
+{
+	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
+	tables(f, idt_limit);
 	cpu_fixture_code(f, CPU_CODE, code, n);
 	f->c.gpr[GPR_RBX] = DTP;
 	f->c.deliver_exceptions = true;
@@ -319,5 +326,59 @@ Test(cpu_intr, system_instructions_at_cpl3_raise_gp)
 	struct cpu_fixture *f = user_program(user, sizeof user);
 	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
 	cr_assert_eq(f->c.gpr[GPR_RDX], USER_CODE, "#GP at the MOV to CR3");
+	cpu_fixture_free(f);
+}
+
+/* The way a Multiboot kernel enters long mode: from 32-bit protected mode
+ * without paging, PAE, CR3, EFER.LME, CR0.PG (compatibility mode), then a
+ * far jump to a 64-bit code segment; data segments reloaded there. */
+Test(cpu_intr, protected_mode_enters_long_mode_through_far_jump)
+{
+	static const uint8_t entry32[] = {
+		0x0f, 0x01, 0x13,                         /* lgdt [ebx] */
+		0x0f, 0x20, 0xe0,                         /* mov eax, cr4 */
+		0x83, 0xc8, 0x20,                         /* or eax, CR4.PAE */
+		0x0f, 0x22, 0xe0,                         /* mov cr4, eax */
+		0x0f, 0x22, 0xde,                         /* mov cr3, esi */
+		0xb9, 0x80, 0x00, 0x00, 0xc0,             /* mov ecx, IA32_EFER */
+		0x0f, 0x32,                               /* rdmsr */
+		0x0d, 0x00, 0x01, 0x00, 0x00,             /* or eax, EFER.LME */
+		0x0f, 0x30,                               /* wrmsr */
+		0x0f, 0x20, 0xc0,                         /* mov eax, cr0 */
+		0x0d, 0x00, 0x00, 0x00, 0x80,             /* or eax, CR0.PG */
+		0x0f, 0x22, 0xc0,                         /* mov cr0, eax */
+		0xea, 0x00, 0x01, 0x40, 0x00, 0x08, 0x00, /* jmp 0x08:0x400100 */
+	};
+	static const uint8_t long64[] = {
+		0x66, 0xb8, 0x10, 0x00,                                     /* mov ax, 0x10 */
+		0x8e, 0xd8,                                                 /* mov ds, ax */
+		0x8e, 0xd0,                                                 /* mov ss, ax */
+		0x48, 0xb8, 0x89, 0x67, 0x45, 0x23, 0x01, 0x00, 0x00, 0x00, /* mov rax, 0x123456789 */
+		0x50,                                                       /* push rax */
+		0x5b,                                                       /* pop rbx */
+		0x6a, 0x08,                                                 /* push 0x08 */
+		0x48, 0x8d, 0x05, 0x04, 0x00, 0x00, 0x00,                   /* lea rax, [rip + 4] */
+		0x50,                                                       /* push rax */
+		0x48, 0xcb,                                                 /* retfq: to the mov */
+		0xf4,                                                       /* hlt (skipped) */
+		0x49, 0xc7, 0xc0, 0x01, 0x00, 0x00, 0x00,                   /* mov r8, 1 */
+		0xf4,                                                       /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_new_flat32("flat");
+	struct cpu *c = &f->c;
+	tables(f, IDT_FULL);
+	cpu_fixture_code(f, CPU_CODE, entry32, sizeof entry32);
+	cpu_fixture_poke(f, CPU_CODE + 0x100, long64, sizeof long64);
+	c->gpr[GPR_RBX] = DTP;
+	c->gpr[GPR_RSI] = ptb_cr3(&f->pt, 0);
+	c->gpr[GPR_R8] = 0;
+	cr_assert_eq(c->mode, CPU_MODE_PROT32);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->mode, CPU_MODE_64);
+	cr_assert(c->mmu.efer & EFER_LMA, "CR0.PG with EFER.LME activates IA-32e mode");
+	cr_assert_eq(c->gpr[GPR_RBX], 0x123456789);
+	cr_assert_eq(c->gpr[GPR_R8], 1, "far return to 64-bit code");
+	cr_assert_eq(c->mmu.seg.sr[SEG_SS].selector, KDATA);
+	cr_assert_eq(c->mmu.seg.sr[SEG_CS].selector, KCODE);
 	cpu_fixture_free(f);
 }

@@ -323,7 +323,9 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_STI, OP_CLI_STI, 1 }, { ZYDIS_MNEMONIC_SWAPGS, OP_SWAPGS, 0 },
 		{ ZYDIS_MNEMONIC_RDMSR, OP_MSR, 0 }, { ZYDIS_MNEMONIC_WRMSR, OP_MSR, 1 },
 		{ ZYDIS_MNEMONIC_INT, OP_INT, 0 }, { ZYDIS_MNEMONIC_INT3, OP_INT, 0 },
-		{ ZYDIS_MNEMONIC_IRETQ, OP_IRETQ, 0 },
+		{ ZYDIS_MNEMONIC_IRETQ, OP_IRETQ, 0 }, { ZYDIS_MNEMONIC_SYSCALL, OP_SYSCALL, 0 },
+		{ ZYDIS_MNEMONIC_SYSRET, OP_SYSRET, 0 }, { ZYDIS_MNEMONIC_CPUID, OP_CPUID, 0 },
+		{ ZYDIS_MNEMONIC_RDTSC, OP_RDTSC, 0 }, { ZYDIS_MNEMONIC_RDTSCP, OP_RDTSC, 1 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		if (map[i].m == m) {

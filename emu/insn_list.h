@@ -78,3 +78,7 @@ X(POP_SREG, exec_pop_sreg, CLS_SYSTEM)  /* sub: enum seg_reg */
 X(JMP_FAR, exec_jmp_far, CLS_SYSTEM)
 X(CALL_FAR, exec_call_far, CLS_SYSTEM)
 X(RET_FAR, exec_ret_far, CLS_SYSTEM)   /* imm: bytes to release */
+X(SYSCALL, exec_syscall, CLS_SYSTEM)
+X(SYSRET, exec_sysret, CLS_SYSTEM)
+X(CPUID, exec_cpuid, CLS_SYSTEM)
+X(RDTSC, exec_rdtsc, CLS_SYSTEM)       /* sub: RDTSC, RDTSCP */

@@ -382,3 +382,73 @@ Test(cpu_intr, protected_mode_enters_long_mode_through_far_jump)
 	cr_assert_eq(c->mmu.seg.sr[SEG_CS].selector, KCODE);
 	cpu_fixture_free(f);
 }
+
+#define SYSCALL_ENTRY (CPU_CODE + 0x8000)
+#define STAR_VALUE ((uint64_t)KDATA << 48 | (uint64_t)KCODE << 32)
+
+Test(cpu_intr, syscall_enters_kernel_and_sysret_returns_to_user)
+{
+	static const uint8_t user[] = {
+		0x0f, 0x05,       /* syscall */
+		0x49, 0x89, 0xc9, /* mov r9, rcx */
+		0xf4,             /* hlt: #GP at CPL 3 ends the test */
+	};
+	static const uint8_t entry[] = {
+		0x49, 0xc7, 0xc0, 0x07, 0x00, 0x00, 0x00, /* mov r8, 7 */
+		0x4d, 0x89, 0xda,                         /* mov r10, r11 */
+		0x48, 0x0f, 0x07,                         /* sysretq */
+	};
+	struct cpu_fixture *f = user_program(user, sizeof user);
+	struct cpu *c = &f->c;
+	cpu_fixture_poke(f, SYSCALL_ENTRY, entry, sizeof entry);
+	c->mmu.efer |= EFER_SCE;
+	c->msr.star = STAR_VALUE;
+	c->msr.lstar = SYSCALL_ENTRY;
+	c->msr.sfmask = RFLAGS_IF;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R8], 7, "the kernel entry ran");
+	cr_assert_eq(c->gpr[GPR_R9], USER_CODE + 2, "RCX held the return address");
+	cr_assert(c->gpr[GPR_R10] & RFLAGS_IF, "R11 held the user RFLAGS");
+	cr_assert_eq(c->gpr[GPR_RDX], USER_CODE + 5, "back in user mode: HLT faulted there");
+	cr_assert_eq(cpu_fixture_peek(f, RSP0 - 32, 8), UCODE, "SYSRET loaded the user CS");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, syscall_without_efer_sce_raises_ud)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x05, /* syscall */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(f->c.exc.vector, VEC_UD);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, cpuid_reports_vendor_and_long_mode_and_rdtsc_counts_cycles)
+{
+	static const uint8_t code[] = {
+		0x31, 0xc0,                   /* xor eax, eax */
+		0x0f, 0xa2,                   /* cpuid */
+		0x41, 0x89, 0xd8,             /* mov r8d, ebx */
+		0xb8, 0x01, 0x00, 0x00, 0x80, /* mov eax, 0x80000001 */
+		0x0f, 0xa2,                   /* cpuid */
+		0x41, 0x89, 0xd1,             /* mov r9d, edx */
+		0x0f, 0x31,                   /* rdtsc */
+		0x48, 0xc1, 0xe2, 0x20,       /* shl rdx, 32 */
+		0x48, 0x09, 0xd0,             /* or rax, rdx */
+		0x49, 0x89, 0xc2,             /* mov r10, rax */
+		0x0f, 0x31,                   /* rdtsc */
+		0xf4,                         /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	struct cpu *c = &f->c;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R8], 0x6c756d6d, "\"mmul\"");
+	cr_assert(c->gpr[GPR_R9] & BIT64(29), "long mode");
+	cr_assert(c->gpr[GPR_R9] & BIT64(11), "SYSCALL");
+	uint64_t second = c->gpr[GPR_RDX] << 32 | c->gpr[GPR_RAX];
+	cr_assert_gt(second, c->gpr[GPR_R10], "the counter advanced");
+	cr_assert_leq(second, c->cycles);
+	cpu_fixture_free(f);
+}

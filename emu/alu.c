@@ -20,66 +20,31 @@ typedef __int128 i128;
 #define ALU_PF8(p) ALU_PF7(p), ALU_PF7((p) ^ RFLAGS_PF)
 const uint8_t alu_pf_table[256] = { ALU_PF8(RFLAGS_PF) };
 
-/* Replace CF and OF only, as rotates do. */
-static void alu_set_cf_of(uint64_t *fl, uint64_t cf, uint64_t of)
+/* RCL and RCR rotate the (n+1)-bit value CF:a, held in 128 bits (see
+ * emu/alu.h for the count and flag rules). RCR by t is RCL by n + 1 - t. */
+static uint64_t alu_rotate_carry(unsigned w, uint64_t a, uint64_t count, uint64_t *fl,
+				 bool right)
 {
-	alu_set_flags(fl, RFLAGS_CF | RFLAGS_OF, (cf << ALU_CF_BIT) | (of << ALU_OF_BIT));
-}
-
-/* XOR of the two most significant bits of r: OF of ROR and RCR. */
-static uint64_t alu_top_two_differ(unsigned w, uint64_t r)
-{
-	return alu_msb(w, r ^ (r << 1));
-}
-
-/* x rotated left by t within its low n bits (t < n, n <= 65). */
-static u128 alu_rotl(u128 x, unsigned n, unsigned t)
-{
-	u128 low_n = ((u128)1 << n) - 1;
-	return t == 0 ? x : ((x << t) | (x >> (n - t))) & low_n;
-}
-
-/* The four rotates (SDM Vol. 2 "RCL/RCR/ROL/ROR"). The count is masked,
- * then taken mod the number of bits rotated: the operand size for ROL and
- * ROR, one more for RCL and RCR, which rotate the value CF:a (hence mod 9
- * for bytes and mod 17 for words). Whenever the masked count is nonzero, CF
- * receives the bit that went round last (for ROL the result's LSB, for ROR
- * its MSB, for RCL/RCR the top bit of the rotated CF:a), even when the
- * rotation amounts to a whole turn, and OF is written. */
-static uint64_t alu_rotate(unsigned w, uint64_t a, uint64_t count, uint64_t *fl, bool right,
-			   bool through_cf)
-{
-	unsigned c = alu_shift_count(w, count), n = alu_bits(w) + through_cf;
-	unsigned t = through_cf ? c % n : c & (n - 1); /* n is a power of two without CF */
+	unsigned c = alu_shift_count(w, count), n = alu_bits(w) + 1, t = c % n;
 	uint64_t m = alu_mask(w);
 	if (c == 0)
 		return a & m;
-	u128 x = ((u128)(through_cf ? *fl & RFLAGS_CF : 0) << alu_bits(w)) | (a & m);
-	x = alu_rotl(x, n, right && t != 0 ? n - t : t);
-	uint64_t r = (uint64_t)x & m;
-	uint64_t cf = through_cf ? (uint64_t)(x >> alu_bits(w)) & 1 : right ? alu_msb(w, r) : r & 1;
-	alu_set_cf_of(fl, cf, right ? alu_top_two_differ(w, r) : alu_msb(w, r) ^ cf);
-	return r;
-}
-
-uint64_t alu_rol(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
-{
-	return alu_rotate(w, a, count, fl, false, false);
-}
-
-uint64_t alu_ror(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
-{
-	return alu_rotate(w, a, count, fl, true, false);
+	u128 x = ((u128)(*fl & RFLAGS_CF) << alu_bits(w)) | (a & m);
+	if (right && t != 0)
+		t = n - t;
+	if (t != 0)
+		x = ((x << t) | (x >> (n - t))) & (((u128)1 << n) - 1);
+	return alu_rotate_flags(w, (uint64_t)x & m, (uint64_t)(x >> alu_bits(w)) & 1, right, fl);
 }
 
 uint64_t alu_rcl(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
 {
-	return alu_rotate(w, a, count, fl, false, true);
+	return alu_rotate_carry(w, a, count, fl, false);
 }
 
 uint64_t alu_rcr(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
 {
-	return alu_rotate(w, a, count, fl, true, true);
+	return alu_rotate_carry(w, a, count, fl, true);
 }
 
 /* SHLD and SHRD. SHLD's result is the high half of (a:fill) << count, and
@@ -287,4 +252,86 @@ uint64_t alu_bswap(unsigned w, uint64_t a)
 	case ALU_W64: return __builtin_bswap64(a);
 	default: return 0;
 	}
+}
+
+/* AX with AL replaced by al. */
+static uint64_t alu_with_al(uint64_t ax, uint64_t al)
+{
+	return (ax & 0xff00) | (al & 0xff);
+}
+
+/* DAA and DAS share their shape (SDM pseudocode): adjust the low digit by 6
+ * when it exceeds 9 or AF is set, then the high digit by 0x60 when the
+ * original AL exceeded 0x99 or CF was set. DAA adds, DAS subtracts; DAA's
+ * second step clears CF when it does not adjust, DAS's keeps the carry of
+ * the first step. */
+static uint64_t alu_decimal_adjust(uint64_t ax, uint64_t *fl, bool subtract)
+{
+	uint64_t al = ax & 0xff, old_al = al, old_cf = *fl & RFLAGS_CF, cf = 0, af = 0;
+	if ((al & 0xf) > 9 || (*fl & RFLAGS_AF)) {
+		uint64_t adj = subtract ? al - 6 : al + 6;
+		cf = old_cf | ((adj >> 8) & 1); /* carry or borrow out of AL */
+		al = adj & 0xff;
+		af = RFLAGS_AF;
+	}
+	if (old_al > 0x99 || old_cf) {
+		al = (subtract ? al - 0x60 : al + 0x60) & 0xff;
+		cf = RFLAGS_CF;
+	} else if (!subtract) {
+		cf = 0;
+	}
+	alu_set_flags(fl, RFLAGS_STATUS & ~RFLAGS_OF, cf | af | alu_szp(ALU_W8, al));
+	return alu_with_al(ax, al);
+}
+
+uint64_t alu_daa(uint64_t ax, uint64_t *fl)
+{
+	return alu_decimal_adjust(ax, fl, false);
+}
+
+uint64_t alu_das(uint64_t ax, uint64_t *fl)
+{
+	return alu_decimal_adjust(ax, fl, true);
+}
+
+/* AAA and AAS: when the low digit exceeds 9 or AF is set, AX += 0x106
+ * (AAA) or AX -= 6 and AH -= 1 (AAS), with AF = CF = 1; else AF = CF = 0.
+ * AL keeps its low digit only. */
+static uint64_t alu_ascii_adjust(uint64_t ax, uint64_t *fl, bool subtract)
+{
+	bool adjust = (ax & 0xf) > 9 || (*fl & RFLAGS_AF);
+	ax &= 0xffff;
+	if (adjust)
+		ax = subtract ? ax - 6 - 0x100 : ax + 0x106;
+	alu_set_flags(fl, RFLAGS_AF | RFLAGS_CF, adjust ? RFLAGS_AF | RFLAGS_CF : 0);
+	return ax & 0xff0f;
+}
+
+uint64_t alu_aaa(uint64_t ax, uint64_t *fl)
+{
+	return alu_ascii_adjust(ax, fl, false);
+}
+
+uint64_t alu_aas(uint64_t ax, uint64_t *fl)
+{
+	return alu_ascii_adjust(ax, fl, true);
+}
+
+/* AAM: AH = AL / base, AL = AL mod base; SF ZF PF from AL. */
+bool alu_aam(uint64_t ax, uint8_t base, uint64_t *ax_out, uint64_t *fl)
+{
+	uint64_t al = ax & 0xff;
+	if (base == 0)
+		return false;
+	*ax_out = ((al / base) << 8) | (al % base);
+	alu_set_flags(fl, RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, alu_szp(ALU_W8, al % base));
+	return true;
+}
+
+/* AAD: AL = (AL + AH * base) mod 256, AH = 0; SF ZF PF from AL. */
+uint64_t alu_aad(uint64_t ax, uint8_t base, uint64_t *fl)
+{
+	uint64_t al = ((ax & 0xff) + ((ax >> 8) & 0xff) * base) & 0xff;
+	alu_set_flags(fl, RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, alu_szp(ALU_W8, al));
+	return al;
 }

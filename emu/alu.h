@@ -81,7 +81,7 @@ enum {
 	ALU_SF_BIT = 7, ALU_OF_BIT = 11,
 };
 
-/* ---- width helpers ------------------------------------------------------ */
+/* ---- widths -------------------------------------------------------------- */
 
 static inline unsigned alu_bits(unsigned w) { return 8u << w; }
 
@@ -345,13 +345,46 @@ static inline uint64_t alu_sar(unsigned w, uint64_t a, uint64_t count, uint64_t 
 }
 
 /* Rotates (SDM Vol. 2 "RCL/RCR/ROL/ROR"): only CF and OF change, and only
- * when the masked count is nonzero. OF is defined for a masked count of 1;
- * mmulab produces it by the count-1 rule for every count:
- * ROL and RCL: MSB(result) XOR CF; ROR and RCR: XOR of the two top result
- * bits. RCL/RCR rotate through CF: 8-bit counts are taken mod 9, 16-bit
- * counts mod 17. */
-uint64_t alu_rol(unsigned w, uint64_t a, uint64_t count, uint64_t *fl);
-uint64_t alu_ror(unsigned w, uint64_t a, uint64_t count, uint64_t *fl);
+ * when the masked count is nonzero. The masked count is then taken mod the
+ * number of bits rotated: the operand size for ROL and ROR, one more for
+ * RCL and RCR, which rotate CF:a (so mod 9 for bytes and mod 17 for words).
+ * CF receives the bit that went round last, even when the rotation is a
+ * whole turn. OF is defined for a masked count of 1; mmulab produces it by
+ * the count-1 rule for every count: ROL and RCL MSB(result) XOR CF, ROR and
+ * RCR the XOR of the two top result bits. */
+static inline uint64_t alu_rotate_flags(unsigned w, uint64_t r, uint64_t cf, bool right,
+					uint64_t *fl)
+{
+	uint64_t of = right ? alu_msb(w, r ^ (r << 1)) : alu_msb(w, r) ^ cf;
+	alu_set_flags(fl, RFLAGS_CF | RFLAGS_OF, (cf << ALU_CF_BIT) | (of << ALU_OF_BIT));
+	return r;
+}
+
+/* ROL and ROR: ROR by t is ROL by n - t. CF is the result's LSB for ROL,
+ * its MSB for ROR. */
+static inline uint64_t alu_rotate(unsigned w, uint64_t a, uint64_t count, uint64_t *fl,
+				  bool right)
+{
+	unsigned c = alu_shift_count(w, count), n = alu_bits(w);
+	unsigned t = (right ? n - (c & (n - 1)) : c) & (n - 1);
+	uint64_t m = alu_mask(w), r = a & m;
+	if (c == 0)
+		return r;
+	if (t != 0)
+		r = ((r << t) | (r >> (n - t))) & m;
+	return alu_rotate_flags(w, r, right ? alu_msb(w, r) : r & 1, right, fl);
+}
+
+static inline uint64_t alu_rol(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
+{
+	return alu_rotate(w, a, count, fl, false);
+}
+
+static inline uint64_t alu_ror(unsigned w, uint64_t a, uint64_t count, uint64_t *fl)
+{
+	return alu_rotate(w, a, count, fl, true);
+}
+
 uint64_t alu_rcl(unsigned w, uint64_t a, uint64_t count, uint64_t *fl);
 uint64_t alu_rcr(unsigned w, uint64_t a, uint64_t count, uint64_t *fl);
 
@@ -411,8 +444,8 @@ uint64_t alu_btc(unsigned w, uint64_t a, uint64_t bit, uint64_t *fl);
 
 /* Byte displacement of the unit a memory BT* with register bit offset
  * `bitoff` (a signed width-w value) touches: (bitoff DIV (8 << w)) units of
- * 1 << w bytes, rounding toward minus infinity (SDM Vol. 2 "BT",
- * Operation and Table 3-2 notes). */
+ * 1 << w bytes, rounding toward minus infinity (SDM Vol. 2 "BT", and the
+ * Bit(BitBase, BitOffset) notation of chapter 3 with Table 3-2). */
 int64_t alu_bt_mem_disp(unsigned w, uint64_t bitoff);
 
 /* BSF / BSR (SDM Vol. 2 "BSF", "BSR"), widths 16/32/64: the index of the
@@ -440,6 +473,21 @@ uint64_t alu_popcnt(unsigned w, uint64_t src, uint64_t *fl);
  * 16-bit form is undefined; mmulab returns 0, as Intel and AMD processors
  * leave 0 in the low word. No flags. */
 uint64_t alu_bswap(unsigned w, uint64_t a);
+
+/* ---- decimal arithmetic (legacy modes only) ------------------------------ */
+
+/* The BCD adjustments, valid outside 64-bit mode (SDM Vol. 2 "DAA", "DAS",
+ * "AAA", "AAS", "AAM", "AAD"). Each takes AX and returns the new AX (DAA
+ * and DAS change only AL). Undefined flags are left unchanged: OF for
+ * DAA/DAS; OF SF ZF PF for AAA/AAS; OF AF CF for AAM/AAD. */
+uint64_t alu_daa(uint64_t ax, uint64_t *fl);
+uint64_t alu_das(uint64_t ax, uint64_t *fl);
+uint64_t alu_aaa(uint64_t ax, uint64_t *fl);
+uint64_t alu_aas(uint64_t ax, uint64_t *fl);
+uint64_t alu_aad(uint64_t ax, uint8_t base, uint64_t *fl);
+/* AAM: false (#DE, nothing written) when base is 0. */
+bool alu_aam(uint64_t ax, uint8_t base, uint64_t *ax_out, uint64_t *fl)
+	__attribute__((warn_unused_result));
 
 /* ---- flag transfers --------------------------------------------------------- */
 

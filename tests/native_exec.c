@@ -20,6 +20,7 @@
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
@@ -42,35 +43,57 @@ struct native_ctx {
 _Static_assert(offsetof(struct native_ctx, rflags) == 128, "native_ctx layout");
 _Static_assert(offsetof(struct native_ctx, host_rsp) == 136, "native_ctx layout");
 
-/* Jump the child appends after the code: jmp *0(%rip) with the absolute
- * address of native_exit in the next 8 bytes. */
-static const uint8_t native_jmp_abs[] = { 0xff, 0x25, 0x00, 0x00, 0x00, 0x00 };
-#define NATIVE_TRAILER (sizeof(native_jmp_abs) + sizeof(uint64_t))
+/* The far-transfer targets. The 64-bit code selector is read from CS at
+ * run time; the 32-bit one is Linux's fixed __USER32_CS (GDT entry 4,
+ * RPL 3), present when the kernel supports 32-bit processes. */
+#define NATIVE_USER32_CS 0x23
 
-void native_enter(struct native_ctx *ctx, uint64_t code);
+/* What the child appends after the code. 64-bit: jmp *0(%rip) with the
+ * absolute address of native_exit in the next 8 bytes. 32-bit: a far jump
+ * (EA ptr16:32) to a 64-bit stub placed right after it, which clears the
+ * stack pointer's upper half (undefined after compatibility mode, SDM Vol. 1
+ * §3.4.1.1) and then jumps to native_exit the same way. */
+static const uint8_t native_jmp_abs[] = { 0xff, 0x25, 0x00, 0x00, 0x00, 0x00 };
+static const uint8_t native_mov_esp_esp[] = { 0x89, 0xe4 };
+#define NATIVE_FAR_JMP_LEN 7 /* EA, offset32, selector16 */
+#define NATIVE_TRAILER_MAX \
+	(NATIVE_FAR_JMP_LEN + sizeof(native_mov_esp_esp) + sizeof(native_jmp_abs) + sizeof(uint64_t))
+
+void native_enter(struct native_ctx *ctx, uint64_t code, uint64_t cs, uint64_t stack_top);
 void native_exit(void);
 
-/* native_enter(ctx = RDI, code = RSI). The stack, from RSP up, while the
- * code runs: the code address, ctx, then the six saved callee-saved
- * registers. native_exit reads ctx back from there, which is why the code
- * must leave RSP balanced. */
+/* native_enter(ctx = RDI, code = RSI, cs = RDX, stack_top = RCX). Switches
+ * to stack_top unless it is 0, then builds, from RSP up: the code address
+ * and CS for the far return that enters the code, a spare slot, and ctx.
+ * DS and ES receive SS's flat data selector, which compatibility mode needs
+ * (null selectors fault there). native_exit finds ctx above the spare slot,
+ * which is why the code must leave the stack pointer balanced. The far
+ * return has no matching call, which a user shadow stack (CET) would
+ * refuse; processes run without one unless they opt in. */
 __asm__(".text\n"
 	"native_enter:\n\t"
 	"push %rbx\n\tpush %rbp\n\tpush %r12\n\tpush %r13\n\tpush %r14\n\tpush %r15\n\t"
 	"mov %rsp, 136(%rdi)\n\t"
+	"test %rcx, %rcx\n\t"
+	"jz 1f\n\t"
+	"mov %rcx, %rsp\n"
+	"1:\n\t"
 	"push %rdi\n\t"
 	"push %rsi\n\t"
+	"push %rdx\n\t"
+	"push %rsi\n\t"
+	"mov %ss, %eax\n\tmov %eax, %ds\n\tmov %eax, %es\n\t"
 	"pushq 128(%rdi)\n\tpopfq\n\t"
 	"mov 0(%rdi), %rax\n\tmov 8(%rdi), %rcx\n\tmov 16(%rdi), %rdx\n\t"
 	"mov 24(%rdi), %rbx\n\tmov 40(%rdi), %rbp\n\tmov 48(%rdi), %rsi\n\t"
 	"mov 64(%rdi), %r8\n\tmov 72(%rdi), %r9\n\tmov 80(%rdi), %r10\n\t"
 	"mov 88(%rdi), %r11\n\tmov 96(%rdi), %r12\n\tmov 104(%rdi), %r13\n\t"
 	"mov 112(%rdi), %r14\n\tmov 120(%rdi), %r15\n\tmov 56(%rdi), %rdi\n\t"
-	"jmp *(%rsp)\n"
+	"lretq\n"
 	"native_exit:\n\t"
 	"pushfq\n\t"
 	"push %rax\n\t"
-	"mov 24(%rsp), %rax\n\t" /* ctx, above the code address */
+	"mov 24(%rsp), %rax\n\t" /* ctx, above the spare slot */
 	"mov %rcx, 8(%rax)\n\tmov %rdx, 16(%rax)\n\tmov %rbx, 24(%rax)\n\t"
 	"mov %rbp, 40(%rax)\n\tmov %rsi, 48(%rax)\n\tmov %rdi, 56(%rax)\n\t"
 	"mov %r8, 64(%rax)\n\tmov %r9, 72(%rax)\n\tmov %r10, 80(%rax)\n\t"
@@ -82,6 +105,15 @@ __asm__(".text\n"
 	"cld\n\t"
 	"pop %r15\n\tpop %r14\n\tpop %r13\n\tpop %r12\n\tpop %rbp\n\tpop %rbx\n\t"
 	"ret\n");
+
+/* One run: what to execute, in which mode, from which states. */
+struct native_job {
+	enum native_mode mode;
+	const uint8_t *code;
+	size_t len;
+	const struct native_state *in;
+	size_t n;
+};
 
 /* The region parent and child share: progress, a failure message from the
  * child's own setup, the output states, then (when faults are caught) one
@@ -194,17 +226,37 @@ static void native_arm_timeout(void)
 	setitimer(ITIMER_REAL, &limit, NULL);
 }
 
-/* Copy the code to its fixed address, append the jump back, make it
+/* Append the way back to native_exit after the code at `at` (the address
+ * `text` will have); returns the trailer's length. */
+static size_t native_trailer(enum native_mode mode, uint8_t *text, uint64_t at)
+{
+	uint64_t exit_addr = (uint64_t)(uintptr_t)native_exit;
+	uint16_t cs64;
+	size_t n = 0;
+	__asm__("mov %%cs, %0" : "=r"(cs64));
+	if (mode == NATIVE_MODE_32) {
+		uint32_t stub = (uint32_t)(at + NATIVE_FAR_JMP_LEN);
+		text[n++] = 0xea;
+		memcpy(text + n, &stub, sizeof(stub));
+		memcpy(text + n + sizeof(stub), &cs64, sizeof(cs64));
+		n += sizeof(stub) + sizeof(cs64);
+		memcpy(text + n, native_mov_esp_esp, sizeof(native_mov_esp_esp));
+		n += sizeof(native_mov_esp_esp);
+	}
+	memcpy(text + n, native_jmp_abs, sizeof(native_jmp_abs));
+	memcpy(text + n + sizeof(native_jmp_abs), &exit_addr, sizeof(exit_addr));
+	return n + sizeof(native_jmp_abs) + sizeof(exit_addr);
+}
+
+/* Copy the code to its fixed address, append the way back, make it
  * executable. */
-static void native_place_code(const uint8_t *code, size_t len, struct native_shared *sh)
+static void native_place_code(const struct native_job *job, struct native_shared *sh)
 {
 	size_t page = (size_t)sysconf(_SC_PAGESIZE);
-	size_t code_len = (len + NATIVE_TRAILER + page - 1) / page * page;
-	uint64_t exit_addr = (uint64_t)(uintptr_t)native_exit;
+	size_t code_len = (job->len + NATIVE_TRAILER_MAX + page - 1) / page * page;
 	uint8_t *text = native_map_fixed(NATIVE_CODE_ADDR, code_len, sh);
-	memcpy(text, code, len);
-	memcpy(text + len, native_jmp_abs, sizeof(native_jmp_abs));
-	memcpy(text + len + sizeof(native_jmp_abs), &exit_addr, sizeof(exit_addr));
+	memcpy(text, job->code, job->len);
+	native_trailer(job->mode, text + job->len, NATIVE_CODE_ADDR + job->len);
 	if (mprotect(text, code_len, PROT_READ | PROT_EXEC) != 0) {
 		snprintf(sh->err, sizeof(sh->err), "mprotect: %s", strerror(errno));
 		_exit(2);
@@ -213,36 +265,57 @@ static void native_place_code(const uint8_t *code, size_t len, struct native_sha
 
 /* Run the code once from *in into *o. With a catch block, a fault lands
  * back here through siglongjmp with *o already holding the fault state. */
-static void native_run_one(const struct native_state *in, struct native_state *o,
-			   struct native_catch *c)
+static void native_run_one(enum native_mode mode, const struct native_state *in,
+			   struct native_state *o, struct native_catch *c)
 {
 	struct native_ctx ctx = { .rflags = (in->rflags & NATIVE_FLAGS) | RFLAGS_FIXED1 };
+	uint16_t cs64;
+	__asm__("mov %%cs, %0" : "=r"(cs64));
 	memcpy(ctx.gpr, in->gpr, sizeof(ctx.gpr));
 	if (c && sigsetjmp(c->resume, 1) != 0)
 		return;
-	native_enter(&ctx, NATIVE_CODE_ADDR);
+	if (mode == NATIVE_MODE_32)
+		native_enter(&ctx, NATIVE_CODE_ADDR, NATIVE_USER32_CS,
+			     NATIVE_STACK32_ADDR + NATIVE_STACK32_SIZE);
+	else
+		native_enter(&ctx, NATIVE_CODE_ADDR, cs64, 0);
 	memcpy(o->gpr, ctx.gpr, sizeof(o->gpr));
 	o->rflags = (ctx.rflags & NATIVE_FLAGS) | RFLAGS_FIXED1;
 }
 
-/* The child: place code and scratch page, run every state, exit. faults is
- * NULL unless faults are caught. */
-static void native_child(const uint8_t *code, size_t len, const struct native_state *in,
-			 size_t n, struct native_shared *sh, struct native_fault *faults)
+/* What 32-bit code can see of the registers: the low halves of the first
+ * eight (the upper halves are undefined after compatibility mode); R8-R15
+ * are out of its reach and reported as they went in. */
+static void native_fix_outputs(enum native_mode mode, const struct native_state *in,
+			       struct native_state *o)
+{
+	o->gpr[NATIVE_RSP] = in->gpr[NATIVE_RSP];
+	if (mode != NATIVE_MODE_32)
+		return;
+	for (unsigned r = 0; r < NATIVE_R8; r++)
+		o->gpr[r] &= UINT32_MAX;
+	memcpy(&o->gpr[NATIVE_R8], &in->gpr[NATIVE_R8], (NATIVE_NGPR - NATIVE_R8) * sizeof(uint64_t));
+}
+
+/* The child: place code, scratch page and 32-bit stack, run every state,
+ * exit. faults is NULL unless faults are caught. */
+static void native_child(const struct native_job *job, struct native_shared *sh,
+			 struct native_fault *faults)
 {
 	struct native_catch c;
 	native_child_setup(faults != NULL, sh);
 	uint8_t *scratch = native_map_fixed(NATIVE_SCRATCH_ADDR, NATIVE_SCRATCH_SIZE, sh);
-	native_place_code(code, len, sh);
+	native_map_fixed(NATIVE_STACK32_ADDR, NATIVE_STACK32_SIZE, sh);
+	native_place_code(job, sh);
 	native_catching = &c;
-	for (size_t k = 0; k < n; k++) {
+	for (size_t k = 0; k < job->n; k++) {
 		struct native_state *o = &sh->out[k];
 		c.out = o;
 		c.fault = faults ? &faults[k] : NULL;
-		memcpy(scratch, in[k].mem, NATIVE_SCRATCH_SIZE);
+		memcpy(scratch, job->in[k].mem, NATIVE_SCRATCH_SIZE);
 		native_arm_timeout();
-		native_run_one(&in[k], o, faults ? &c : NULL);
-		o->gpr[NATIVE_RSP] = in[k].gpr[NATIVE_RSP];
+		native_run_one(job->mode, &job->in[k], o, faults ? &c : NULL);
+		native_fix_outputs(job->mode, &job->in[k], o);
 		memcpy(o->mem, scratch, NATIVE_SCRATCH_SIZE);
 		sh->done = k + 1;
 	}
@@ -277,12 +350,11 @@ static bool native_reap(pid_t pid, const struct native_shared *sh, size_t n, cha
 	return true;
 }
 
-/* Fork a child to run the batch; faults is NULL when a fault should end
- * it. */
-static bool native_run_batch(const uint8_t *code, size_t len, const struct native_state *in,
-			     struct native_state *out, struct native_fault *faults, size_t n,
-			     size_t *done, char *err, size_t errlen)
+bool native_exec_mode(enum native_mode mode, const uint8_t *code, size_t len,
+		      const struct native_state *in, struct native_state *out,
+		      struct native_fault *faults, size_t n, size_t *done, char *err, size_t errlen)
 {
+	const struct native_job job = { mode, code, len, in, n };
 	size_t shared_len = sizeof(struct native_shared) +
 			    n * (sizeof(struct native_state) + sizeof(struct native_fault));
 	struct native_shared *sh = mmap(NULL, shared_len, PROT_READ | PROT_WRITE,
@@ -300,7 +372,7 @@ static bool native_run_batch(const uint8_t *code, size_t len, const struct nativ
 		return false;
 	}
 	if (pid == 0)
-		native_child(code, len, in, n, sh, faults ? native_faults(sh, n) : NULL);
+		native_child(&job, sh, faults ? native_faults(sh, n) : NULL);
 	bool ok = native_reap(pid, sh, n, err, errlen);
 	memcpy(out, sh->out, sh->done * sizeof(struct native_state));
 	if (faults)
@@ -315,18 +387,31 @@ bool native_exec_batch(const uint8_t *code, size_t len, const struct native_stat
 		       struct native_state *out, size_t n, size_t *done, char *err,
 		       size_t errlen)
 {
-	return native_run_batch(code, len, in, out, NULL, n, done, err, errlen);
+	return native_exec_mode(NATIVE_MODE_64, code, len, in, out, NULL, n, done, err, errlen);
 }
 
 bool native_exec_batch_catch(const uint8_t *code, size_t len, const struct native_state *in,
 			     struct native_state *out, struct native_fault *faults, size_t n,
 			     size_t *done, char *err, size_t errlen)
 {
-	return native_run_batch(code, len, in, out, faults, n, done, err, errlen);
+	return native_exec_mode(NATIVE_MODE_64, code, len, in, out, faults, n, done, err, errlen);
 }
 
 bool native_exec(const uint8_t *code, size_t len, const struct native_state *in,
 		 struct native_state *out, char *err, size_t errlen)
 {
 	return native_exec_batch(code, len, in, out, 1, NULL, err, errlen);
+}
+
+/* MOV EAX, 0x2A in 32-bit code: runs only where the kernel offers a 32-bit
+ * code segment. */
+bool native_exec_has_mode32(void)
+{
+	static const uint8_t mov_eax_42[] = { 0xb8, 0x2a, 0x00, 0x00, 0x00 };
+	struct native_state *st = calloc(2, sizeof(*st));
+	bool ok = st && native_exec_mode(NATIVE_MODE_32, mov_eax_42, sizeof(mov_eax_42), &st[0],
+					 &st[1], NULL, 1, NULL, NULL, 0) &&
+		  st[1].gpr[NATIVE_RAX] == 0x2a;
+	free(st);
+	return ok;
 }

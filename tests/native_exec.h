@@ -18,6 +18,8 @@
  *   - the code itself at the fixed address NATIVE_CODE_ADDR, followed by the
  *     harness's jump back, so RIP-relative operands are deterministic.
  * The code must fall off its end: no RET, no jump out of the buffer.
+ * native_exec_mode also runs 32-bit code in compatibility mode (see enum
+ * native_mode).
  */
 #ifndef TESTS_NATIVE_EXEC_H
 #define TESTS_NATIVE_EXEC_H
@@ -29,6 +31,10 @@
 #define NATIVE_SCRATCH_ADDR UINT64_C(0x10000000)
 #define NATIVE_SCRATCH_SIZE 4096
 #define NATIVE_CODE_ADDR UINT64_C(0x20000000)
+/* The stack 32-bit code runs on (it must lie below 4 GiB). */
+#define NATIVE_STACK32_ADDR UINT64_C(0x1f000000)
+#define NATIVE_STACK32_SIZE 65536
+
 /* Wall-clock limit for the code run from one state: past it, the code is
  * taken to hang and the child is ended. */
 #define NATIVE_TIMEOUT_MS 1000
@@ -61,6 +67,15 @@ bool native_exec_batch(const uint8_t *code, size_t len, const struct native_stat
 		       struct native_state *out, size_t n, size_t *done, char *err,
 		       size_t errlen);
 
+/* The mode the code runs in. NATIVE_MODE_32 is compatibility mode: the
+ * kernel's flat 32-bit user code segment (CS.L = 0, CS.D = 1), with DS, ES
+ * and SS flat too, ESP on a harness stack at NATIVE_STACK32_ADDR (the same
+ * balance rule applies). The code sees the low halves of the first eight
+ * registers; the outputs hold their 32-bit values zero-extended, and R8-R15
+ * come back as they went in. The code and scratch page lie below 4 GiB, so
+ * 32-bit addresses reach them unchanged. */
+enum native_mode { NATIVE_MODE_64, NATIVE_MODE_32 };
+
 /* A fault the code raised, as native_exec_batch_catch records it. */
 struct native_fault {
 	int signal;    /* 0: the code ran to its end; else SIGFPE (#DE), SIGSEGV
@@ -81,5 +96,16 @@ struct native_fault {
 bool native_exec_batch_catch(const uint8_t *code, size_t len, const struct native_state *in,
 			     struct native_state *out, struct native_fault *faults, size_t n,
 			     size_t *done, char *err, size_t errlen);
+
+/* The general form of the calls above: run in `mode`; with faults NULL a
+ * fault ends the batch (native_exec_batch), else each is recorded and the
+ * batch goes on (native_exec_batch_catch). */
+bool native_exec_mode(enum native_mode mode, const uint8_t *code, size_t len,
+		      const struct native_state *in, struct native_state *out,
+		      struct native_fault *faults, size_t n, size_t *done, char *err, size_t errlen);
+
+/* Whether this kernel runs 32-bit code (it may be built or booted without
+ * 32-bit process support); tests of NATIVE_MODE_32 skip when it does not. */
+bool native_exec_has_mode32(void);
 
 #endif

@@ -2,8 +2,9 @@
  *
  * The host is x86-64, so every function in emu/alu.h has a real instruction
  * to answer to. For each family and width, thousands of operand and flag
- * inputs (edge values mixed with fixed-seed random ones) go through the alu_
- * function and through the instruction itself, run here by inline assembly:
+ * inputs (edge values mixed with fixed-seed random ones; for 8-bit forms
+ * every operand pair or operand and count, with CF clear and set) go through
+ * the alu_ function and through the instruction itself, run here by inline assembly:
  * RFLAGS is loaded with PUSH/POPF just before the instruction and read back
  * with PUSHF just after. The result and every flag the SDM defines for the
  * instruction must match. Flags the SDM calls undefined are masked:
@@ -25,15 +26,20 @@
  *   TZCNT LZCNT         OF SF AF PF
  *   POPCNT              none
  *   LAHF SAHF           none
+ *   DAA DAS             OF
+ *   AAA AAS             OF SF ZF PF
+ *   AAM AAD             OF AF CF
  *
  * The emulated side also receives a few non-status bits (IF, AC, ID and a
- * high bit) in RFLAGS and must hand them back unchanged; the host side gets
- * only status flags, since user code cannot set the rest.
+ * high bit) in RFLAGS and must hand them back unchanged, and garbage above
+ * the operand width in its operands, which it must ignore; the host side
+ * gets only status flags, since user code cannot set the rest.
  *
  * #DE is never raised natively here: alu_div/alu_idiv's verdict is checked
  * against an independent statement of the SDM's rule, and the host executes
  * only the divisions both agree are valid.
  */
+#include <cpuid.h>
 #include <criterion/criterion.h>
 #include <inttypes.h>
 #include <signal.h>
@@ -51,6 +57,10 @@
 /* Non-status RFLAGS bits handed to the emulated side to prove they pass
  * through untouched. */
 #define PASSTHROUGH (RFLAGS_FIXED1 | RFLAGS_IF | RFLAGS_AC | RFLAGS_ID | BIT64(40))
+
+/* Garbage the emulated side receives above the operand width, which it
+ * must not read. */
+#define ABOVE_WIDTH UINT64_C(0xa5c3a5c3a5c3a5c3)
 
 /* ---- deterministic inputs -------------------------------------------------- */
 
@@ -135,6 +145,8 @@ static bool compare_case(const struct family *f, unsigned w, const struct io *in
 	bool results = f->result_defined ? f->result_defined(w, in) : true;
 
 	emu.fl |= PASSTHROUGH;
+	emu.a |= ABOVE_WIDTH & ~m; /* bits the emulated side must ignore */
+	emu.b |= ABOVE_WIDTH & ~m;
 	emu.ok = true;
 	f->emu(w, &emu);
 	if (f->faults && (!emu.ok || f->faults(w, in))) {
@@ -160,9 +172,32 @@ static bool compare_case(const struct family *f, unsigned w, const struct io *in
 	return good;
 }
 
-/* Run ITERATIONS cases per width; report at most a few mismatches. */
+/* Every byte operand a with every byte x, as the second operand and as the
+ * count at once (each family reads the one it needs), with CF clear and
+ * set; the other flags random. Returns the number of mismatches, stopping
+ * after a few. */
+static unsigned check_exhaustive8(const struct family *f)
+{
+	uint64_t s = SEED;
+	unsigned bad = 0;
+	for (unsigned i = 0; i < 2 * 256 * 256 && bad < 5; i++) {
+		uint64_t x = (i >> 8) & 0xff;
+		struct io in = { .a = i & 0xff, .b = x, .c = x };
+		in.fl = (gen_flags(&s) & ~RFLAGS_CF) | ((i >> 16) ? RFLAGS_CF : 0);
+		if (!compare_case(f, ALU_W8, &in, i))
+			bad++;
+	}
+	return bad;
+}
+
+/* Run ITERATIONS cases per width, and the whole 8-bit input space where
+ * the family has an 8-bit form and no #DE; report at most a few
+ * mismatches. */
 static void check_family(const struct family *f)
 {
+	if (f->wmin == ALU_W8 && !f->faults)
+		cr_expect_eq(check_exhaustive8(f), 0, "%s: 8-bit exhaustive run mismatches the host",
+			     f->name);
 	for (unsigned w = f->wmin; w <= f->wmax; w++) {
 		uint64_t s = SEED + w;
 		unsigned bad = 0;
@@ -286,8 +321,19 @@ static void host_and(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDTHS(
 static void host_or(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDTHS("or", io->r, io->b) }
 static void host_xor(unsigned w, struct io *io) { io->r = io->a; HOST_RR_WIDTHS("xor", io->r, io->b) }
 /* CMP and TEST leave the destination alone: compare flags only. */
-static void host_cmp(unsigned w, struct io *io) { uint64_t a = io->a; HOST_RR_WIDTHS("cmp", a, io->b) io->r = 0; }
-static void host_test(unsigned w, struct io *io) { uint64_t a = io->a; HOST_RR_WIDTHS("test", a, io->b) io->r = 0; }
+static void host_cmp(unsigned w, struct io *io)
+{
+	uint64_t a = io->a;
+	HOST_RR_WIDTHS("cmp", a, io->b)
+	io->r = 0;
+}
+
+static void host_test(unsigned w, struct io *io)
+{
+	uint64_t a = io->a;
+	HOST_RR_WIDTHS("test", a, io->b)
+	io->r = 0;
+}
 static void host_inc(unsigned w, struct io *io) { io->r = io->a; HOST_R_WIDTHS("inc", io->r) }
 static void host_dec(unsigned w, struct io *io) { io->r = io->a; HOST_R_WIDTHS("dec", io->r) }
 static void host_neg(unsigned w, struct io *io) { io->r = io->a; HOST_R_WIDTHS("neg", io->r) }
@@ -656,7 +702,7 @@ Test(alu_diff, alu_idiv_raises_de_exactly_where_the_processor_does)
 
 /* ---- bit operations -------------------------------------------------------- */
 
-static void emu_bt(unsigned w, struct io *io) { io->r = io->a; alu_bt(w, io->a, io->b, &io->fl); }
+static void emu_bt(unsigned w, struct io *io) { io->r = io->a & alu_mask(w); alu_bt(w, io->a, io->b, &io->fl); }
 static void emu_bts(unsigned w, struct io *io) { io->r = alu_bts(w, io->a, io->b, &io->fl); }
 static void emu_btr(unsigned w, struct io *io) { io->r = alu_btr(w, io->a, io->b, &io->fl); }
 static void emu_btc(unsigned w, struct io *io) { io->r = alu_btc(w, io->a, io->b, &io->fl); }
@@ -728,23 +774,43 @@ Test(alu_diff, alu_bswap_matches_host_all_widths) { check_family(&fam_bswap); }
 /* TZCNT and LZCNT decode as BSF and BSR on processors without BMI1/LZCNT,
  * and POPCNT raises #UD without it: skip rather than compare against the
  * wrong instruction. */
+/* CPUID feature bits (SDM Vol. 2 "CPUID"): BMI1 is leaf 7 EBX bit 3,
+ * LZCNT leaf 0x80000001 ECX bit 5, POPCNT leaf 1 ECX bit 23. */
+static bool host_has_bmi1(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid_count(7, 0, &a, &b, &c, &d) && (b & (1u << 3));
+}
+
+static bool host_has_lzcnt(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(0x80000001, &a, &b, &c, &d) && (c & (1u << 5));
+}
+
+static bool host_has_popcnt(void)
+{
+	unsigned a, b, c, d;
+	return __get_cpuid(1, &a, &b, &c, &d) && (c & (1u << 23));
+}
+
 Test(alu_diff, alu_tzcnt_matches_host_all_widths)
 {
-	if (!__builtin_cpu_supports("bmi"))
+	if (!host_has_bmi1())
 		cr_skip_test("host lacks BMI1");
 	check_family(&fam_tzcnt);
 }
 
 Test(alu_diff, alu_lzcnt_matches_host_all_widths)
 {
-	if (!__builtin_cpu_supports("abm"))
+	if (!host_has_lzcnt())
 		cr_skip_test("host lacks LZCNT");
 	check_family(&fam_lzcnt);
 }
 
 Test(alu_diff, alu_popcnt_matches_host_all_widths)
 {
-	if (!__builtin_cpu_supports("popcnt"))
+	if (!host_has_popcnt())
 		cr_skip_test("host lacks POPCNT");
 	check_family(&fam_popcnt);
 }
@@ -761,7 +827,8 @@ Test(alu_diff, alu_lahf_and_sahf_match_host)
 		uint64_t ah = (rax >> 8) & 0xff, efl = fl | PASSTHROUGH;
 		__asm__ volatile(FLAGS_IN "sahf" FLAGS_OUT : [fl] "+r"(hfl) : "a"(rax) : "cc");
 		alu_sahf(ah, &efl);
-		cr_expect_eq(efl & RFLAGS_STATUS, hfl & RFLAGS_STATUS, "sahf ah=%#" PRIx64 " fl=%#" PRIx64, ah, fl);
+		cr_expect_eq(efl & RFLAGS_STATUS, hfl & RFLAGS_STATUS,
+			     "sahf ah=%#" PRIx64 " fl=%#" PRIx64, ah, fl);
 		cr_expect_eq(efl & ~RFLAGS_STATUS, (fl | PASSTHROUGH) & ~RFLAGS_STATUS);
 		hfl = fl;
 		__asm__ volatile(FLAGS_IN "lahf" FLAGS_OUT : [fl] "+r"(hfl), "+a"(rax) : : "cc");
@@ -777,11 +844,15 @@ static void check_bts_memory(unsigned w, uint64_t off, uint8_t *host, uint8_t *e
 {
 	uint8_t *hbase = host + BT_SPAN / 2, *ebase = emu + BT_SPAN / 2;
 	uint64_t hfl = RFLAGS_FIXED1, efl = RFLAGS_FIXED1, unit = 0;
+#define HOST_BTS_MEM(insn)                                                         \
+	__asm__ volatile(FLAGS_IN insn FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), \
+			 [p] "r"(hbase) : "cc", "memory")
 	switch (w) {
-	case ALU_W16: __asm__ volatile(FLAGS_IN "btsw %w[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
-	case ALU_W32: __asm__ volatile(FLAGS_IN "btsl %k[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
-	default: __asm__ volatile(FLAGS_IN "btsq %q[i], (%[p])" FLAGS_OUT : [fl] "+r"(hfl) : [i] "r"(off), [p] "r"(hbase) : "cc", "memory"); break;
+	case ALU_W16: HOST_BTS_MEM("btsw %w[i], (%[p])"); break;
+	case ALU_W32: HOST_BTS_MEM("btsl %k[i], (%[p])"); break;
+	default: HOST_BTS_MEM("btsq %q[i], (%[p])"); break;
 	}
+#undef HOST_BTS_MEM
 	uint8_t *at = ebase + alu_bt_mem_disp(w, off);
 	cr_assert(at >= emu && at + (1u << w) <= emu + BT_SPAN, "displacement out of the buffer");
 	memcpy(&unit, at, 1u << w);
@@ -862,9 +933,11 @@ static void host_sext(unsigned w, struct io *io)
 	uint64_t a = io->a, r = 0, d = 0;
 	switch (w) {
 	case ALU_W8: __asm__("movsbq %b[a], %[r]" : [r] "=r"(r) : [a] "r"(a)); break;
-	case ALU_W16: __asm__("movswq %w[a], %[r]\n\tcwtd" : [r] "=a"(r), "=d"(d) : [a] "r"(a)); break;
-	case ALU_W32: __asm__("movslq %k[a], %[r]\n\tcltd" : [r] "=a"(r), "=d"(d) : [a] "r"(a)); break;
-	default: __asm__("mov %[a], %[r]\n\tcqto" : [r] "=a"(r), "=d"(d) : [a] "r"(a)); break;
+#define HOST_SEXT(insn) __asm__(insn : [r] "=a"(r), "=d"(d) : [a] "r"(a))
+	case ALU_W16: HOST_SEXT("movswq %w[a], %[r]\n\tcwtd"); break;
+	case ALU_W32: HOST_SEXT("movslq %k[a], %[r]\n\tcltd"); break;
+	default: HOST_SEXT("mov %[a], %[r]\n\tcqto"); break;
+#undef HOST_SEXT
 	}
 	io->r = r;
 	/* No CWD form for bytes: the sign fill of AL is the sign of the word. */
@@ -876,7 +949,8 @@ Test(alu_diff, alu_sext_and_sign_fill_match_movsx_and_cwd)
 	uint64_t s = SEED;
 	for (unsigned w = ALU_W8; w <= ALU_W64; w++)
 		for (unsigned i = 0; i < ITERATIONS; i++) {
-			struct io e = { .a = gen_operand(&s, w) | (rng_next(&s) << alu_bits(w) % 64 & ~alu_mask(w)) };
+			uint64_t above = rng_next(&s) & ~alu_mask(w); /* must be ignored */
+			struct io e = { .a = gen_operand(&s, w) | above };
 			struct io h = e;
 			emu_sext(w, &e);
 			host_sext(w, &h);
@@ -907,3 +981,102 @@ Test(alu_diff, alu_zext_matches_movzx)
 			cr_expect_eq(alu_zext(w, a), host_zext(w, a), "zext w=%u a=%#" PRIx64, w, a);
 		}
 }
+
+/* ---- decimal adjustments, natively in 32-bit code ------------------------- */
+
+/* DAA, DAS, AAA, AAS, AAM and AAD do not exist in 64-bit mode, so they run
+ * through tests/native_exec in compatibility mode: every AL, a few AH
+ * values, every AF/CF combination, and for AAM/AAD a spread of bases
+ * (AAM 0 must raise #DE on both sides). */
+struct bcd_op {
+	const char *name;
+	uint8_t opcode;
+	bool has_base, reads_ah;
+	uint64_t undefined;
+	bool (*emu)(uint64_t ax, uint8_t base, uint64_t *ax_out, uint64_t *fl);
+};
+
+#define BCD_ARGS uint64_t ax, uint8_t base, uint64_t *o, uint64_t *fl
+static bool emu_daa(BCD_ARGS) { *o = alu_daa(ax, fl); return true; }
+static bool emu_das(BCD_ARGS) { *o = alu_das(ax, fl); return true; }
+static bool emu_aaa(BCD_ARGS) { *o = alu_aaa(ax, fl); return true; }
+static bool emu_aas(BCD_ARGS) { *o = alu_aas(ax, fl); return true; }
+static bool emu_aad(BCD_ARGS) { *o = alu_aad(ax, base, fl); return true; }
+static bool emu_aam(BCD_ARGS) { return alu_aam(ax, base, o, fl); }
+
+/* One native run of `op` with immediate `base` over every AL, the given AH
+ * values (a random AH where the instruction only carries it through) and
+ * all four AF/CF combinations (random AF and CF for AAM and AAD, which do
+ * not read them); the upper half of EAX is random and must survive.
+ * Returns the number of mismatches. */
+static unsigned check_bcd_base(const struct bcd_op *op, uint8_t base, const uint8_t *ahs,
+			       size_t nah, uint64_t *s)
+{
+	const uint8_t code[] = { op->opcode, base };
+	size_t bad = 0;
+	if (!op->reads_ah)
+		nah = 1;
+	size_t n = 256 * nah * (op->has_base ? 1 : 4);
+	struct native_state *in = calloc(n, sizeof(*in)), *out = calloc(n, sizeof(*out));
+	struct native_fault *faults = calloc(n, sizeof(*faults));
+	char err[160];
+	cr_assert(in && out && faults);
+	for (size_t k = 0; k < n; k++) {
+		uint64_t al = k & 0xff, ah = op->reads_ah ? ahs[(k >> 8) % nah] : rng_next(s) & 0xff;
+		uint64_t afcf = op->has_base ? rng_next(s) : k / (256 * nah);
+		in[k].gpr[NATIVE_RAX] = (rng_next(s) & 0xffff0000) | ah << 8 | al;
+		in[k].rflags = (gen_flags(s) & ~(RFLAGS_AF | RFLAGS_CF)) |
+			       (afcf & 1 ? RFLAGS_AF : 0) | (afcf & 2 ? RFLAGS_CF : 0);
+	}
+	cr_assert(native_exec_mode(NATIVE_MODE_32, code, op->has_base ? 2 : 1, in, out, faults, n,
+				   NULL, err, sizeof(err)), "%s: %s", op->name, err);
+	for (size_t k = 0; k < n && bad < 5; k++) {
+		uint64_t eax = in[k].gpr[NATIVE_RAX], fl = in[k].rflags, ax = 0;
+		uint64_t defined = RFLAGS_STATUS & ~op->undefined;
+		bool ok = op->emu(eax & 0xffff, base, &ax, &fl);
+		bool good = ok == (faults[k].signal == 0) &&
+			    (!ok || (out[k].gpr[NATIVE_RAX] == ((eax & 0xffff0000) | ax) &&
+				     (out[k].rflags & defined) == (fl & defined)));
+		if (!good) {
+			bad++;
+			cr_log_error("%s %#x: eax=%#" PRIx64 " fl=%#" PRIx64 ": emu %s ax=%#" PRIx64
+				     " fl=%#" PRIx64 ", host signal %d eax=%#" PRIx64 " fl=%#" PRIx64,
+				     op->name, base, eax, in[k].rflags, ok ? "ok" : "#DE", ax, fl,
+				     faults[k].signal, out[k].gpr[NATIVE_RAX], out[k].rflags);
+		}
+	}
+	free(in);
+	free(out);
+	free(faults);
+	return (unsigned)bad;
+}
+
+static void check_bcd(const struct bcd_op *op)
+{
+	const uint8_t ahs[] = { 0x00, 0x7f, 0x80, 0xff };
+	const uint8_t bases[] = { 0, 1, 2, 7, 10, 16, 0xff };
+	uint64_t s = SEED;
+	if (!native_exec_has_mode32())
+		cr_skip_test("this kernel runs no 32-bit code");
+	for (size_t i = 0; i < (op->has_base ? N(bases) : 1); i++)
+		cr_expect_eq(check_bcd_base(op, op->has_base ? bases[i] : 0, ahs, N(ahs), &s), 0,
+			     "%s mismatches the host", op->name);
+}
+
+static const struct bcd_op bcd_daa = { "daa", 0x27, false, false, RFLAGS_OF, emu_daa };
+static const struct bcd_op bcd_das = { "das", 0x2f, false, false, RFLAGS_OF, emu_das };
+static const struct bcd_op bcd_aaa = { "aaa", 0x37, false, true,
+				       RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, emu_aaa };
+static const struct bcd_op bcd_aas = { "aas", 0x3f, false, true,
+				       RFLAGS_OF | RFLAGS_SF | RFLAGS_ZF | RFLAGS_PF, emu_aas };
+static const struct bcd_op bcd_aam = { "aam", 0xd4, true, false,
+				       RFLAGS_OF | RFLAGS_AF | RFLAGS_CF, emu_aam };
+static const struct bcd_op bcd_aad = { "aad", 0xd5, true, true,
+				       RFLAGS_OF | RFLAGS_AF | RFLAGS_CF, emu_aad };
+
+Test(alu_diff, alu_daa_matches_host_32bit) { check_bcd(&bcd_daa); }
+Test(alu_diff, alu_das_matches_host_32bit) { check_bcd(&bcd_das); }
+Test(alu_diff, alu_aaa_matches_host_32bit) { check_bcd(&bcd_aaa); }
+Test(alu_diff, alu_aas_matches_host_32bit) { check_bcd(&bcd_aas); }
+Test(alu_diff, alu_aam_matches_host_32bit_and_faults_on_base_0) { check_bcd(&bcd_aam); }
+Test(alu_diff, alu_aad_matches_host_32bit) { check_bcd(&bcd_aad); }

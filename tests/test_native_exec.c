@@ -217,6 +217,7 @@ Test(native_exec, native_exec_batch_catch_records_each_fault_and_continues)
 		if (k % 3 == 0) {
 			cr_expect_eq(faults[k].signal, SIGFPE, "state %zu", k);
 			cr_expect_eq(faults[k].rip, NATIVE_CODE_ADDR + 3, "state %zu: RIP at the DIV", k);
+			cr_expect_eq(faults[k].addr, NATIVE_CODE_ADDR + 3, "state %zu: #DE reports RIP", k);
 			cr_expect_eq(out[k].gpr[NATIVE_RAX], 1000 + k);
 			cr_expect_eq(out[k].gpr[NATIVE_RDX], 0);
 		} else {
@@ -249,23 +250,87 @@ Test(native_exec, native_exec_batch_catch_reports_state_at_the_faulting_instruct
 }
 
 /* Loads from unmapped low pages fault with the address; loads from the
- * scratch page do not. */
+ * scratch page do not; a non-canonical address is #GP, reported with
+ * address 0. */
 Test(native_exec, native_exec_batch_catch_reports_the_faulting_data_address)
 {
 	enum { n = 8 };
-	struct native_state *in = calloc(n, sizeof(*in)), *out = calloc(n, sizeof(*out));
-	struct native_fault faults[n];
+	struct native_state *in = calloc(n + 1, sizeof(*in)), *out = calloc(n + 1, sizeof(*out));
+	struct native_fault faults[n + 1];
 	char err[160];
 	cr_assert(in && out);
 	for (size_t k = 0; k < n; k++)
 		in[k].gpr[NATIVE_RBX] = k & 1 ? NATIVE_SCRATCH_ADDR + 8 * k : 0x1000 * k + 8;
-	cr_assert(native_exec_batch_catch(LOAD_RBX, sizeof(LOAD_RBX), in, out, faults, n, NULL, err,
-					  sizeof(err)), "%s", err);
+	in[n].gpr[NATIVE_RBX] = BIT64(63);
+	cr_assert(native_exec_batch_catch(LOAD_RBX, sizeof(LOAD_RBX), in, out, faults, n + 1, NULL,
+					  err, sizeof(err)), "%s", err);
+	cr_expect_eq(faults[n].signal, SIGSEGV);
+	cr_expect_eq(faults[n].addr, 0);
 	for (size_t k = 0; k < n; k++) {
 		cr_expect_eq(faults[k].signal, k & 1 ? 0 : SIGSEGV, "state %zu", k);
 		if (!(k & 1))
 			cr_expect_eq(faults[k].addr, in[k].gpr[NATIVE_RBX], "state %zu", k);
 	}
+	free(in);
+	free(out);
+}
+
+/* NATIVE_MODE_32: compatibility mode. */
+
+/* 40 is INC EAX in 32-bit code but a REX prefix in 64-bit code, so the
+ * result tells the modes apart. PUSH/POP use the 32-bit stack. */
+static const uint8_t INC_ADD_PUSH_POP32[] = {
+	0x40,       /* inc eax */
+	0x01, 0xc3, /* add ebx, eax */
+	0x50,       /* push eax */
+	0x59,       /* pop ecx */
+	0x89, 0x06, /* mov [esi], eax */
+};
+
+Test(native_exec, native_exec_mode32_runs_compatibility_mode_code)
+{
+	if (!native_exec_has_mode32())
+		cr_skip_test("this kernel runs no 32-bit code");
+	struct native_state *in = state_new(), *out = state_new();
+	char err[160];
+	uint32_t stored;
+	in->gpr[NATIVE_RAX] = UINT64_C(0xffffffff00000009);
+	in->gpr[NATIVE_RBX] = 100;
+	in->gpr[NATIVE_RSI] = NATIVE_SCRATCH_ADDR + 16;
+	in->gpr[NATIVE_R9] = 0x99;
+	cr_assert(native_exec_mode(NATIVE_MODE_32, INC_ADD_PUSH_POP32, sizeof(INC_ADD_PUSH_POP32),
+				   in, out, NULL, 1, NULL, err, sizeof(err)), "%s", err);
+	cr_expect_eq(out->gpr[NATIVE_RAX], 10, "INC EAX ran and the upper half is gone");
+	cr_expect_eq(out->gpr[NATIVE_RBX], 110);
+	cr_expect_eq(out->gpr[NATIVE_RCX], 10, "PUSH/POP through the 32-bit stack");
+	cr_expect_eq(out->gpr[NATIVE_R9], 0x99);
+	memcpy(&stored, out->mem + 16, sizeof(stored));
+	cr_expect_eq(stored, 10);
+	free(in);
+	free(out);
+}
+
+/* A 32-bit DIV by zero is caught like a 64-bit one, at its own address. */
+Test(native_exec, native_exec_mode32_catches_faults)
+{
+	if (!native_exec_has_mode32())
+		cr_skip_test("this kernel runs no 32-bit code");
+	static const uint8_t INC_DIV32[] = { 0x40, 0xf7, 0xf1 }; /* inc eax; div ecx */
+	struct native_state *in = calloc(2, sizeof(*in)), *out = calloc(2, sizeof(*out));
+	struct native_fault faults[2];
+	char err[160];
+	cr_assert(in && out);
+	in[0].gpr[NATIVE_RAX] = 20;
+	in[0].gpr[NATIVE_RCX] = 7;
+	in[1].gpr[NATIVE_RAX] = 20;
+	cr_assert(native_exec_mode(NATIVE_MODE_32, INC_DIV32, sizeof(INC_DIV32), in, out, faults, 2,
+				   NULL, err, sizeof(err)), "%s", err);
+	cr_expect_eq(faults[0].signal, 0);
+	cr_expect_eq(out[0].gpr[NATIVE_RAX], 3);
+	cr_expect_eq(out[0].gpr[NATIVE_RDX], 0);
+	cr_expect_eq(faults[1].signal, SIGFPE);
+	cr_expect_eq(faults[1].rip, NATIVE_CODE_ADDR + 1);
+	cr_expect_eq(out[1].gpr[NATIVE_RAX], 21);
 	free(in);
 	free(out);
 }

@@ -230,47 +230,65 @@ static enum cpu_stop exception(struct cpu *c)
 /* The dispatch loop. It is the one place that advances RIP and the
  * instruction counter: a handler leaves RIP alone and says, by its result,
  * whether to commit next_rip. Base costs are added here, memory cycles by
- * the memory path; neither is a function call. */
-enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
+ * the memory path; neither is a function call.
+ *
+ * The fetch shortcut's CS base, linear wrap and RIP wrap are kept in
+ * locals: they change only in cpu_refresh_mode, which also forgets the
+ * fetch page, so the next instruction takes fetch_slow, after which the
+ * locals are reloaded. Retired instructions are counted in *retired and
+ * added to c->insns by cpu_run. */
+static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retired)
 {
-	if (c->mode == CPU_MODE_REAL) {
-		c->stop_msg = "real mode is not supported";
-		return CPU_STOP_UNSUPPORTED;
-	}
+	uint64_t base = c->fetch_base, la_mask = c->la_mask, ip_mask = c->ip_mask, done = 0;
+	enum cpu_stop stop = CPU_STOP_LIMIT;
 	for (uint64_t n = 0; n < max_insns; n++) {
-		uint64_t la = (c->rip + c->fetch_base) & c->la_mask;
+		uint64_t la = (c->rip + base) & la_mask;
 		const struct insn *d = NULL;
 		if (MMU_LIKELY(la >> PHYS_FRAME_SHIFT == c->fetch_page))
 			d = icache_lookup(c->fetch_cp, la & PAGE_OFFSET_MASK);
 		if (MMU_UNLIKELY(!d)) {
 			d = fetch_slow(c);
+			base = c->fetch_base, la_mask = c->la_mask, ip_mask = c->ip_mask;
 			if (!d) {
-				enum cpu_stop s = exception(c);
-				if (s != CPU_STOP_LIMIT)
-					return s;
+				stop = exception(c);
+				if (stop != CPU_STOP_LIMIT)
+					break;
 				continue;
 			}
 		}
-		c->next_rip = (c->rip + d->len) & c->ip_mask;
+		c->next_rip = (c->rip + d->len) & ip_mask;
 		enum exec_result r = d->fn(c, d);
 		c->cycles += d->cost;
 		if (MMU_LIKELY(r == EXEC_OK)) {
 			c->rip = c->next_rip;
-			c->insns++;
+			done++;
 			continue;
 		}
 		if (r == EXEC_HLT) {
 			c->rip = c->next_rip;
-			c->insns++;
-			flags_sync(c);
-			return CPU_STOP_HLT;
+			done++;
+			stop = CPU_STOP_HLT;
+			break;
 		}
-		enum cpu_stop s = exception(c);
-		if (s != CPU_STOP_LIMIT)
-			return s;
+		stop = exception(c);
+		if (stop != CPU_STOP_LIMIT)
+			break;
 	}
+	*retired = done;
+	return stop;
+}
+
+enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
+{
+	uint64_t retired;
+	if (c->mode == CPU_MODE_REAL) {
+		c->stop_msg = "real mode is not supported";
+		return CPU_STOP_UNSUPPORTED;
+	}
+	enum cpu_stop stop = run_loop(c, max_insns, &retired);
+	c->insns += retired;
 	flags_sync(c);
-	return CPU_STOP_LIMIT;
+	return stop;
 }
 
 /* ---- simple handlers that live with the loop ------------------------------ */

@@ -219,7 +219,7 @@ static enum cpu_stop exception(struct cpu *c)
 		.error_code = c->fault.error_code, .cr2 = c->fault.cr2, .rip = c->rip,
 	};
 	cpu_invalidate_fetch(c);
-	if (!c->deliver_exceptions || c->mode != CPU_MODE_64) {
+	if (!c->deliver_exceptions) {
 		if (c->fault.vector == VEC_PF)
 			c->cr2 = c->fault.cr2;
 		return CPU_STOP_EXCEPTION;

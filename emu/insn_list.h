@@ -71,7 +71,7 @@ X(CLI_STI, exec_cli_sti, CLS_SIMPLE)   /* sub: CLI, STI */
 X(SWAPGS, exec_swapgs, CLS_SYSTEM)
 X(MSR, exec_msr, CLS_SYSTEM)           /* sub: RDMSR, WRMSR */
 X(INT, exec_int, CLS_SYSTEM)           /* INT n, INT3; imm: vector */
-X(IRETQ, exec_iretq, CLS_SYSTEM)
+X(IRET, exec_iret, CLS_SYSTEM)           /* IRET, IRETD, IRETQ */
 X(MOV_SREG, exec_mov_sreg, CLS_SYSTEM) /* sub: enum seg_reg | SREG_WRITE */
 X(PUSH_SREG, exec_push_sreg, CLS_STACK) /* sub: enum seg_reg */
 X(POP_SREG, exec_pop_sreg, CLS_SYSTEM)  /* sub: enum seg_reg */

@@ -1,5 +1,5 @@
-/* Exceptions and interrupts: IDT delivery in IA-32e mode, #DF, shutdown.
- * Private to emu/. */
+/* Exceptions and interrupts: IDT delivery in IA-32e and protected mode,
+ * #DF, shutdown. Private to emu/. */
 #ifndef EMU_INTR_H
 #define EMU_INTR_H
 
@@ -20,7 +20,7 @@ struct intr_event {
 	uint64_t rip;    /* RIP pushed: the faulting instruction, or the next one for traps */
 };
 
-/* Deliver e through the IDT; the CPU must be in 64-bit mode. On success
+/* Deliver e through the IDT (not in real mode). On success
  * CS:RIP, RSP, SS and RFLAGS are the handler's. False with c->fault set if
  * delivery faulted, with nothing changed. */
 bool intr_deliver(struct cpu *c, const struct intr_event *e);

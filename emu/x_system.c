@@ -203,12 +203,9 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 }
 
 /* INT n / INT3 (imm = vector): a trap through the IDT with the gate's DPL
- * checked; the pushed RIP is the next instruction (SDM Vol. 2 INT n). Only
- * 64-bit mode delivers; elsewhere #UD as not implemented. */
+ * checked; the pushed RIP is the next instruction (SDM Vol. 2 INT n). */
 enum exec_result exec_int(struct cpu *c, const struct insn *d)
 {
-	if (c->mode != CPU_MODE_64)
-		return exec_ud(c, d);
 	struct intr_event e = { .vector = (uint8_t)d->imm, .software = true, .rip = c->next_rip };
 	flags_sync(c);
 	if (!intr_deliver(c, &e))
@@ -217,27 +214,39 @@ enum exec_result exec_int(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
-/* IRETQ in 64-bit mode (SDM Vol. 2 IRET, "IA-32e mode"): pop RIP, CS,
- * RFLAGS, RSP, SS; check the new CS (its RPL is the new CPL, never below
- * the current one) and SS before committing anything. RFLAGS: IOPL only
- * changes at CPL 0, IF only when CPL ≤ IOPL; VM stays 0. */
-enum exec_result exec_iretq(struct cpu *c, const struct insn *d)
+/* IRET/IRETD/IRETQ (SDM Vol. 2 IRET) to protected-mode, compatibility or
+ * 64-bit code: pop RIP, CS, RFLAGS at the operand size; in IA-32e mode
+ * always, and in protected mode on a return to an outer level, also RSP
+ * and SS. The new CS (its RPL is the new CPL, never below the current one)
+ * is checked and SS loaded before anything else is committed. RFLAGS:
+ * IOPL only changes at CPL 0, IF only when CPL ≤ IOPL. Task returns (NT)
+ * and returns to virtual-8086 mode are not implemented (#UD, counted). */
+enum exec_result exec_iret(struct cpu *c, const struct insn *d)
 {
 	struct mmu *m = &c->mmu;
 	uint64_t f[5];
 	struct seg_desc cs;
-	if (c->mode != CPU_MODE_64 || d->osz != 8)
+	bool ia32e = (m->efer & EFER_LMA) != 0;
+	unsigned sz = d->osz;
+	flags_sync(c);
+	if (!ia32e && (c->rflags & RFLAGS_NT))
 		return exec_ud(c, d);
-	for (unsigned i = 0; i < 5; i++)
-		if (!stack_peek(c, i * 8u, 8, &f[i]))
+	for (unsigned i = 0; i < 3; i++)
+		if (!stack_peek(c, i * sz, sz, &f[i]))
 			return EXEC_FAULT;
-	uint16_t cs_sel = (uint16_t)f[1], ss_sel = (uint16_t)f[4];
+	uint16_t cs_sel = (uint16_t)f[1];
+	if (!ia32e && (f[2] & RFLAGS_VM) && c->cpl == 0)
+		return exec_ud(c, d);
 	if (!seg_check_cs(m, cs_sel, c->cpl, SEG_CS_IRET, &cs, &c->fault))
 		return EXEC_FAULT;
 	unsigned new_cpl = seg_cs_new_cpl(SEG_CS_IRET, cs_sel, c->cpl, &cs);
-	if (cs.l && !mmu_canonical(m, f[0]))
+	bool pops_stack = ia32e || new_cpl > c->cpl;
+	bool target_ok = cs.l && ia32e ? mmu_canonical(m, f[0]) : f[0] <= cs.limit;
+	if (!target_ok)
 		return fault(c, VEC_GP, true, 0);
-	if (!seg_load(m, SEG_SS, ss_sel, new_cpl, &c->fault))
+	if (pops_stack && (!stack_peek(c, 3 * sz, sz, &f[3]) || !stack_peek(c, 4 * sz, sz, &f[4])))
+		return EXEC_FAULT;
+	if (pops_stack && !seg_load(m, SEG_SS, (uint16_t)f[4], new_cpl, &c->fault))
 		return EXEC_FAULT; /* the last check: SS is committed only if it passes */
 	uint64_t mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_RF | RFLAGS_AC |
 			RFLAGS_ID | RFLAGS_IF | RFLAGS_IOPL;
@@ -246,12 +255,16 @@ enum exec_result exec_iretq(struct cpu *c, const struct insn *d)
 		mask &= ~RFLAGS_IOPL;
 	if (c->cpl > iopl)
 		mask &= ~RFLAGS_IF;
-	flags_sync(c);
+	if (sz == 2)
+		mask &= 0xffff;
 	c->rflags = (c->rflags & ~mask) | (f[2] & mask) | RFLAGS_FIXED1;
+	if (pops_stack)
+		c->gpr[GPR_RSP] = f[3];
+	else
+		c->gpr[GPR_RSP] = sp_moved(c, 3 * (int64_t)sz);
 	seg_commit_cs(m, cs_sel, &cs, new_cpl);
 	if (new_cpl > c->cpl)
 		seg_drop_inaccessible(m, new_cpl);
-	c->gpr[GPR_RSP] = f[3];
 	c->rip = f[0];
 	cpu_refresh_mode(c);
 	c->next_rip = c->rip;

@@ -40,6 +40,15 @@ static uint64_t code_or_data(bool code, unsigned dpl)
 	       (code ? BIT64(DESC_L_SHIFT) : BIT64(DESC_DB_SHIFT));
 }
 
+/* The low quadword of the TSS descriptor (available, at TSS); the same
+ * layout serves a 32-bit TSS and the first half of a 64-bit one. */
+static uint64_t tss_desc_lo(void)
+{
+	return TSS64_LIMIT | ((TSS & 0xffffff) << DESC_BASE_LO_SHIFT) |
+	       ((uint64_t)SYS_TSS_AVAIL << DESC_TYPE_SHIFT) | BIT64(DESC_P_SHIFT) |
+	       ((TSS >> 24 & 0xff) << DESC_BASE_HI_SHIFT);
+}
+
 static void put64(struct cpu_fixture *f, uint64_t la, uint64_t v)
 {
 	cpu_fixture_poke(f, la, &v, 8);
@@ -70,9 +79,7 @@ static void tables(struct cpu_fixture *f, uint16_t idt_limit)
 	uint64_t gdt[GDT_ENTRIES] = {
 		0, code_or_data(true, 0), code_or_data(false, 0), code_or_data(false, 3),
 		code_or_data(true, 3),
-		TSS64_LIMIT | ((TSS & 0xffffff) << DESC_BASE_LO_SHIFT) |
-			((uint64_t)SYS_TSS_AVAIL << DESC_TYPE_SHIFT) | BIT64(DESC_P_SHIFT) |
-			((TSS >> 24 & 0xff) << DESC_BASE_HI_SHIFT),
+		tss_desc_lo(),
 		TSS >> 32,
 	};
 	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
@@ -450,5 +457,91 @@ Test(cpu_intr, cpuid_reports_vendor_and_long_mode_and_rdtsc_counts_cycles)
 	uint64_t second = c->gpr[GPR_RDX] << 32 | c->gpr[GPR_RAX];
 	cr_assert_gt(second, c->gpr[GPR_R10], "the counter advanced");
 	cr_assert_leq(second, c->cycles);
+	cpu_fixture_free(f);
+}
+
+/* ---- protected mode ------------------------------------------------------ */
+
+#define TSS32_ESP0 4
+#define TSS32_SS0 8
+#define GATE32_SIZE 8
+
+static uint64_t segment32(bool code, unsigned dpl)
+{
+	return (code_or_data(code, dpl) & ~BIT64(DESC_L_SHIFT)) | BIT64(DESC_DB_SHIFT);
+}
+
+static void gate32(struct cpu_fixture *f, unsigned vector, bool trap, unsigned dpl)
+{
+	uint64_t off = HANDLER(vector);
+	uint64_t type = trap ? SYS_TRAP_GATE : SYS_INT_GATE;
+	put64(f, IDT + vector * GATE32_SIZE,
+	      (off & 0xffff) | ((uint64_t)KCODE << GATE_SELECTOR_SHIFT) | (type << DESC_TYPE_SHIFT) |
+		      ((uint64_t)dpl << DESC_DPL_SHIFT) | BIT64(DESC_P_SHIFT) |
+		      ((off >> 16 & 0xffff) << GATE_OFFSET_MID_SHIFT));
+}
+
+/* 32-bit protected mode without paging: ring 3 runs INT 0x80 through a
+ * DPL 3 trap gate onto SS0:ESP0 from the TSS, IRETD returns, then HLT at
+ * CPL 3 is a #GP delivered with its error code. */
+Test(cpu_intr, protected_mode_delivers_through_tss_stack_and_iretd_returns)
+{
+	static const uint8_t entry[] = {
+		0x0f, 0x01, 0x13,             /* lgdt [ebx] */
+		0x0f, 0x01, 0x5b, 0x10,       /* lidt [ebx + 16] */
+		0x66, 0xb8, 0x28, 0x00,       /* mov ax, 0x28 */
+		0x0f, 0x00, 0xd8,             /* ltr ax */
+		0x6a, 0x1b,                   /* push 0x1b (UDATA) */
+		0x56,                         /* push esi */
+		0x68, 0x02, 0x02, 0x00, 0x00, /* push 0x202 */
+		0x6a, 0x23,                   /* push 0x23 (UCODE) */
+		0x57,                         /* push edi */
+		0xcf,                         /* iretd */
+	};
+	static const uint8_t user[] = {
+		0xcd, 0x80,                   /* int 0x80 */
+		0xbd, 0x55, 0x00, 0x00, 0x00, /* mov ebp, 0x55 */
+		0xf4,                         /* hlt */
+	};
+	static const uint8_t h80[] = {
+		0x41, /* inc ecx */
+		0xcf, /* iretd */
+	};
+	static const uint8_t gp32[] = {
+		0x8b, 0x1c, 0x24,       /* mov ebx, [esp] */
+		0x8b, 0x54, 0x24, 0x04, /* mov edx, [esp + 4] */
+		0xf4,                   /* hlt */
+	};
+	uint64_t gdt[GDT_ENTRIES] = {
+		0, segment32(true, 0), segment32(false, 0), segment32(false, 3), segment32(true, 3),
+		tss_desc_lo(),
+		0,
+	};
+	struct cpu_fixture *f = cpu_fixture_new_flat32("flat");
+	struct cpu *c = &f->c;
+	tables(f, 256 * GATE32_SIZE - 1);
+	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
+	put64(f, TSS + TSS32_ESP0, RSP0);
+	put64(f, TSS + TSS32_SS0, KDATA);
+	gate32(f, 0x80, true, 3);
+	gate32(f, VEC_GP, false, 0);
+	handler(f, 0x80, h80, sizeof h80);
+	handler(f, VEC_GP, gp32, sizeof gp32);
+	cpu_fixture_code(f, CPU_CODE, entry, sizeof entry);
+	cpu_fixture_poke(f, USER_CODE, user, sizeof user);
+	c->deliver_exceptions = true;
+	c->gpr[GPR_RBX] = DTP;
+	c->gpr[GPR_RSI] = USER_STACK;
+	c->gpr[GPR_RDI] = USER_CODE;
+	c->gpr[GPR_RCX] = 0;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->mode, CPU_MODE_PROT32);
+	cr_assert_eq(c->gpr[GPR_RCX], 1, "the INT 0x80 handler ran");
+	cr_assert_eq(c->gpr[GPR_RBP], 0x55, "IRETD returned after the INT");
+	cr_assert_eq(c->gpr[GPR_RBX], 0, "#GP(0)");
+	cr_assert_eq(c->gpr[GPR_RDX], USER_CODE + sizeof user - 1, "EIP of the HLT");
+	cr_assert_eq(c->gpr[GPR_RSP], RSP0 - 6 * 4, "SS0:ESP0 stack, six 4-byte entries");
+	cr_assert_eq(cpu_fixture_peek(f, RSP0 - 4, 4), UDATA, "old SS");
+	cr_assert_eq(c->mmu.seg.sr[SEG_SS].selector, KDATA);
 	cpu_fixture_free(f);
 }

@@ -125,13 +125,17 @@ enum exec_result exec_ltr_lldt(struct cpu *c, const struct insn *d)
 }
 
 /* CLI/STI (sub 0 / 1): allowed when CPL ≤ IOPL, else #GP(0) (SDM Vol. 2
- * CLI, without the virtual-interrupt extensions). The STI interrupt shadow
- * is not modelled yet (no interrupts are). */
+ * CLI, STI, without the virtual-interrupt extensions). STI that sets IF
+ * holds interrupts off until the next instruction has retired: the shadow
+ * counts this instruction and the next. */
+#define STI_SHADOW 2
 enum exec_result exec_cli_sti(struct cpu *c, const struct insn *d)
 {
 	unsigned iopl = (unsigned)((c->rflags & RFLAGS_IOPL) >> RFLAGS_IOPL_SHIFT);
 	if (c->cpl > iopl)
 		return fault(c, VEC_GP, true, 0);
+	if (d->sub && !(c->rflags & RFLAGS_IF))
+		c->intr_shadow = STI_SHADOW;
 	if (d->sub)
 		c->rflags |= RFLAGS_IF;
 	else

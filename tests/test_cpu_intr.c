@@ -545,3 +545,40 @@ Test(cpu_intr, protected_mode_delivers_through_tss_stack_and_iretd_returns)
 	cr_assert_eq(c->mmu.seg.sr[SEG_SS].selector, KDATA);
 	cpu_fixture_free(f);
 }
+
+/* ---- external interrupts ------------------------------------------------- */
+
+#define TIMER_VECTOR 0x20
+
+Test(cpu_intr, sti_shadow_holds_interrupts_for_one_instruction_then_one_is_delivered)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x0f, 0x01, 0x5b, 0x10, /* lidt [rbx + 16] */
+		0xfb,                   /* sti */
+		0x90,                   /* nop: in the STI shadow */
+		0x90,                   /* nop */
+		0xf4,                   /* hlt */
+	};
+	static const uint8_t isr[] = {
+		0x49, 0xff, 0xc7, /* inc r15 */
+		0x48, 0xcf,       /* iretq */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	gate(f, TIMER_VECTOR, false, 0, 0, true);
+	handler(f, TIMER_VECTOR, isr, sizeof isr);
+	c->gpr[GPR_R15] = 0;
+	cr_assert_eq(cpu_run(c, 3), CPU_STOP_LIMIT);
+	cr_assert_not(cpu_interrupts_enabled(c), "right after STI");
+	cr_assert_eq(cpu_run(c, 1), CPU_STOP_LIMIT);
+	cr_assert(cpu_interrupts_enabled(c), "one instruction later");
+	cr_assert(cpu_interrupt(c, TIMER_VECTOR));
+	cr_assert_eq(c->rip, HANDLER(TIMER_VECTOR));
+	cr_assert_not(cpu_interrupts_enabled(c), "the interrupt gate cleared IF");
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R15], 1);
+	cr_assert_eq(c->rip, CPU_CODE + sizeof code, "resumed at the second NOP, then HLT");
+	cr_assert(cpu_interrupts_enabled(c), "IRETQ restored IF");
+	cpu_fixture_free(f);
+}

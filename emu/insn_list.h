@@ -82,3 +82,6 @@ X(SYSCALL, exec_syscall, CLS_SYSTEM)
 X(SYSRET, exec_sysret, CLS_SYSTEM)
 X(CPUID, exec_cpuid, CLS_SYSTEM)
 X(RDTSC, exec_rdtsc, CLS_SYSTEM)       /* sub: RDTSC, RDTSCP */
+X(WBINVD, exec_wbinvd, CLS_SYSTEM)     /* WBINVD, INVD: CPL 0, no cache state to lose */
+X(CLTS, exec_clts, CLS_SYSTEM)
+X(STORE_SEL, exec_store_sel, CLS_SYSTEM) /* sub: STR, SLDT */

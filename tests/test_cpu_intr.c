@@ -582,3 +582,32 @@ Test(cpu_intr, sti_shadow_holds_interrupts_for_one_instruction_then_one_is_deliv
 	cr_assert(cpu_interrupts_enabled(c), "IRETQ restored IF");
 	cpu_fixture_free(f);
 }
+
+Test(cpu_intr, fences_hints_and_small_system_instructions)
+{
+	static const uint8_t code[] = {
+		0x0f, 0xae, 0xf0,       /* mfence */
+		0x0f, 0xae, 0xe8,       /* lfence */
+		0x0f, 0xae, 0xf8,       /* sfence */
+		0x0f, 0x18, 0x08,       /* prefetcht0 [rax]: no access, no fault */
+		0x0f, 0xae, 0x38,       /* clflush [rax] */
+		0x0f, 0x09,             /* wbinvd */
+		0x0f, 0x06,             /* clts */
+		0x0f, 0x00, 0xc9,       /* str ecx */
+		0x0f, 0x00, 0x03,       /* sldt word ptr [rbx] */
+		0xf4,                   /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	struct cpu *c = &f->c;
+	c->gpr[GPR_RAX] = CPU_MAPPED_END; /* not mapped */
+	c->gpr[GPR_RBX] = CPU_DATA;
+	c->gpr[GPR_RCX] = UINT64_MAX;
+	c->mmu.seg.tr.selector = TSS_SEL;
+	c->mmu.seg.ldtr.selector = 0x38;
+	c->mmu.cr0 |= CR0_TS;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_RCX], TSS_SEL);
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA, 2), 0x38);
+	cr_assert_eq(c->mmu.cr0 & CR0_TS, 0, "CLTS cleared CR0.TS");
+	cpu_fixture_free(f);
+}

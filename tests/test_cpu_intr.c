@@ -611,3 +611,45 @@ Test(cpu_intr, fences_hints_and_small_system_instructions)
 	cr_assert_eq(c->mmu.cr0 & CR0_TS, 0, "CLTS cleared CR0.TS");
 	cpu_fixture_free(f);
 }
+
+#define COMPAT_CODE 0x38 /* GDT entry 7, added by the test below */
+
+/* 64-bit code far-jumps through an m16:32 pointer to a 32-bit code
+ * segment (compatibility mode), which runs 32-bit code on the 32-bit
+ * stack and far-jumps back to 64-bit code. */
+Test(cpu_intr, far_jumps_between_64bit_and_compatibility_mode)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,                   /* lgdt [rbx] */
+		0xff, 0x2d, 0x10, 0x00, 0x00, 0x00, /* jmp fword ptr [rip + 0x10] */
+	};
+	static const uint8_t compat[] = {
+		0xb8, 0x05, 0x00, 0x00, 0x00,             /* mov eax, 5 */
+		0x50,                                     /* push eax */
+		0x59,                                     /* pop ecx */
+		0xea, 0x00, 0x01, 0x40, 0x00, 0x08, 0x00, /* jmp 0x08:0x400100 */
+	};
+	static const uint8_t back64[] = {
+		0x48, 0xc7, 0xc2, 0x77, 0x00, 0x00, 0x00, /* mov rdx, 0x77 */
+		0xf4,                                     /* hlt */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	const uint16_t gdt_limit = 8 * 8 - 1;
+	const uint32_t compat_at = (uint32_t)(CPU_CODE + 0x200);
+	put64(f, GDT + COMPAT_CODE, segment32(true, 0));
+	cpu_fixture_poke(f, DTP, &gdt_limit, 2);
+	cpu_fixture_poke(f, CPU_CODE + 0x19, &compat_at, 4);
+	cpu_fixture_poke(f, CPU_CODE + 0x1d, (const uint16_t[]){ COMPAT_CODE }, 2);
+	cpu_fixture_poke(f, compat_at, compat, sizeof compat);
+	cpu_fixture_poke(f, CPU_CODE + 0x100, back64, sizeof back64);
+	c->gpr[GPR_RCX] = UINT64_MAX;
+	cr_assert_eq(cpu_run(c, 2), CPU_STOP_LIMIT);
+	cr_assert_eq(c->mode, CPU_MODE_COMPAT32);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->mode, CPU_MODE_64);
+	cr_assert_eq(c->gpr[GPR_RCX], 5, "32-bit POP zero-extends into RCX");
+	cr_assert_eq(c->gpr[GPR_RDX], 0x77);
+	cr_assert_eq(c->gpr[GPR_RSP], CPU_STACK_TOP);
+	cpu_fixture_free(f);
+}

@@ -218,58 +218,67 @@ enum exec_result exec_int(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
+/* What IRET pops: RIP, CS, RFLAGS, and RSP, SS when pops_stack. */
+struct iret_frame {
+	uint64_t v[5];
+	struct seg_desc cs;
+	unsigned new_cpl;
+	bool pops_stack;
+};
+
+/* Read and check everything IRET needs; nothing is committed except SS,
+ * loaded last (its check is the last that can fail). */
+static bool iret_check(struct cpu *c, const struct insn *d, struct iret_frame *fr)
+{
+	struct mmu *m = &c->mmu;
+	bool ia32e = (m->efer & EFER_LMA) != 0;
+	unsigned sz = d->osz;
+	for (unsigned i = 0; i < 3; i++)
+		if (!stack_peek(c, i * sz, sz, &fr->v[i]))
+			return false;
+	uint16_t cs_sel = (uint16_t)fr->v[1];
+	if (!ia32e && (fr->v[2] & RFLAGS_VM) && c->cpl == 0) {
+		mmu_fault_set(&c->fault, VEC_UD, false, 0); /* return to virtual-8086 mode */
+		return false;
+	}
+	if (!seg_check_cs(m, cs_sel, c->cpl, SEG_CS_IRET, &fr->cs, &c->fault))
+		return false;
+	fr->new_cpl = seg_cs_new_cpl(SEG_CS_IRET, cs_sel, c->cpl, &fr->cs);
+	fr->pops_stack = ia32e || fr->new_cpl > c->cpl;
+	bool rip_ok = fr->cs.l && ia32e ? mmu_canonical(m, fr->v[0]) : fr->v[0] <= fr->cs.limit;
+	if (!rip_ok) {
+		mmu_fault_set(&c->fault, VEC_GP, true, 0);
+		return false;
+	}
+	if (!fr->pops_stack)
+		return true;
+	return stack_peek(c, 3 * sz, sz, &fr->v[3]) && stack_peek(c, 4 * sz, sz, &fr->v[4]) &&
+	       seg_load(m, SEG_SS, (uint16_t)fr->v[4], fr->new_cpl, &c->fault);
+}
+
 /* IRET/IRETD/IRETQ (SDM Vol. 2 IRET) to protected-mode, compatibility or
  * 64-bit code: pop RIP, CS, RFLAGS at the operand size; in IA-32e mode
  * always, and in protected mode on a return to an outer level, also RSP
  * and SS. The new CS (its RPL is the new CPL, never below the current one)
- * is checked and SS loaded before anything else is committed. RFLAGS:
- * IOPL only changes at CPL 0, IF only when CPL ≤ IOPL. Task returns (NT)
- * and returns to virtual-8086 mode are not implemented (#UD, counted). */
+ * is checked and SS loaded before anything else is committed. RFLAGS as
+ * flags_popped_mask allows, plus RF. Task returns (NT) and returns to
+ * virtual-8086 mode are not implemented (#UD, counted). */
 enum exec_result exec_iret(struct cpu *c, const struct insn *d)
 {
-	struct mmu *m = &c->mmu;
-	uint64_t f[5];
-	struct seg_desc cs;
-	bool ia32e = (m->efer & EFER_LMA) != 0;
-	unsigned sz = d->osz;
+	struct iret_frame fr;
+	bool ia32e = (c->mmu.efer & EFER_LMA) != 0;
 	flags_sync(c);
 	if (!ia32e && (c->rflags & RFLAGS_NT))
 		return exec_ud(c, d);
-	for (unsigned i = 0; i < 3; i++)
-		if (!stack_peek(c, i * sz, sz, &f[i]))
-			return EXEC_FAULT;
-	uint16_t cs_sel = (uint16_t)f[1];
-	if (!ia32e && (f[2] & RFLAGS_VM) && c->cpl == 0)
-		return exec_ud(c, d);
-	if (!seg_check_cs(m, cs_sel, c->cpl, SEG_CS_IRET, &cs, &c->fault))
-		return EXEC_FAULT;
-	unsigned new_cpl = seg_cs_new_cpl(SEG_CS_IRET, cs_sel, c->cpl, &cs);
-	bool pops_stack = ia32e || new_cpl > c->cpl;
-	bool target_ok = cs.l && ia32e ? mmu_canonical(m, f[0]) : f[0] <= cs.limit;
-	if (!target_ok)
-		return fault(c, VEC_GP, true, 0);
-	if (pops_stack && (!stack_peek(c, 3 * sz, sz, &f[3]) || !stack_peek(c, 4 * sz, sz, &f[4])))
-		return EXEC_FAULT;
-	if (pops_stack && !seg_load(m, SEG_SS, (uint16_t)f[4], new_cpl, &c->fault))
-		return EXEC_FAULT; /* the last check: SS is committed only if it passes */
-	uint64_t mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_RF | RFLAGS_AC |
-			RFLAGS_ID | RFLAGS_IF | RFLAGS_IOPL;
-	unsigned iopl = (unsigned)((c->rflags & RFLAGS_IOPL) >> RFLAGS_IOPL_SHIFT);
-	if (c->cpl > 0)
-		mask &= ~RFLAGS_IOPL;
-	if (c->cpl > iopl)
-		mask &= ~RFLAGS_IF;
-	if (sz == 2)
-		mask &= 0xffff;
-	c->rflags = (c->rflags & ~mask) | (f[2] & mask) | RFLAGS_FIXED1;
-	if (pops_stack)
-		c->gpr[GPR_RSP] = f[3];
-	else
-		c->gpr[GPR_RSP] = sp_moved(c, 3 * (int64_t)sz);
-	seg_commit_cs(m, cs_sel, &cs, new_cpl);
-	if (new_cpl > c->cpl)
-		seg_drop_inaccessible(m, new_cpl);
-	c->rip = f[0];
+	if (!iret_check(c, d, &fr))
+		return c->fault.vector == VEC_UD ? exec_ud(c, d) : EXEC_FAULT;
+	uint64_t mask = flags_popped_mask(c, d->osz) | (d->osz == 2 ? 0 : RFLAGS_RF);
+	c->rflags = (c->rflags & ~mask) | (fr.v[2] & mask) | RFLAGS_FIXED1;
+	c->gpr[GPR_RSP] = fr.pops_stack ? fr.v[3] : sp_moved(c, 3 * (int64_t)d->osz);
+	seg_commit_cs(&c->mmu, (uint16_t)fr.v[1], &fr.cs, fr.new_cpl);
+	if (fr.new_cpl > c->cpl)
+		seg_drop_inaccessible(&c->mmu, fr.new_cpl);
+	c->rip = fr.v[0];
 	cpu_refresh_mode(c);
 	c->next_rip = c->rip;
 	return EXEC_OK;

@@ -342,7 +342,7 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_CLFLUSHOPT, OP_NOP, 0 },
 		{ ZYDIS_MNEMONIC_WBINVD, OP_WBINVD, 0 }, { ZYDIS_MNEMONIC_INVD, OP_WBINVD, 0 },
 		{ ZYDIS_MNEMONIC_CLTS, OP_CLTS, 0 }, { ZYDIS_MNEMONIC_STR, OP_STORE_SEL, 0 },
-		{ ZYDIS_MNEMONIC_SLDT, OP_STORE_SEL, 1 },
+		{ ZYDIS_MNEMONIC_SLDT, OP_STORE_SEL, 1 }, { ZYDIS_MNEMONIC_INVPCID, OP_INVPCID, 0 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		if (map[i].m == m) {

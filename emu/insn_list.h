@@ -85,3 +85,4 @@ X(RDTSC, exec_rdtsc, CLS_SYSTEM)       /* sub: RDTSC, RDTSCP */
 X(WBINVD, exec_wbinvd, CLS_SYSTEM)     /* WBINVD, INVD: CPL 0, no cache state to lose */
 X(CLTS, exec_clts, CLS_SYSTEM)
 X(STORE_SEL, exec_store_sel, CLS_SYSTEM) /* sub: STR, SLDT */
+X(INVPCID, exec_invpcid, CLS_SYSTEM)

@@ -88,6 +88,27 @@ enum exec_result exec_invlpg(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
+/* INVPCID descriptor (SDM Vol. 2 INVPCID, Figure 3-24): PCID in bits
+ * 11:0, bits 63:12 reserved (must be 0), the linear address in 127:64. */
+#define INVPCID_PCID_MASK UINT64_C(0xfff)
+#define INVPCID_DESC_HALF 8u
+
+/* INVPCID reg, m128: CPL 0; reserved descriptor bits set → #GP(0); the
+ * invalidation itself (and its type and PCID checks) is mmu/'s. */
+enum exec_result exec_invpcid(struct cpu *c, const struct insn *d)
+{
+	uint64_t type = reg_get(c, d->r0, d->osz), pcid, la, ea = insn_ea(c, d);
+	if (!privileged(c) || !mem_read(c, d->seg, ea, INVPCID_DESC_HALF, &pcid) ||
+	    !mem_read(c, d->seg, (ea + INVPCID_DESC_HALF) & size_mask(d->asz), INVPCID_DESC_HALF, &la))
+		return EXEC_FAULT;
+	if (pcid & ~INVPCID_PCID_MASK)
+		return fault(c, VEC_GP, true, 0);
+	if (!mmu_invpcid(&c->mmu, type, pcid, la, &c->fault))
+		return EXEC_FAULT;
+	cpu_invalidate_fetch(c);
+	return EXEC_OK;
+}
+
 /* LGDT/LIDT/SGDT/SIDT m: a 2-byte limit and an 8-byte base in 64-bit
  * mode, a 4-byte base otherwise (SDM Vol. 2 LGDT/LIDT). sub: 0 LGDT,
  * 1 LIDT, 2 SGDT, 3 SIDT. */

@@ -343,6 +343,11 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_WBINVD, OP_WBINVD, 0 }, { ZYDIS_MNEMONIC_INVD, OP_WBINVD, 0 },
 		{ ZYDIS_MNEMONIC_CLTS, OP_CLTS, 0 }, { ZYDIS_MNEMONIC_STR, OP_STORE_SEL, 0 },
 		{ ZYDIS_MNEMONIC_SLDT, OP_STORE_SEL, 1 }, { ZYDIS_MNEMONIC_INVPCID, OP_INVPCID, 0 },
+		{ ZYDIS_MNEMONIC_LDS, OP_LOAD_FAR_PTR, SEG_DS },
+		{ ZYDIS_MNEMONIC_LES, OP_LOAD_FAR_PTR, SEG_ES },
+		{ ZYDIS_MNEMONIC_LFS, OP_LOAD_FAR_PTR, SEG_FS },
+		{ ZYDIS_MNEMONIC_LGS, OP_LOAD_FAR_PTR, SEG_GS },
+		{ ZYDIS_MNEMONIC_LSS, OP_LOAD_FAR_PTR, SEG_SS },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		if (map[i].m == m) {

@@ -86,3 +86,4 @@ X(WBINVD, exec_wbinvd, CLS_SYSTEM)     /* WBINVD, INVD: CPL 0, no cache state to
 X(CLTS, exec_clts, CLS_SYSTEM)
 X(STORE_SEL, exec_store_sel, CLS_SYSTEM) /* sub: STR, SLDT */
 X(INVPCID, exec_invpcid, CLS_SYSTEM)
+X(LOAD_FAR_PTR, exec_load_far_ptr, CLS_SYSTEM) /* LDS/LES/LFS/LGS/LSS; sub: enum seg_reg */

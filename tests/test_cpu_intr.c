@@ -681,3 +681,27 @@ Test(cpu_intr, far_jumps_between_64bit_and_compatibility_mode)
 	cr_assert_eq(c->gpr[GPR_RSP], CPU_STACK_TOP);
 	cpu_fixture_free(f);
 }
+
+Test(cpu_intr, lss_and_lfs_load_segment_and_offset)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x48, 0x0f, 0xb2, 0x26, /* lss rsp, [rsi]: m16:64 */
+		0x0f, 0xb4, 0x46, 0x10, /* lfs eax, [rsi + 16]: m16:32 */
+		0x8c, 0xe1,             /* mov ecx, fs */
+		0xf4,                   /* hlt */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	const uint64_t ptrs = CPU_DATA + 0x200;
+	put64(f, ptrs, CPU_STACK_TOP - 0x100);
+	put64(f, ptrs + 8, KDATA);
+	put64(f, ptrs + 16, (uint64_t)KDATA << 32 | 0x1234);
+	c->gpr[GPR_RSI] = ptrs;
+	c->mmu.seg.sr[SEG_FS].selector = 0;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_RSP], CPU_STACK_TOP - 0x100);
+	cr_assert_eq(c->gpr[GPR_RAX], 0x1234);
+	cr_assert_eq(c->gpr[GPR_RCX], KDATA, "FS holds the loaded selector");
+	cpu_fixture_free(f);
+}

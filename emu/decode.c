@@ -182,6 +182,23 @@ static bool is_cr_operand(const ZydisDecodedOperand *o)
 	return o->type == ZYDIS_OPERAND_TYPE_REGISTER && cr_num(o->reg.value) >= 0;
 }
 
+static bool is_dr_operand(const ZydisDecodedOperand *o)
+{
+	return o->type == ZYDIS_OPERAND_TYPE_REGISTER && o->reg.value >= ZYDIS_REGISTER_DR0 &&
+	       o->reg.value <= ZYDIS_REGISTER_DR7;
+}
+
+/* MOV to/from DR0–DR7 (SDM Vol. 2 MOV—Move to/from Debug Registers). */
+static bool decode_mov_dr(struct insn *d, const ZydisDecodedOperand *ops)
+{
+	bool write = is_dr_operand(&ops[0]);
+	unsigned n = (unsigned)(ops[write ? 0 : 1].reg.value - ZYDIS_REGISTER_DR0);
+	set_op(d, OP_MOV_DR, n | (write ? MOV_CR_WRITE : 0));
+	d->r0 = gpr_num(ops[write ? 1 : 0].reg.value);
+	d->k0 = OPK_REG;
+	return d->r0 != REG_NONE;
+}
+
 /* MOV to/from CR0, CR2, CR3, CR4, CR8; other control registers are #UD
  * (SDM Vol. 2 MOV—Move to/from Control Registers). */
 static bool decode_mov_cr(struct insn *d, const ZydisDecodedOperand *ops)
@@ -343,7 +360,7 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_WBINVD, OP_WBINVD, 0 }, { ZYDIS_MNEMONIC_INVD, OP_WBINVD, 0 },
 		{ ZYDIS_MNEMONIC_CLTS, OP_CLTS, 0 }, { ZYDIS_MNEMONIC_STR, OP_STORE_SEL, 0 },
 		{ ZYDIS_MNEMONIC_SLDT, OP_STORE_SEL, 1 }, { ZYDIS_MNEMONIC_INVPCID, OP_INVPCID, 0 },
-		{ ZYDIS_MNEMONIC_LDS, OP_LOAD_FAR_PTR, SEG_DS },
+		{ ZYDIS_MNEMONIC_INTO, OP_INTO, 0 }, { ZYDIS_MNEMONIC_LDS, OP_LOAD_FAR_PTR, SEG_DS },
 		{ ZYDIS_MNEMONIC_LES, OP_LOAD_FAR_PTR, SEG_ES },
 		{ ZYDIS_MNEMONIC_LFS, OP_LOAD_FAR_PTR, SEG_FS },
 		{ ZYDIS_MNEMONIC_LGS, OP_LOAD_FAR_PTR, SEG_GS },
@@ -498,6 +515,9 @@ static bool decode_operands(struct insn *d, const ZydisDecodedInstruction *zi,
 	if (op == OP_MOV && zi->operand_count_visible == 2 &&
 	    (is_cr_operand(&ops[0]) || is_cr_operand(&ops[1])))
 		return decode_mov_cr(d, ops);
+	if (op == OP_MOV && zi->operand_count_visible == 2 &&
+	    (is_dr_operand(&ops[0]) || is_dr_operand(&ops[1])))
+		return decode_mov_dr(d, ops);
 	if (decode_sreg(d, zi, ops, op))
 		return d->op != OP_UD;
 	if (op_table[op].cls == CLS_STRING) {

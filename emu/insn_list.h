@@ -87,3 +87,5 @@ X(CLTS, exec_clts, CLS_SYSTEM)
 X(STORE_SEL, exec_store_sel, CLS_SYSTEM) /* sub: STR, SLDT */
 X(INVPCID, exec_invpcid, CLS_SYSTEM)
 X(LOAD_FAR_PTR, exec_load_far_ptr, CLS_SYSTEM) /* LDS/LES/LFS/LGS/LSS; sub: enum seg_reg */
+X(INTO, exec_into, CLS_SYSTEM)
+X(MOV_DR, exec_mov_dr, CLS_SYSTEM)     /* sub: DR number | MOV_CR_WRITE */

@@ -227,15 +227,53 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
-/* INT n / INT3 (imm = vector): a trap through the IDT with the gate's DPL
+/* A software interrupt: a trap through the IDT with the gate's DPL
  * checked; the pushed RIP is the next instruction (SDM Vol. 2 INT n). */
-enum exec_result exec_int(struct cpu *c, const struct insn *d)
+static enum exec_result software_interrupt(struct cpu *c, uint8_t vector)
 {
-	struct intr_event e = { .vector = (uint8_t)d->imm, .software = true, .rip = c->next_rip };
+	struct intr_event e = { .vector = vector, .software = true, .rip = c->next_rip };
 	flags_sync(c);
 	if (!intr_deliver(c, &e))
 		return EXEC_FAULT;
 	c->next_rip = c->rip;
+	return EXEC_OK;
+}
+
+/* INT n / INT3 (imm = vector). */
+enum exec_result exec_int(struct cpu *c, const struct insn *d)
+{
+	return software_interrupt(c, (uint8_t)d->imm);
+}
+
+/* INTO: #OF (vector 4) as a software interrupt when OF = 1 (SDM Vol. 2
+ * INTO; Zydis rejects it in 64-bit mode, where it is #UD). */
+enum exec_result exec_into(struct cpu *c, const struct insn *d)
+{
+	if (!(flags_get(c) & RFLAGS_OF))
+		return EXEC_OK;
+	return software_interrupt(c, VEC_OF);
+}
+
+/* MOV DRn (SDM Vol. 2 MOV—Move to/from Debug Registers): CPL 0; DR4/DR5
+ * are DR6/DR7 unless CR4.DE = 1, when they are #UD. The registers are
+ * kept; breakpoints are not modelled. */
+#define DR_ALIAS_FIRST 4u
+#define DR_ALIAS_DISTANCE 2u
+
+enum exec_result exec_mov_dr(struct cpu *c, const struct insn *d)
+{
+	unsigned n = d->sub & ~MOV_CR_WRITE;
+	if (!privileged(c))
+		return EXEC_FAULT;
+	if (n == DR_ALIAS_FIRST || n == DR_ALIAS_FIRST + 1) {
+		if (c->mmu.cr4 & CR4_DE)
+			return fault(c, VEC_UD, false, 0);
+		n += DR_ALIAS_DISTANCE;
+	}
+	if (d->sub & MOV_CR_WRITE)
+		c->dr[n] = reg_get(c, d->r0, d->osz);
+	else
+		reg_set(c, d->r0, d->osz, c->dr[n]);
 	return EXEC_OK;
 }
 

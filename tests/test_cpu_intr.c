@@ -705,3 +705,39 @@ Test(cpu_intr, lss_and_lfs_load_segment_and_offset)
 	cr_assert_eq(c->gpr[GPR_RCX], KDATA, "FS holds the loaded selector");
 	cpu_fixture_free(f);
 }
+
+Test(cpu_intr, debug_registers_hold_values_and_dr5_aliases_dr7)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x23, 0xf8, /* mov dr7, rax */
+		0x0f, 0x21, 0xfb, /* mov rbx, dr7 */
+		0x0f, 0x21, 0xe9, /* mov rcx, dr5: DR7 while CR4.DE = 0 */
+		0xf4,             /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	f->c.gpr[GPR_RAX] = 0x401;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(f->c.gpr[GPR_RBX], 0x401);
+	cr_assert_eq(f->c.gpr[GPR_RCX], 0x401);
+	cpu_fixture_free(f);
+}
+
+/* INTO raises vector 4 as a software interrupt when OF = 1; the reset IDT
+ * at 0 holds zeros, not a gate, so delivery reports #GP(4 * 8 + 2)
+ * (SDM Vol. 3A §6.12.1.1). */
+Test(cpu_intr, into_with_overflow_raises_vector_4)
+{
+	static const uint8_t code[] = {
+		0xb8, 0xff, 0xff, 0xff, 0x7f, /* mov eax, 0x7fffffff */
+		0x83, 0xc0, 0x01,             /* add eax, 1: OF = 1 */
+		0xce,                         /* into */
+		0xf4,                         /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_new_flat32("flat");
+	cpu_fixture_code(f, CPU_CODE, code, sizeof code);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(f->c.exc.vector, VEC_GP);
+	cr_assert_eq(f->c.exc.error_code, VEC_OF * 8 + SEG_EC_IDT);
+	cr_assert_eq(f->c.exc.rip, CPU_CODE + 8);
+	cpu_fixture_free(f);
+}

@@ -89,3 +89,4 @@ X(INVPCID, exec_invpcid, CLS_SYSTEM)
 X(LOAD_FAR_PTR, exec_load_far_ptr, CLS_SYSTEM) /* LDS/LES/LFS/LGS/LSS; sub: enum seg_reg */
 X(INTO, exec_into, CLS_SYSTEM)
 X(MOV_DR, exec_mov_dr, CLS_SYSTEM)     /* sub: DR number | MOV_CR_WRITE */
+X(BCD, exec_bcd, CLS_SIMPLE)           /* sub: enum bcd_op; legacy modes only */

@@ -41,6 +41,10 @@ void free_pages(unsigned long addr, unsigned int order);
 #define __free_page(page) __free_pages((page), 0)
 #define free_page(addr) free_pages((addr), 0)
 
+/* Make an allocated block of 2^order frames 2^order separately freeable
+ * order-0 pages (each with one reference). */
+void split_page(struct page *page, unsigned int order);
+
 /* Boot: hand a block of frames (PG_reserved cleared) to the buddy
  * allocator directly. */
 void __free_pages_core(struct page *page, unsigned int order);
@@ -51,6 +55,9 @@ void zone_init_free_lists(struct zone *zone);
 
 /* Return every per-CPU list page to the buddy lists. */
 void drain_all_pages(void);
+/* Walk every free list and per-CPU list and check the allocator's
+ * invariants; NULL when they hold, else the one that broke. */
+const char *check_free_lists(void);
 /* Free pages in the buddy lists of all zones. */
 unsigned long nr_free_pages(void);
 /* Print the zones' free blocks per order as /proc/buddyinfo does. */

@@ -402,6 +402,76 @@ void put_page(struct page *page)
 	__free_pages(page, order);
 }
 
+/* Linux split_page(): the block from alloc_pages(gfp, order) becomes
+ * 2^order order-0 pages with one reference each, freed one by one. */
+void split_page(struct page *page, unsigned int order)
+{
+	if (!order)
+		return;
+	if (!PageFlag(page, PG_head) || page->private != order)
+		bad_page(page, "split_page with an order other than the allocation's");
+	ClearPageFlag(page, PG_head);
+	page->private = 0;
+	for (unsigned long i = 1; i < (1UL << order); i++)
+		page[i]._refcount = 1;
+}
+
+/* ---- consistency ------------------------------------------------------ */
+
+static const char *check_free_area(const struct zone *zone, unsigned int order,
+				   unsigned long *pages)
+{
+	const struct free_area *area = &zone->free_area[order];
+	unsigned long n = 0;
+
+	for (const struct list_head *l = area->free_list.next; l != &area->free_list; l = l->next) {
+		const struct page *page = list_entry(l, struct page, lru);
+		unsigned long pfn = page_to_pfn(page);
+
+		if (!PageBuddy(page) || buddy_order(page) != order)
+			return "a free-list page without PG_buddy or with another order";
+		if ((pfn & ((1UL << order) - 1)) || !zone_spans_pfn(zone, pfn))
+			return "a free block misaligned or outside its zone";
+		if (order < MAX_ORDER - 1 && page_is_buddy(zone, pfn ^ (1UL << order), order))
+			return "two free buddies left unmerged";
+		n++;
+	}
+	*pages += n << order;
+	return n == area->nr_free ? NULL : "nr_free differs from the free list's length";
+}
+
+static const char *check_pcp(const struct zone *zone)
+{
+	const struct per_cpu_pages *pcp = &zone->pcp;
+	int n = 0;
+
+	for (const struct list_head *l = pcp->list.next; l != &pcp->list; l = l->next) {
+		const struct page *page = list_entry(l, struct page, lru);
+
+		if (PageBuddy(page) || page->_refcount || page_zone(page) != zone)
+			return "a per-CPU page in use, in a buddy list, or of another zone";
+		n++;
+	}
+	return n == pcp->count ? NULL : "per-CPU count differs from its list's length";
+}
+
+const char *check_free_lists(void)
+{
+	for (int z = 0; z < MAX_NR_ZONES; z++) {
+		const struct zone *zone = &NODE_DATA(0)->node_zones[z];
+		unsigned long pages = 0;
+		const char *err = check_pcp(zone);
+
+		for (unsigned int o = 0; o < MAX_ORDER && !err; o++)
+			err = check_free_area(zone, o, &pages);
+		if (!err && pages != zone->free_pages)
+			err = "free_pages differs from the pages on the free lists";
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
 /* ---- sizing: per-CPU lists and watermarks ------------------------------- */
 
 /* Linux's zone_batchsize(): about a thousandth of the zone, at most 1 MiB,

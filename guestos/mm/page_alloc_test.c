@@ -207,13 +207,57 @@ static const char *test_zone_fallback(void)
 	return snapshot_restored(&before) ? NULL : "free lists differ after freeing";
 }
 
+/* Free every other page of a split order-6 block: no freed page has a free
+ * buddy, so nothing merges and an order-1 request must come from
+ * elsewhere; freeing the rest merges the block back. */
+static const char *test_fragmentation(void)
+{
+	const unsigned order = 6, n = 1u << order;
+	struct buddy_snapshot start, mid, odd_freed;
+	struct page *block, *pair;
+	long zi;
+
+	take_snapshot(&start);
+	block = alloc_pages(GFP_KERNEL, order);
+	if (!block)
+		return "allocation failed";
+	zi = page_zone(block) - zone_of(0);
+	split_page(block, order);
+	take_snapshot(&mid);
+	for (unsigned i = 1; i < n; i += 2)
+		__free_page(block + i);
+	take_snapshot(&odd_freed);
+	for (unsigned o = 0; o < MAX_ORDER; o++)
+		if (odd_freed.nr_free[zi][o] != mid.nr_free[zi][o] + (o == 0 ? n / 2 : 0))
+			return "freed pages merged although every buddy is in use";
+	pair = alloc_pages(GFP_KERNEL, 1);
+	if (!pair || (pair >= block && pair < block + n))
+		return "an order-1 block came from the fragmented block";
+	__free_pages(pair, 1);
+	for (unsigned i = 0; i < n; i += 2)
+		__free_page(block + i);
+	if (!snapshot_restored(&start))
+		return "the block did not merge back";
+	return check_free_lists();
+}
+
+/* The free lists hold what their counters say, nothing unmerged. */
+static const char *test_free_lists_consistent(void)
+{
+	drain_all_pages();
+	return check_free_lists();
+}
+
 const struct selftest buddy_selftests[] = {
+	{"buddy_free_lists_consistent", test_free_lists_consistent},
 	{"buddy_split_coalesce", test_split_coalesce},
 	{"buddy_coalesce_order0", test_coalesce_order0},
 	{"buddy_refcount", test_refcount},
 	{"buddy_zeroed_page", test_zeroed_page},
 	{"buddy_order_too_large", test_order_too_large},
 	{"buddy_zone_fallback", test_zone_fallback},
+	{"buddy_fragmentation", test_fragmentation},
 	{"buddy_exhaustion", test_exhaustion},
+	{"buddy_free_lists_consistent_after", test_free_lists_consistent},
 };
 const size_t nr_buddy_selftests = ARRAY_SIZE(buddy_selftests);

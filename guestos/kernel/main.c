@@ -10,6 +10,7 @@
 #include "guestos/mm/gfp.h"
 #include "guestos/mm/init.h"
 #include "guestos/mm/memblock.h"
+#include "guestos/mm/slab.h"
 
 void __noreturn start_kernel(unsigned long mbi_pa);
 
@@ -46,12 +47,14 @@ void start_kernel(unsigned long mbi_pa)
 	setup_memory_map(mbi);
 	init_direct_mapping(memblock_end_of_DRAM());
 	mem_init();
+	kmem_cache_init();
 	show_buddyinfo();
 	if (cmdline_has_flag("faulttest"))
 		fault_test();
 	if (cmdline_has_flag("selftest")) {
-		failed = run_selftests(buddy_selftests, nr_buddy_selftests);
+		failed = run_all_selftests();
 		show_buddyinfo();
+		show_slabinfo();
 	}
 	pr_info(TIMING_PREFIX "boot to exit: %lu TSC cycles\n", (unsigned long)(rdtsc() - tsc_start));
 	pr_info("no init program yet: exiting\n");

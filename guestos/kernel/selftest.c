@@ -2,6 +2,8 @@
 
 #include "guestos/kernel/printk.h"
 
+static unsigned passed_total, failed_total;
+
 unsigned run_selftests(const struct selftest *tests, size_t n)
 {
 	unsigned failed = 0;
@@ -16,6 +18,15 @@ unsigned run_selftests(const struct selftest *tests, size_t n)
 			printk(KERN_ERR "selftest %s ok\n", tests[i].name);
 		}
 	}
-	printk(KERN_ERR "selftest summary: %u passed, %u failed\n", (unsigned)n - failed, failed);
+	passed_total += (unsigned)n - failed;
+	failed_total += failed;
 	return failed;
+}
+
+unsigned run_all_selftests(void)
+{
+	run_selftests(buddy_selftests, nr_buddy_selftests);
+	run_selftests(slab_selftests, nr_slab_selftests);
+	printk(KERN_ERR "selftest summary: %u passed, %u failed\n", passed_total, failed_total);
+	return failed_total;
 }

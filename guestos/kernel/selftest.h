@@ -17,9 +17,13 @@ struct selftest {
 
 /* Run the tests in order; return how many failed. */
 unsigned run_selftests(const struct selftest *tests, size_t n);
+/* Run every suite and print the summary; return how many failed. */
+unsigned run_all_selftests(void);
 
 /* The suites, each a table of tests. */
 extern const struct selftest buddy_selftests[];
 extern const size_t nr_buddy_selftests;
+extern const struct selftest slab_selftests[];
+extern const size_t nr_slab_selftests;
 
 #endif

@@ -49,8 +49,8 @@ static void alloc_node_mem_map(void)
 	for (unsigned long pfn = 0; pfn < max_pfn; pfn++) {
 		struct page *page = &mem_map[pfn];
 
+		memset(page, 0, sizeof(*page));
 		page->flags = 1UL << PG_reserved;
-		page->private = 0;
 		page->_mapcount = -1;
 		page->_refcount = 1;
 		INIT_LIST_HEAD(&page->lru);

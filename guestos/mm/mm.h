@@ -26,13 +26,21 @@ enum pageflags {
 	NR_PAGEFLAGS
 };
 
+struct kmem_cache;
+
 /* One per physical frame, in mem_map[pfn]. */
 struct page {
 	unsigned long flags;   /* enum pageflags bits */
-	struct list_head lru;  /* free list, per-CPU list, or the owner's list */
+	struct list_head lru;  /* free list, per-CPU list, slab partial list, or the owner's */
 	unsigned long private; /* PG_buddy: order; PG_head: allocation order */
 	int _mapcount;         /* page-table mappings - 1 (-1: unmapped) */
 	int _refcount;         /* users; 0 = free */
+	/* PG_slab (Linux overlays these as struct slab): */
+	struct kmem_cache *slab_cache; /* every page of the slab */
+	void *freelist;                /* first page: first free object */
+	u16 inuse;                     /* first page: objects allocated */
+	u16 objects;                   /* first page: objects in the slab */
+	bool frozen;                   /* first page: it is the CPU slab */
 };
 
 extern struct page *mem_map;

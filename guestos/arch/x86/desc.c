@@ -4,21 +4,9 @@
 #include "guestos/arch/x86/desc.h"
 
 #include "guestos/arch/x86/memlayout.h"
+#include "guestos/arch/x86/processor-flags.h"
 #include "guestos/arch/x86/traps.h"
 #include "guestos/lib/string.h"
-
-/* Segment descriptor fields. */
-#define DESC_TYPE_SHIFT 40
-#define DESC_TYPE_DATA_RW 0x2   /* data, read/write */
-#define DESC_TYPE_CODE_RX 0xA   /* code, execute/read */
-#define DESC_TYPE_TSS_AVAIL 0x9 /* 64-bit TSS, available (system segment) */
-#define DESC_S (1ULL << 44)     /* code/data (not system) */
-#define DESC_DPL_SHIFT 45
-#define DESC_P (1ULL << 47)
-#define DESC_L (1ULL << 53)     /* 64-bit code */
-#define DESC_DB (1ULL << 54)    /* 32-bit default operand size */
-#define DESC_G (1ULL << 55)     /* limit in 4 KiB units */
-#define DESC_LIMIT_FLAT (0xFFFFULL | (0xFULL << 48)) /* limit 0xFFFFF */
 
 /* IDT gate fields (in the first 8 bytes of the 16-byte gate). */
 #define GATE_TYPE_INTERRUPT 0xE /* IF cleared on entry */
@@ -64,8 +52,7 @@ extern const u64 exception_stub_table[NR_EXCEPTION_VECTORS];
 
 static u64 segment_desc(u64 type, unsigned dpl, u64 mode_bits)
 {
-	return DESC_LIMIT_FLAT | (type << DESC_TYPE_SHIFT) | DESC_S |
-	       ((u64)dpl << DESC_DPL_SHIFT) | DESC_P | DESC_G | mode_bits;
+	return DESC_FLAT | type | ((u64)dpl << DESC_DPL_SHIFT) | mode_bits;
 }
 
 /* A 64-bit TSS descriptor occupies two GDT entries: base 63:32 in the second. */
@@ -75,7 +62,7 @@ static void set_tss_desc(u64 *entry, const struct tss_struct *t)
 	u64 limit = sizeof(*t) - 1;
 
 	entry[0] = (limit & 0xFFFF) | ((base & 0xFFFFFF) << 16) |
-		   ((u64)DESC_TYPE_TSS_AVAIL << DESC_TYPE_SHIFT) | DESC_P |
+		   DESC_TYPE_TSS_AVAIL | DESC_P |
 		   (((base >> 24) & 0xFF) << 56);
 	entry[1] = base >> 32;
 }

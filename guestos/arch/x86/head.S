@@ -91,8 +91,8 @@ start64_low:
 	.balign 8
 boot_gdt:
 	.quad 0
-	.quad 0x00af9a000000ffff	/* 0x08: 64-bit code, DPL 0 (L=1, D=0) */
-	.quad 0x00cf92000000ffff	/* 0x10: data, DPL 0 */
+	.quad DESC_FLAT | DESC_TYPE_CODE_RX | DESC_L	/* 0x08: 64-bit code, DPL 0 */
+	.quad DESC_FLAT | DESC_TYPE_DATA_RW | DESC_DB	/* 0x10: data, DPL 0 */
 boot_gdt_desc:
 	.word boot_gdt_desc - boot_gdt - 1
 	.long boot_gdt

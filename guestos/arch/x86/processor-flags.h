@@ -2,6 +2,31 @@
 #ifndef GUESTOS_ARCH_X86_PROCESSOR_FLAGS_H
 #define GUESTOS_ARCH_X86_PROCESSOR_FLAGS_H
 
+/* 64-bit constants that assembly accepts too. */
+#ifdef __ASSEMBLER__
+#define _ULL(x) x
+#else
+#define _ULL(x) x##ULL
+#endif
+#define _BITULL(n) (_ULL(1) << (n))
+
+/* SDM Vol. 3A §3.4.5, figure 3-8: code/data segment descriptor fields
+ * (§5.2.1: in 64-bit mode base and limit are ignored, L selects 64-bit
+ * code). Types are given already shifted into place. */
+#define DESC_TYPE_SHIFT 40
+#define DESC_TYPE_DATA_RW (_ULL(0x2) << DESC_TYPE_SHIFT)   /* data, read/write */
+#define DESC_TYPE_CODE_RX (_ULL(0xA) << DESC_TYPE_SHIFT)   /* code, execute/read */
+#define DESC_TYPE_TSS_AVAIL (_ULL(0x9) << DESC_TYPE_SHIFT) /* 64-bit TSS, available */
+#define DESC_S _BITULL(44) /* code/data (clear: system segment) */
+#define DESC_DPL_SHIFT 45
+#define DESC_P _BITULL(47)
+#define DESC_L _BITULL(53)  /* 64-bit code */
+#define DESC_DB _BITULL(54) /* 32-bit default operand size */
+#define DESC_G _BITULL(55)  /* limit in 4 KiB units */
+#define DESC_LIMIT_FLAT (_ULL(0xFFFF) | (_ULL(0xF) << 48)) /* limit 0xFFFFF */
+/* Base 0, limit 4 GiB, present, code/data: add a type, DPL and L or DB. */
+#define DESC_FLAT (DESC_LIMIT_FLAT | DESC_S | DESC_P | DESC_G)
+
 /* SDM Vol. 3A §2.5: control registers. */
 #define X86_CR0_PE (1 << 0)  /* protection enable */
 #define X86_CR0_WP (1 << 16) /* supervisor writes honour read-only pages */

@@ -3,26 +3,43 @@
 #include "guestos/lib/string.h"
 #include "guestos/mm/slab.h"
 
-/* Every size class from 1 to 8192 bytes, each boundary and one past it:
- * the object is writable, aligned, and comes from the smallest class that
+/* Linux's kmalloc size classes, written out independently of slub.c. */
+static const unsigned int size_classes[] = {8, 16, 32, 64, 96, 128, 192, 256,
+					    512, 1024, 2048, 4096, 8192};
+
+/* kmalloc(size) for size = every class and one past it (and 1): the
+ * object is writable, aligned, and from exactly the smallest class that
  * holds it. */
+static const char *kmalloc_one_size(size_t size)
+{
+	unsigned int want = 0;
+	u8 *p;
+
+	for (size_t i = 0; i < ARRAY_SIZE(size_classes) && !want; i++)
+		if (size_classes[i] >= size)
+			want = size_classes[i];
+	p = kmalloc(size, GFP_KERNEL);
+	if (!p)
+		return "kmalloc failed";
+	if (!PageFlag(virt_to_page(p), PG_slab) || virt_to_page(p)->slab_cache->object_size != want)
+		return "object not from the smallest class that holds it";
+	if ((unsigned long)p % sizeof(void *))
+		return "object not aligned";
+	memset(p, 0x5a, size);
+	kfree(p);
+	return NULL;
+}
+
 static const char *test_kmalloc_sizes(void)
 {
-	for (size_t size = 1; size <= KMALLOC_MAX_CACHE_SIZE; size = size < 64 ? size + 7 : size * 2 - 1) {
-		u8 *p = kmalloc(size, GFP_KERNEL);
-		const struct kmem_cache *s;
+	const char *err = kmalloc_one_size(1);
 
-		if (!p)
-			return "kmalloc failed";
-		s = virt_to_page(p)->slab_cache;
-		if (!PageFlag(virt_to_page(p), PG_slab) || s->object_size < size)
-			return "object from a class too small";
-		if ((unsigned long)p % sizeof(void *))
-			return "object not aligned";
-		memset(p, 0x5a, size);
-		kfree(p);
+	for (size_t i = 0; i < ARRAY_SIZE(size_classes) && !err; i++) {
+		err = kmalloc_one_size(size_classes[i]);
+		if (!err && size_classes[i] < KMALLOC_MAX_CACHE_SIZE)
+			err = kmalloc_one_size(size_classes[i] + 1);
 	}
-	return NULL;
+	return err;
 }
 
 /* Above 8192 bytes kmalloc hands out whole pages, and kfree returns them. */
@@ -128,16 +145,18 @@ static const char *test_double_free(void)
 	void *p = kmalloc(32, GFP_KERNEL), *a, *b;
 	unsigned long errors = slab_error_count();
 
+	if (!p)
+		return "kmalloc failed";
 	kfree(p);
 	kfree(p);
 	if (slab_error_count() != errors + 1)
 		return "double free not reported";
 	a = kmalloc(32, GFP_KERNEL);
 	b = kmalloc(32, GFP_KERNEL);
-	if (!a || !b || a == b)
-		return "freelist corrupted by the double free";
 	kfree(a);
 	kfree(b);
+	if (!a || !b || a == b)
+		return "freelist corrupted by the double free";
 	return NULL;
 }
 
@@ -148,6 +167,11 @@ static const char *test_bad_pointer(void)
 	int on_stack;
 	unsigned long errors = slab_error_count();
 
+	if (!p || !other) {
+		kfree(p);
+		kfree(other);
+		return "kmalloc failed";
+	}
 	kfree(p + 1);
 	kfree(&on_stack);
 	kmem_cache_free(virt_to_page(other)->slab_cache, p);

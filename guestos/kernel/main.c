@@ -5,6 +5,7 @@
 #include "guestos/arch/x86/processor-flags.h"
 #include "guestos/kernel/cmdline.h"
 #include "guestos/kernel/printk.h"
+#include "guestos/kernel/report.h"
 #include "guestos/kernel/selftest.h"
 #include "guestos/kernel/setup.h"
 #include "guestos/mm/gfp.h"
@@ -51,11 +52,10 @@ void start_kernel(unsigned long mbi_pa)
 	show_buddyinfo();
 	if (cmdline_has_flag("faulttest"))
 		fault_test();
-	if (cmdline_has_flag("selftest")) {
+	if (cmdline_has_flag("selftest"))
 		failed = run_all_selftests();
-		show_buddyinfo();
-		show_slabinfo();
-	}
+	if (cmdline_has_flag("selftest") || cmdline_has_flag("report"))
+		show_reports();
 	pr_info(TIMING_PREFIX "boot to exit: %lu TSC cycles\n", (unsigned long)(rdtsc() - tsc_start));
 	pr_info("no init program yet: exiting\n");
 	machine_exit(failed ? EXIT_CODE_PANIC : EXIT_CODE_OK);

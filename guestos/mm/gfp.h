@@ -60,6 +60,8 @@ void drain_all_pages(void);
 const char *check_free_lists(void);
 /* Free pages in the buddy lists of all zones. */
 unsigned long nr_free_pages(void);
+/* Pages given to the buddy allocator (meminfo's MemTotal). */
+unsigned long totalram_pages(void);
 /* Print the zones' free blocks per order as /proc/buddyinfo does. */
 void show_buddyinfo(void);
 

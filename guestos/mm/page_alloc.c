@@ -543,6 +543,15 @@ unsigned long nr_free_pages(void)
 	return n;
 }
 
+unsigned long totalram_pages(void)
+{
+	unsigned long n = 0;
+
+	for (int z = 0; z < MAX_NR_ZONES; z++)
+		n += NODE_DATA(0)->node_zones[z].managed_pages;
+	return n;
+}
+
 /* /proc/buddyinfo (mm/vmstat.c frag_show_print): populated zones only,
  * "Node %d, zone %8s " then "%6lu " per order, then a newline. */
 void show_buddyinfo(void)

@@ -68,6 +68,8 @@ void kfree(const void *x);
 
 /* Errors reported since boot (for the self-tests). */
 unsigned long slab_error_count(void);
+/* Pages held by all slabs (meminfo's Slab). */
+unsigned long slab_pages(void);
 /* /proc/slabinfo, version 2.1. */
 void show_slabinfo(void);
 

@@ -446,6 +446,18 @@ static unsigned long free_objects(const struct kmem_cache *s)
 	return n;
 }
 
+unsigned long slab_pages(void)
+{
+	unsigned long n = 0;
+
+	for (const struct list_head *l = slab_caches.next; l != &slab_caches; l = l->next) {
+		const struct kmem_cache *s = list_entry(l, struct kmem_cache, list);
+
+		n += s->node.nr_slabs << s->order;
+	}
+	return n;
+}
+
 /* Linux mm/slab_common.c cache_show(), SLUB flavour: no tunables, every
  * slab counted as active. */
 void show_slabinfo(void)

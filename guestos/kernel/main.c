@@ -8,6 +8,7 @@
 #include "guestos/kernel/report.h"
 #include "guestos/kernel/selftest.h"
 #include "guestos/kernel/setup.h"
+#include "guestos/kernel/vmcoreinfo.h"
 #include "guestos/mm/gfp.h"
 #include "guestos/mm/init.h"
 #include "guestos/mm/memblock.h"
@@ -49,7 +50,10 @@ void start_kernel(unsigned long mbi_pa)
 	init_direct_mapping(memblock_end_of_DRAM());
 	mem_init();
 	kmem_cache_init();
+	vmcoreinfo_init();
 	show_buddyinfo();
+	if (cmdline_has_flag("vmcoreinfo"))
+		show_vmcoreinfo();
 	if (cmdline_has_flag("faulttest"))
 		fault_test();
 	if (cmdline_has_flag("selftest"))

@@ -51,6 +51,9 @@ struct kmem_cache {
 	struct list_head list;    /* all caches, for slabinfo */
 };
 
+/* Every cache, linked through kmem_cache.list (for slabinfo and hosts). */
+extern struct list_head slab_caches;
+
 void kmem_cache_init(void);
 /* NULL on failure (bad size or no memory), unless SLAB_PANIC. */
 struct kmem_cache *kmem_cache_create(const char *name, unsigned int size, unsigned int align,

@@ -20,7 +20,7 @@
 #define ZERO_SIZE_PTR ((void *)16) /* kmalloc(0): not NULL, faults if used */
 
 static struct kmem_cache kmem_cache_boot; /* the cache of struct kmem_cache */
-static struct list_head slab_caches;
+struct list_head slab_caches;
 static unsigned long slab_errors;
 
 static const unsigned int kmalloc_sizes[] = {8, 16, 32, 64, 96, 128, 192, 256,

@@ -1,6 +1,7 @@
 /* start_kernel: the C entry point, called by arch/x86/head.S in 64-bit mode
  * on the boot stack, with the physical address of the Multiboot info. */
 #include "guestos/arch/x86/desc.h"
+#include "guestos/arch/x86/i8259.h"
 #include "guestos/arch/x86/io.h"
 #include "guestos/arch/x86/processor-flags.h"
 #include "guestos/kernel/cmdline.h"
@@ -46,11 +47,14 @@ void start_kernel(unsigned long mbi_pa)
 	pr_info("Command line: %s\n", cmdline_params());
 	gdt_init();
 	idt_init();
+	init_8259A();
 	setup_memory_map(mbi);
 	init_direct_mapping(memblock_end_of_DRAM());
 	mem_init();
 	kmem_cache_init();
 	vmcoreinfo_init();
+	time_init();
+	local_irq_enable();
 	show_buddyinfo();
 	if (cmdline_has_flag("vmcoreinfo"))
 		show_vmcoreinfo();
@@ -60,7 +64,8 @@ void start_kernel(unsigned long mbi_pa)
 		failed = run_all_selftests();
 	if (cmdline_has_flag("selftest") || cmdline_has_flag("report"))
 		show_reports();
-	pr_info(TIMING_PREFIX "boot to exit: %lu TSC cycles\n", (unsigned long)(rdtsc() - tsc_start));
+	pr_info(TIMING_PREFIX "boot to exit: %lu TSC cycles, %lu timer ticks\n",
+		(unsigned long)(rdtsc() - tsc_start), jiffies);
 	pr_info("no init program yet: exiting\n");
 	machine_exit(failed ? EXIT_CODE_PANIC : EXIT_CODE_OK);
 }

@@ -43,12 +43,12 @@ struct desc_ptr {
 
 static u64 gdt[GDT_ENTRIES] __aligned(16);
 static struct tss_struct tss __aligned(16);
-static struct gate_desc idt[NR_EXCEPTION_VECTORS] __aligned(16);
+static struct gate_desc idt[NR_ENTRY_VECTORS] __aligned(16);
 static u8 ist_stacks[2][IST_STACK_SIZE] __aligned(16);
 static u8 kernel_stack0[KERNEL_STACK_SIZE] __aligned(16); /* RSP0: entries from CPL 3 */
 
 /* The stubs in entry.S, one per vector. */
-extern const u64 exception_stub_table[NR_EXCEPTION_VECTORS];
+extern const u64 exception_stub_table[NR_ENTRY_VECTORS];
 
 static u64 segment_desc(u64 type, unsigned dpl, u64 mode_bits)
 {
@@ -127,7 +127,7 @@ void idt_init(void)
 {
 	struct desc_ptr ptr = {sizeof idt - 1, (u64)idt};
 
-	for (unsigned v = 0; v < NR_EXCEPTION_VECTORS; v++)
+	for (unsigned v = 0; v < NR_ENTRY_VECTORS; v++)
 		set_intr_gate(v, exception_stub_table[v], 0);
 	set_intr_gate(X86_TRAP_DF, exception_stub_table[X86_TRAP_DF], IST_INDEX_DF);
 	set_intr_gate(X86_TRAP_PF, exception_stub_table[X86_TRAP_PF], IST_INDEX_PF);

@@ -10,7 +10,8 @@
 
 /* Load the GDT, reload every segment register, load the task register. */
 void gdt_init(void);
-/* Point all 32 exception vectors at their entry stubs and load the IDT. */
+/* Point the 32 exception vectors and the 16 legacy IRQ vectors at their
+ * entry stubs and load the IDT. */
 void idt_init(void);
 
 #endif

@@ -1,4 +1,4 @@
-/* Exception entry: one stub per vector pushes a zero error code where the
+/* Exception and IRQ entry: one stub per vector pushes a zero error code where the
  * CPU pushes none (SDM Vol. 3A §6.13: vectors 8, 10-14, 17, 21, 29, 30
  * have one), then the vector, and jumps to the common path, which saves
  * the general registers as a struct pt_regs and calls do_exception. The
@@ -29,7 +29,7 @@ exception_stub_table:
 
 	.text
 	.set vec, 0
-	.rept 32
+	.rept 48			/* 32 exceptions, then the 16 legacy IRQs */
 	EXCEPTION_STUB %vec
 	.set vec, vec + 1
 	.endr

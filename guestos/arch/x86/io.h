@@ -53,6 +53,17 @@ static inline u64 rdtsc(void)
 	return ((u64)hi << 32) | lo;
 }
 
+static inline void local_irq_enable(void)
+{
+	__asm__ volatile("sti" : : : "memory");
+}
+
+/* Wait for the next interrupt (IF must be set, or this never returns). */
+static inline void safe_halt(void)
+{
+	__asm__ volatile("sti; hlt" : : : "memory");
+}
+
 static inline void halt_forever(void)
 {
 	for (;;)

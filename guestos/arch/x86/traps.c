@@ -3,6 +3,7 @@
  * stops with EXIT_CODE_EXCEPTION. */
 #include "guestos/arch/x86/traps.h"
 
+#include "guestos/arch/x86/i8259.h"
 #include "guestos/arch/x86/io.h"
 #include "guestos/arch/x86/processor-flags.h"
 #include "guestos/kernel/printk.h"
@@ -56,6 +57,11 @@ void show_regs(const struct pt_regs *regs)
 
 void do_exception(struct pt_regs *regs)
 {
+	if (regs->vector >= FIRST_EXTERNAL_VECTOR &&
+	    regs->vector < FIRST_EXTERNAL_VECTOR + NR_LEGACY_IRQS) {
+		do_IRQ((unsigned int)(regs->vector - FIRST_EXTERNAL_VECTOR));
+		return;
+	}
 	console_set_loglevel(CONSOLE_LOGLEVEL_DEFAULT + 1);
 	printk(KERN_EMERG "unexpected exception %lu (%s), error code 0x%lx\n", regs->vector,
 	       exception_name(regs->vector), regs->error_code);

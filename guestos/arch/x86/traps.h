@@ -33,6 +33,7 @@ enum x86_trap {
 	X86_TRAP_SX = 30, /* security */
 };
 #define NR_EXCEPTION_VECTORS 32
+#define NR_ENTRY_VECTORS 48 /* exceptions and legacy IRQs, as entry.S builds them */
 
 /* The frame entry.S builds: general registers (pushed by the stub), the
  * vector and error code (0 when the CPU pushes none), then what the CPU
@@ -44,8 +45,9 @@ struct pt_regs {
 	unsigned long ip, cs, flags, sp, ss;
 };
 
-/* Called by entry.S for every exception. Returns only if the exception was
- * handled; an unexpected one dumps the registers and stops the machine. */
+/* Called by entry.S for every exception and IRQ. Returns only if it was
+ * handled (an IRQ); an exception dumps the registers and stops the
+ * machine. */
 void do_exception(struct pt_regs *regs);
 /* Print the register dump (used for unexpected exceptions). */
 void show_regs(const struct pt_regs *regs);

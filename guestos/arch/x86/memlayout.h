@@ -3,15 +3,15 @@
  * Virtual addresses (x86-64, 4-level paging):
  *
  *   0xffffffffffffffff ┌──────────────────────────────┐
- *                      │ kernel image (text, data,    │ __START_KERNEL_map
- *                      │ bss) = physical 0..1 GiB     │ + physical address
+ *                      │ kernel image (text, data,    │ va = __START_KERNEL_map + pa
+ *                      │ bss): physical 0..1 GiB      │
  *   0xffffffff80000000 ├──────────────────────────────┤ __START_KERNEL_map
  *                      │ unused                       │
- *   0xffff888000000000 + RAM size ├─────────────────────┤
- *                      │ direct map of all RAM        │ __va(pa) = pa +
- *                      │ (2 MiB pages)                │ PAGE_OFFSET
- *   0xffff888000000000 ├──────────────────────────────┤ PAGE_OFFSET
- *                      │ unused (user space later)    │   (page_offset_base)
+ *                      ├──────────────────────────────┤ PAGE_OFFSET + end of RAM
+ *                      │ direct map of all RAM        │ __va(pa) = pa + PAGE_OFFSET
+ *                      │ (2 MiB pages)                │
+ *   0xffff888000000000 ├──────────────────────────────┤ PAGE_OFFSET (page_offset_base)
+ *                      │ unused (user space later)    │
  *   0x0000000000000000 └──────────────────────────────┘
  *
  * During boot the first GiB is also identity-mapped, so that the 32-bit stub
@@ -25,8 +25,10 @@
  *   0x000A0000  VGA and BIOS hole: not RAM
  *   0x00100000  kernel image (KERNEL_PHYS_BASE), then the Multiboot
  *               command lines and modules: reserved
- *   ...         mem_map (struct page array), then free pages
+ *   ...         free pages
  *   0x01000000  end of ZONE_DMA, start of ZONE_NORMAL
+ *   top of RAM  mem_map, the struct page array (memblock allocates from
+ *               the top down)
  */
 #ifndef GUESTOS_ARCH_X86_MEMLAYOUT_H
 #define GUESTOS_ARCH_X86_MEMLAYOUT_H

@@ -25,5 +25,7 @@ extern const struct selftest buddy_selftests[];
 extern const size_t nr_buddy_selftests;
 extern const struct selftest slab_selftests[];
 extern const size_t nr_slab_selftests;
+extern const struct selftest pgtable_selftests[];
+extern const size_t nr_pgtable_selftests;
 
 #endif

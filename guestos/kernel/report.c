@@ -2,6 +2,7 @@
 
 #include "guestos/kernel/printk.h"
 #include "guestos/mm/slab.h"
+#include "guestos/mm/vmalloc.h"
 
 /* fs/proc/meminfo.c show_val_kb(): a 16-column label, 8-column kB value. */
 static void show_val_kb(const char *label, unsigned long pages)
@@ -24,6 +25,8 @@ void show_reports(void)
 	show_buddyinfo();
 	pr_info("# cat /proc/slabinfo\n");
 	show_slabinfo();
+	pr_info("# cat /proc/vmallocinfo\n");
+	show_vmallocinfo();
 	pr_info("# cat /proc/meminfo\n");
 	show_meminfo();
 }

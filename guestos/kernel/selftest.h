@@ -27,5 +27,7 @@ extern const struct selftest slab_selftests[];
 extern const size_t nr_slab_selftests;
 extern const struct selftest pgtable_selftests[];
 extern const size_t nr_pgtable_selftests;
+extern const struct selftest vmalloc_selftests[];
+extern const size_t nr_vmalloc_selftests;
 
 #endif

@@ -1,13 +1,15 @@
 #!/bin/sh
 # Install the Debian 12 packages mmulab needs that are not installed yet.
-#   scripts/deps.sh          build, test and run
+#   scripts/deps.sh          build, test and run (QEMU: the guest kernel and
+#                            outside kernels are checked against it)
 #   scripts/deps.sh fuzz     also clang and its libFuzzer runtime
 # Runs apt-get only when something is missing; needs root (or sudo) then.
 set -eu
 
 PKGS="build-essential make meson ninja-build pkg-config cmake python3 \
 libzydis-dev libzycore-dev libcapstone-dev libcriterion-dev \
-libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libzstd-dev"
+libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libzstd-dev \
+qemu-system-x86"
 if [ "${1:-}" = fuzz ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev"
 fi

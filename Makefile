@@ -48,6 +48,7 @@ $(BENCH_BUILD)/build.ninja: | deps
 bench: deps $(BENCH_BUILD)/build.ninja
 	$(MESON) compile -C $(BENCH_BUILD)
 	./$(BENCH_BUILD)/bench/mmu_bench
+	./$(BENCH_BUILD)/bench/cpu_bench
 
 $(FUZZ_BUILD)/build.ninja:
 	scripts/deps.sh fuzz

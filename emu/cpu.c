@@ -1,0 +1,353 @@
+/* The CPU: lifetime, mode derivation, instruction fetch and the run loop.
+ *
+ * Fetch policy (docs/cpu.md, "Fetch and the ITLB"): the MMU is consulted
+ * (ACC_FETCH, so the L1 ITLB is modelled and its cycles charged) once each
+ * time execution enters a linear page, not per instruction. While RIP stays
+ * in that page, instructions come straight from the page's decoded code.
+ * The remembered page is dropped (cpu_invalidate_fetch) on every change of
+ * paging control state, TLB invalidation, CS load or mode change, and on
+ * any exception; an instruction that straddles two pages translates both
+ * on every execution.
+ */
+#include "emu/cpu.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/decode.h"
+#include "emu/exec.h"
+#include "emu/icache.h"
+#include "emu/intr.h"
+
+#define LINEAR32_MASK UINT64_C(0xffffffff)
+#define LIMIT_4G UINT32_C(0xffffffff)
+
+bool cpu_init(struct cpu *c, const struct mmu_model *model, uint64_t ram_size, char *err,
+	      size_t errlen)
+{
+	memset(c, 0, sizeof *c);
+	if (!mmu_init(&c->mmu, model, ram_size, err, errlen))
+		return false;
+	c->icache = icache_new(&c->mmu.phys);
+	c->unimpl = calloc(decode_mnemonic_count(), sizeof *c->unimpl);
+	if (!c->icache || !c->unimpl) {
+		snprintf(err, errlen, "out of memory for the decoded-instruction cache");
+		cpu_free(c);
+		return false;
+	}
+	c->rflags = RFLAGS_FIXED1;
+	cpu_refresh_mode(c);
+	return true;
+}
+
+void cpu_free(struct cpu *c)
+{
+	icache_free(c->icache);
+	c->icache = NULL;
+	free(c->unimpl);
+	c->unimpl = NULL;
+	mmu_free(&c->mmu);
+}
+
+/* A flat segment cache: base 0, 4-GiB limit, present, accessed. */
+static struct seg_cache flat_segment(uint16_t sel, uint8_t type, unsigned dpl, bool l, bool db)
+{
+	return (struct seg_cache){
+		.selector = sel, .base = 0, .limit = LIMIT_4G, .type = type, .s = true,
+		.dpl = (uint8_t)dpl, .p = true, .l = l, .db = db, .g = true, .usable = true,
+	};
+}
+
+/* Selectors the flat setups use (GDT entries 1 and 2, RPL = cpl). */
+#define FLAT_CODE_SEL 0x08u
+#define FLAT_DATA_SEL 0x10u
+
+static void setup_flat(struct cpu *c, unsigned cpl, bool long_mode)
+{
+	const uint8_t code = SEG_TYPE_CODE | SEG_TYPE_CODE_READABLE | SEG_TYPE_ACCESSED;
+	const uint8_t data = SEG_TYPE_DATA_WRITABLE | SEG_TYPE_ACCESSED;
+	struct seg_state *s = &c->mmu.seg;
+	s->sr[SEG_CS] = flat_segment((uint16_t)(FLAT_CODE_SEL | cpl), code, cpl, long_mode, !long_mode);
+	for (unsigned r = 0; r < SEG_NREGS; r++)
+		if (r != SEG_CS)
+			s->sr[r] = flat_segment((uint16_t)(FLAT_DATA_SEL | cpl), data, cpl, false, true);
+	cpu_refresh_mode(c);
+}
+
+void cpu_setup_flat64(struct cpu *c, unsigned cpl)
+{
+	setup_flat(c, cpl, true);
+}
+
+void cpu_setup_flat32(struct cpu *c, unsigned cpl)
+{
+	setup_flat(c, cpl, false);
+}
+
+static enum cpu_mode derive_mode(const struct cpu *c)
+{
+	bool d32 = c->mmu.seg.sr[SEG_CS].db;
+	switch (seg_mode(&c->mmu)) {
+	case SEG_MODE_64:
+		return CPU_MODE_64;
+	case SEG_MODE_COMPAT:
+		return d32 ? CPU_MODE_COMPAT32 : CPU_MODE_COMPAT16;
+	case SEG_MODE_PROTECTED:
+		return d32 ? CPU_MODE_PROT32 : CPU_MODE_PROT16;
+	default:
+		return CPU_MODE_REAL;
+	}
+}
+
+void cpu_refresh_mode(struct cpu *c)
+{
+	const struct seg_cache *cs = &c->mmu.seg.sr[SEG_CS];
+	c->mode = derive_mode(c);
+	/* CPL is CS.RPL in protected mode (SDM Vol. 3A §5.5). */
+	c->cpl = c->mode == CPU_MODE_REAL ? 0 : seg_sel_rpl(cs->selector);
+	bool m64 = c->mode == CPU_MODE_64;
+	bool d32 = c->mode == CPU_MODE_PROT32 || c->mode == CPU_MODE_COMPAT32;
+	c->ip_mask = m64 ? UINT64_MAX : d32 ? LINEAR32_MASK : 0xffff;
+	/* Stack width: 64 in 64-bit mode, else SS.B (SDM Vol. 3A §3.4.5). */
+	c->sp_mask = m64 ? UINT64_MAX : c->mmu.seg.sr[SEG_SS].db ? LINEAR32_MASK : 0xffff;
+	c->fetch_base = m64 ? 0 : cs->base;
+	c->la_mask = m64 ? UINT64_MAX : LINEAR32_MASK;
+	/* The per-page fetch shortcut skips the CS limit check, so it is used
+	 * only where no offset can exceed the limit. */
+	c->fetch_whole_pages = m64 || cs->limit == LIMIT_4G;
+	cpu_invalidate_fetch(c);
+}
+
+/* ---- fetch ---------------------------------------------------------------- */
+
+/* Translate one code page for fetching; false with c->fault set. */
+static bool fetch_translate(struct cpu *c, uint64_t la, uint64_t *pa)
+{
+	struct mmu_xlate x;
+	bool ok = mmu_translate(&c->mmu, la, mmu_acc(ACC_FETCH, c->cpl, false, false), &x);
+	c->cycles += x.cycles;
+	if (!ok) {
+		c->fault = x.fault;
+		return false;
+	}
+	*pa = x.pa;
+	return true;
+}
+
+/* Decode at la/pa; an instruction running past the page end fetches the
+ * next page through the MMU (a fault there reports that page in CR2). */
+static bool fetch_decode(struct cpu *c, uint64_t la, uint64_t pa, struct insn *d, bool *straddles)
+{
+	uint8_t buf[INSN_MAX_LEN];
+	size_t n = PHYS_FRAME_SIZE - (la & PAGE_OFFSET_MASK);
+	if (n > INSN_MAX_LEN)
+		n = INSN_MAX_LEN;
+	phys_read_bytes(&c->mmu.phys, pa, buf, n);
+	c->decode_count++;
+	*straddles = false;
+	if (decode_insn(c->mode, buf, n, d) == DECODE_OK)
+		return true;
+	uint64_t la2 = (la + n) & c->la_mask, pa2;
+	if (!fetch_translate(c, la2, &pa2))
+		return false;
+	phys_read_bytes(&c->mmu.phys, pa2, buf + n, INSN_MAX_LEN - n);
+	*straddles = true;
+	(void)decode_insn(c->mode, buf, INSN_MAX_LEN, d);
+	return true;
+}
+
+/* The slow fetch: a page not entered yet, code not decoded yet, or legacy
+ * mode with a CS limit below 4 GiB. NULL with c->fault set on a fault. */
+static const struct insn *fetch_slow(struct cpu *c)
+{
+	uint64_t la, pa;
+	bool straddles;
+	if (!seg_linear(&c->mmu, SEG_CS, c->rip, 1, ACC_FETCH, &la, &c->fault))
+		return NULL;
+	if (!fetch_translate(c, la, &pa))
+		return NULL;
+	struct code_page *cp = icache_page(c->icache, pa >> PHYS_FRAME_SHIFT, c->mode);
+	cpu_invalidate_fetch(c);
+	if (cp && c->fetch_whole_pages) {
+		c->fetch_page = la >> PHYS_FRAME_SHIFT;
+		c->fetch_cp = cp;
+	}
+	const struct insn *hit = cp ? icache_lookup(cp, la & PAGE_OFFSET_MASK) : NULL;
+	if (!hit) {
+		if (!fetch_decode(c, la, pa, &c->scratch, &straddles))
+			return NULL;
+		hit = &c->scratch;
+		if (cp && !straddles)
+			hit = icache_add(c->icache, cp, la & PAGE_OFFSET_MASK, &c->scratch);
+		if (!hit)
+			hit = &c->scratch;
+	}
+	/* The whole instruction must lie within CS (SDM Vol. 3A §5.3). */
+	if (c->mode != CPU_MODE_64 && !seg_linear(&c->mmu, SEG_CS, c->rip, hit->len, ACC_FETCH, &la,
+						  &c->fault))
+		return NULL;
+	return hit;
+}
+
+/* ---- the loop ------------------------------------------------------------- */
+
+void flags_materialize(struct cpu *c)
+{
+	uint64_t fl = c->rflags;
+	unsigned w = c->lf_w;
+	switch (c->lf_op) {
+	case LF_ADD: (void)alu_add(w, c->lf_a, c->lf_b, &fl); break;
+	case LF_SUB: (void)alu_sub(w, c->lf_a, c->lf_b, &fl); break;
+	case LF_LOGIC: (void)alu_logic_result(w, c->lf_res, &fl); break;
+	case LF_INC: (void)alu_inc(w, c->lf_a, &fl); break;
+	case LF_DEC: (void)alu_dec(w, c->lf_a, &fl); break;
+	default: break;
+	}
+	c->rflags = fl;
+	c->lf_op = LF_NONE;
+}
+
+/* An instruction (or its fetch) faulted: record it, then deliver it or
+ * stop. Returns CPU_STOP_LIMIT when delivery succeeded and the loop goes
+ * on. */
+static enum cpu_stop exception(struct cpu *c)
+{
+	flags_sync(c);
+	c->exc = (struct cpu_exception){
+		.vector = c->fault.vector, .has_error_code = c->fault.has_error_code,
+		.error_code = c->fault.error_code, .cr2 = c->fault.cr2, .rip = c->rip,
+	};
+	cpu_invalidate_fetch(c);
+	if (!c->deliver_exceptions) {
+		if (c->fault.vector == VEC_PF)
+			c->cr2 = c->fault.cr2;
+		return CPU_STOP_EXCEPTION;
+	}
+	return intr_raise_exception(c) ? CPU_STOP_LIMIT : CPU_STOP_TRIPLE_FAULT;
+}
+
+/* The dispatch loop. It is the one place that advances RIP and the
+ * instruction counter: a handler leaves RIP alone and says, by its result,
+ * whether to commit next_rip. Base costs are added here, memory cycles by
+ * the memory path; neither is a function call.
+ *
+ * The fetch shortcut's CS base, linear wrap and RIP wrap are kept in
+ * locals: they change only in cpu_refresh_mode, which also forgets the
+ * fetch page, so the next instruction takes fetch_slow, after which the
+ * locals are reloaded. Retired instructions are counted in *retired and
+ * added to c->insns by cpu_run. */
+static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retired)
+{
+	uint64_t base = c->fetch_base, la_mask = c->la_mask, ip_mask = c->ip_mask, done = 0;
+	enum cpu_stop stop = CPU_STOP_LIMIT;
+	for (uint64_t n = 0; n < max_insns; n++) {
+		uint64_t la = (c->rip + base) & la_mask;
+		const struct insn *d = NULL;
+		if (MMU_LIKELY(la >> PHYS_FRAME_SHIFT == c->fetch_page))
+			d = icache_lookup(c->fetch_cp, la & PAGE_OFFSET_MASK);
+		if (MMU_UNLIKELY(!d)) {
+			d = fetch_slow(c);
+			base = c->fetch_base, la_mask = c->la_mask, ip_mask = c->ip_mask;
+			if (!d) {
+				stop = exception(c);
+				if (stop != CPU_STOP_LIMIT)
+					break;
+				continue;
+			}
+		}
+		c->next_rip = (c->rip + d->len) & ip_mask;
+		enum exec_result r = d->fn(c, d);
+		c->cycles += d->cost;
+		if (MMU_LIKELY(r == EXEC_OK)) {
+			c->rip = c->next_rip;
+			done++;
+			continue;
+		}
+		if (r == EXEC_HLT) {
+			c->rip = c->next_rip;
+			done++;
+			stop = CPU_STOP_HLT;
+			break;
+		}
+		stop = exception(c);
+		if (stop != CPU_STOP_LIMIT)
+			break;
+	}
+	*retired = done;
+	return stop;
+}
+
+enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
+{
+	uint64_t retired;
+	if (c->mode == CPU_MODE_REAL) {
+		c->stop_msg = "real mode is not supported";
+		return CPU_STOP_UNSUPPORTED;
+	}
+	enum cpu_stop stop = run_loop(c, max_insns, &retired);
+	c->insns += retired;
+	flags_sync(c);
+	return stop;
+}
+
+/* ---- simple handlers that live with the loop ------------------------------ */
+
+enum exec_result exec_ud(struct cpu *c, const struct insn *d)
+{
+	if (d->mnemonic)
+		c->unimpl[d->mnemonic]++;
+	return fault(c, VEC_UD, false, 0);
+}
+
+enum exec_result exec_nop(struct cpu *c, const struct insn *d)
+{
+	return EXEC_OK;
+}
+
+/* HLT: CPL 0 only (SDM Vol. 2 HLT: #GP(0) otherwise). With no interrupt
+ * delivery yet, the loop stops and reports it. */
+enum exec_result exec_hlt(struct cpu *c, const struct insn *d)
+{
+	if (c->cpl != 0)
+		return fault(c, VEC_GP, true, 0);
+	return EXEC_HLT;
+}
+
+/* ---- reports -------------------------------------------------------------- */
+
+void cpu_print_unimplemented(const struct cpu *c, void *file)
+{
+	for (unsigned m = 0; m < decode_mnemonic_count(); m++)
+		if (c->unimpl[m])
+			fprintf(file, "unimplemented %s %llu\n", decode_mnemonic_name(m),
+				(unsigned long long)c->unimpl[m]);
+}
+
+uint64_t cpu_unimplemented_count(const struct cpu *c, const char *mnemonic)
+{
+	for (unsigned m = 0; m < decode_mnemonic_count(); m++)
+		if (!strcmp(decode_mnemonic_name(m), mnemonic))
+			return c->unimpl[m];
+	return 0;
+}
+
+const char *cpu_mode_name(enum cpu_mode m)
+{
+	static const char *const names[] = {
+		[CPU_MODE_REAL] = "real", [CPU_MODE_PROT16] = "protected-16",
+		[CPU_MODE_PROT32] = "protected-32", [CPU_MODE_COMPAT16] = "compatibility-16",
+		[CPU_MODE_COMPAT32] = "compatibility-32", [CPU_MODE_64] = "64-bit",
+	};
+	return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "?";
+}
+
+const char *cpu_stop_name(enum cpu_stop s)
+{
+	static const char *const names[] = {
+		[CPU_STOP_LIMIT] = "instruction limit", [CPU_STOP_HLT] = "hlt",
+		[CPU_STOP_EXCEPTION] = "exception", [CPU_STOP_UNSUPPORTED] = "unsupported",
+		[CPU_STOP_TRIPLE_FAULT] = "triple fault",
+	};
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
+}

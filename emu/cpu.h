@@ -1,0 +1,168 @@
+/* The x86-64 CPU model: state, the run loop and its stop reasons.
+ *
+ * One struct cpu is one processor with its MMU (struct mmu, which holds
+ * CR0/CR3/CR4/EFER, the segment registers and descriptor tables) and its
+ * guest RAM. Instructions are decoded once with Zydis into struct insn
+ * (emu/insn.h) and cached by guest-physical address (emu/icache.h); the run
+ * loop executes cached instructions through their handler pointers.
+ *
+ * Faults are values: a handler that faults returns EXEC_FAULT with
+ * c->fault filled and has changed no architectural state (registers, RIP,
+ * RFLAGS, memory). The loop then stops with CPU_STOP_EXCEPTION; IDT
+ * delivery is not modelled yet (docs/cpu.md).
+ */
+#ifndef EMU_CPU_H
+#define EMU_CPU_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "emu/insn.h"
+#include "mmu/mmu.h"
+
+/* General-purpose registers in the SDM's encoding order (Vol. 2 §2.1.3,
+ * Table 2-2, with REX.B/R/X extending to R8–R15). */
+enum cpu_gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP, GPR_RBP, GPR_RSI, GPR_RDI,
+	GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14, GPR_R15,
+	CPU_NGPRS
+};
+
+/* Execution mode, derived from CR0.PE, IA32_EFER.LMA, CS.L and CS.D
+ * (SDM Vol. 3A §2.2, §5.2.1). */
+enum cpu_mode {
+	CPU_MODE_REAL = 0,   /* not supported: the loop stops with a message */
+	CPU_MODE_PROT16,     /* protected mode, CS.D = 0 */
+	CPU_MODE_PROT32,     /* protected mode, CS.D = 1 */
+	CPU_MODE_COMPAT16,   /* IA-32e compatibility mode, CS.D = 0 */
+	CPU_MODE_COMPAT32,   /* IA-32e compatibility mode, CS.D = 1 */
+	CPU_MODE_64,         /* IA-32e 64-bit mode (CS.L = 1) */
+};
+
+/* Why cpu_run/cpu_step returned. */
+enum cpu_stop {
+	CPU_STOP_LIMIT = 0,     /* max_insns executed */
+	CPU_STOP_HLT,           /* HLT executed; RIP is after the HLT */
+	CPU_STOP_EXCEPTION,     /* c->exc holds vector, error code, RIP */
+	CPU_STOP_UNSUPPORTED,   /* a state mmulab does not model (c->stop_msg) */
+	CPU_STOP_TRIPLE_FAULT,  /* shutdown; c->stop_msg has the diagnostic */
+};
+
+/* An exception the loop stopped on. rip is the faulting instruction (the
+ * SDM's "fault" class: RIP not advanced; Vol. 3A §6.5). */
+struct cpu_exception {
+	uint8_t vector;
+	bool has_error_code;
+	uint32_t error_code;
+	uint64_t cr2;           /* #PF only */
+	uint64_t rip;
+};
+
+/* Model-specific registers the CPU keeps (SDM Vol. 4 Table 2-2). EFER and
+ * FS/GS bases live in struct mmu. */
+struct cpu_msrs {
+	uint64_t star, lstar, cstar, sfmask, kernel_gs_base, tsc_aux, pat, apic_base;
+};
+
+struct icache;
+struct code_page;
+
+struct cpu {
+	uint64_t gpr[CPU_NGPRS];
+	uint64_t rip;
+	uint64_t rflags;        /* status bits exact only when lf_op == 0 (emu/flags.h) */
+	uint64_t lf_a, lf_b, lf_res;
+	uint8_t lf_op, lf_w;    /* pending lazy-flags operation (emu/flags.h) */
+	uint64_t cr2, cr8;
+	struct cpu_msrs msr;
+
+	/* The one cycle counter and the retired-instruction counter. Every
+	 * instruction adds its class's base cost and the MMU cycles of its
+	 * accesses (docs/cpu.md). */
+	uint64_t cycles;
+	uint64_t insns;
+
+	struct mmu mmu;
+
+	/* Derived state, refreshed by cpu_refresh_mode() after anything that
+	 * changes CR0, EFER or CS. */
+	enum cpu_mode mode;
+	unsigned cpl;
+	uint64_t ip_mask;       /* RIP wrap: 2^64, 2^32 or 2^16 */
+	uint64_t sp_mask;       /* stack-pointer width from SS.B (or 64-bit) */
+	unsigned sp_size;       /* bytes of a stack slot by default (2, 4, 8) */
+
+	/* Per-instruction scratch, valid while a handler runs. */
+	uint64_t next_rip;
+	struct mmu_fault fault;
+
+	/* Fetch cache: the linear page the loop last entered, its physical
+	 * frame's decoded code, and whether the whole page is inside CS. */
+	uint64_t fetch_page;    /* linear address >> 12, or FETCH_NONE */
+	struct code_page *fetch_cp;
+	uint64_t fetch_base;    /* CS base outside 64-bit mode, else 0 */
+	uint64_t la_mask;       /* linear-address wrap: 2^64 or 2^32 */
+	bool fetch_whole_pages; /* every offset in a page is inside CS */
+	struct insn scratch;    /* an instruction that is not cached */
+
+	struct icache *icache;
+	uint64_t decode_count;  /* Zydis decodes done (statistics) */
+	uint64_t *unimpl;       /* #UD count per Zydis mnemonic not implemented */
+
+	/* false: an exception stops the loop (CPU_STOP_EXCEPTION) for the
+	 * caller to inspect; true: it is delivered through the IDT (64-bit
+	 * mode), and only a triple fault stops the loop. */
+	bool deliver_exceptions;
+
+	struct cpu_exception exc;   /* the last exception raised */
+	const char *stop_msg;       /* valid after CPU_STOP_UNSUPPORTED/TRIPLE_FAULT */
+	char diag[160];             /* storage for stop_msg */
+};
+
+#define FETCH_NONE UINT64_MAX
+
+/* Create a CPU with ram_size bytes of guest RAM and the given MMU model.
+ * State after init: protected mode off (as at RESET); tests and loaders set
+ * the mode with cpu_setup_flat64 or by writing the state and calling
+ * cpu_refresh_mode. False with a reason in err on failure. */
+MMU_WUR bool cpu_init(struct cpu *c, const struct mmu_model *model, uint64_t ram_size, char *err,
+		      size_t errlen);
+void cpu_free(struct cpu *c);
+
+/* Load flat 64-bit code/data segments at CPL cpl (CS.L = 1, DPL = cpl; SS
+ * and the data segments base 0), as a loader that entered long mode would.
+ * Paging must already be on (mmu_set_control). */
+void cpu_setup_flat64(struct cpu *c, unsigned cpl);
+/* Load flat 32-bit protected-mode segments (base 0, limit 4 GiB). */
+void cpu_setup_flat32(struct cpu *c, unsigned cpl);
+
+/* Recompute the derived state after CR0/EFER/CS/SS changes; drops the
+ * fetch cache. */
+void cpu_refresh_mode(struct cpu *c);
+/* Forget the fetch cache: call after any change to paging control state,
+ * TLB invalidation or CS made from outside the CPU. */
+static inline void cpu_invalidate_fetch(struct cpu *c)
+{
+	c->fetch_page = FETCH_NONE;
+	c->fetch_cp = NULL;
+}
+
+/* Run up to max_insns instructions; returns why it stopped. */
+enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns);
+static inline enum cpu_stop cpu_step(struct cpu *c)
+{
+	return cpu_run(c, 1);
+}
+
+const char *cpu_mode_name(enum cpu_mode m);
+const char *cpu_stop_name(enum cpu_stop s);
+
+/* Instructions that raised #UD because mmulab does not implement them:
+ * distinct mnemonics (Zydis names) with counts, printed as lines
+ * "unimplemented <mnemonic> <count>". */
+void cpu_print_unimplemented(const struct cpu *c, void *file /* FILE * */);
+/* How many times mnemonic (a Zydis name) raised #UD as unimplemented. */
+uint64_t cpu_unimplemented_count(const struct cpu *c, const char *mnemonic);
+
+#endif

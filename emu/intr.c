@@ -1,0 +1,309 @@
+/* Event delivery through the IDT in IA-32e mode and protected mode (SDM
+ * Vol. 3A §6.12, §6.14), double faults and triple faults (§6.15
+ * "Interrupt 8", Table 6-5). Task gates and virtual-8086 mode are not
+ * modelled.
+ *
+ * Delivery is all or nothing: the gate, the target code segment, the new
+ * stack pointer (from the 64-bit TSS for a privilege change or an IST
+ * slot) and the translation of every stack slot are checked before
+ * anything is committed, so a fault during delivery leaves the state of
+ * the interrupted context for the next delivery attempt.
+ */
+#include "emu/intr.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "emu/exec.h"
+
+/* 64-bit TSS fields (SDM Vol. 3A §7.7, Figure 7-11). */
+#define TSS64_RSP0 4u
+#define TSS64_IST1 0x24u
+#define TSS64_SLOT 8u
+#define IA32E_STACK_ALIGN UINT64_C(0xf) /* §6.14.2: RSP aligned to 16 bytes */
+#define FRAME_MAX 6                     /* SS, RSP, RFLAGS, CS, RIP, error code */
+
+/* Implicit supervisor-mode accesses: descriptor tables, the TSS and the
+ * stack pushes of delivery (SDM Vol. 3A §4.6). */
+static unsigned implicit(enum mmu_access_kind kind)
+{
+	return mmu_acc(kind, 0, true, false);
+}
+
+/* Read a stack pointer from the current 64-bit TSS; #TS(TR) beyond its
+ * limit (§6.14.5, §7.7). */
+static bool tss_read_sp(struct cpu *c, unsigned offset, uint64_t *sp)
+{
+	const struct seg_cache *tr = &c->mmu.seg.tr;
+	if (offset + TSS64_SLOT - 1 > tr->limit) {
+		mmu_fault_set(&c->fault, VEC_TS, true, tr->selector & SEL_ERROR_MASK);
+		return false;
+	}
+	return mmu_read_linear(&c->mmu, tr->base + offset, sp, TSS64_SLOT, implicit(ACC_READ),
+			       &c->fault);
+}
+
+/* Translate len bytes at la for a supervisor write, both pages if it
+ * crosses one, before anything is written. */
+static bool stack_xlate(struct cpu *c, uint64_t la, unsigned len, struct memref *r)
+{
+	struct mmu_xlate x;
+	if (!mmu_canonical(&c->mmu, la) || !mmu_canonical(&c->mmu, la + len - 1)) {
+		mmu_fault_set(&c->fault, VEC_SS, true, 0);
+		return false;
+	}
+	unsigned room = (unsigned)(PHYS_FRAME_SIZE - (la & PAGE_OFFSET_MASK));
+	r->n1 = room < len ? room : len;
+	bool ok = mmu_translate(&c->mmu, la, implicit(ACC_WRITE), &x);
+	c->cycles += x.cycles;
+	if (ok && r->n1 < len) {
+		r->pa = x.pa;
+		ok = mmu_translate(&c->mmu, la + r->n1, implicit(ACC_WRITE), &x);
+		c->cycles += x.cycles;
+		r->pa2 = x.pa;
+	} else {
+		r->pa = x.pa;
+	}
+	if (!ok)
+		c->fault = x.fault;
+	return ok;
+}
+
+static void stack_write(struct cpu *c, const struct memref *r, const uint8_t *frame, unsigned len)
+{
+	phys_write_bytes(&c->mmu.phys, r->pa, frame, r->n1);
+	if (r->n1 < len)
+		phys_write_bytes(&c->mmu.phys, r->pa2, frame + r->n1, len - r->n1);
+}
+
+/* The stack delivery switches to: an IST slot, RSPn of the new CPL on a
+ * privilege change, else the current one; aligned to 16 (§6.14.4/5). */
+static bool delivery_stack(struct cpu *c, const struct seg_desc *gate, unsigned new_cpl,
+			   uint64_t *rsp)
+{
+	*rsp = c->gpr[GPR_RSP];
+	if (gate->gate_ist && !tss_read_sp(c, TSS64_IST1 + (gate->gate_ist - 1u) * TSS64_SLOT, rsp))
+		return false;
+	if (!gate->gate_ist && new_cpl < c->cpl &&
+	    !tss_read_sp(c, TSS64_RSP0 + new_cpl * TSS64_SLOT, rsp))
+		return false;
+	*rsp &= ~IA32E_STACK_ALIGN;
+	return true;
+}
+
+/* What delivery checked and will commit. */
+struct delivery {
+	struct seg_desc gate, cs;
+	unsigned new_cpl;
+	uint64_t frame[FRAME_MAX];  /* lowest address first */
+	unsigned n, slot;           /* frame entries, bytes per entry */
+	uint64_t new_sp;
+	struct seg_cache old_ss;    /* legacy mode: SS before a stack switch */
+	bool ss_switched;
+};
+
+/* The frame, lowest address first (§6.12.1, Figure 6-4; §6.14.2,
+ * Figure 6-9): [error code,] RIP, CS, RFLAGS, and on a stack switch (always
+ * in 64-bit mode) the old RSP and SS. */
+static void build_frame(struct cpu *c, const struct intr_event *e, struct delivery *v,
+			bool push_stack, uint64_t old_sp, uint16_t old_ss)
+{
+	v->n = 0;
+	if (e->has_error_code)
+		v->frame[v->n++] = e->error_code;
+	v->frame[v->n++] = e->rip;
+	v->frame[v->n++] = c->mmu.seg.sr[SEG_CS].selector;
+	v->frame[v->n++] = flags_get(c);
+	if (push_stack) {
+		v->frame[v->n++] = old_sp;
+		v->frame[v->n++] = old_ss;
+	}
+}
+
+/* Pack the frame into slot-sized little-endian entries. */
+static void pack_frame(const struct delivery *v, uint8_t *out)
+{
+	for (unsigned i = 0; i < v->n; i++)
+		memcpy(out + i * v->slot, &v->frame[i], v->slot);
+}
+
+/* 64-bit mode: IST or RSPn stack, 8-byte slots, SS:RSP always pushed. */
+static bool stack_64(struct cpu *c, const struct intr_event *e, struct delivery *v)
+{
+	uint64_t rsp;
+	if (!mmu_canonical(&c->mmu, v->gate.gate_offset)) {
+		mmu_fault_set(&c->fault, VEC_GP, true, 0);
+		return false;
+	}
+	if (!delivery_stack(c, &v->gate, v->new_cpl, &rsp))
+		return false;
+	v->slot = 8;
+	build_frame(c, e, v, true, c->gpr[GPR_RSP], c->mmu.seg.sr[SEG_SS].selector);
+	v->new_sp = rsp - v->n * v->slot;
+	return true;
+}
+
+/* 32-bit TSS fields (SDM Vol. 3A §7.2.1, Figure 7-2). */
+#define TSS32_ESP0 4u
+#define TSS32_SS0 8u
+#define TSS32_STACK_STRIDE 8u
+
+/* Protected mode: a privilege change switches to SSn:ESPn from the 32-bit
+ * TSS (§6.12.1, §7.2.1); the new SS is loaded (and checked) now and
+ * restored if a later step faults. 16-bit gates push 2-byte entries. */
+static bool stack_legacy(struct cpu *c, const struct intr_event *e, struct delivery *v)
+{
+	struct mmu *m = &c->mmu;
+	uint64_t old_sp = c->gpr[GPR_RSP] & c->sp_mask, sp = old_sp;
+	uint16_t old_ss = m->seg.sr[SEG_SS].selector;
+	bool gate16 = v->gate.kind == DESC_INT_GATE16 || v->gate.kind == DESC_TRAP_GATE16;
+	if (v->gate.kind == DESC_TASK_GATE) {
+		mmu_fault_set(&c->fault, VEC_GP, true, 0); /* task switches are not modelled */
+		return false;
+	}
+	if (v->gate.gate_offset > v->cs.limit) {
+		mmu_fault_set(&c->fault, VEC_GP, true, 0);
+		return false;
+	}
+	v->slot = gate16 ? 2 : 4;
+	v->old_ss = m->seg.sr[SEG_SS];
+	if (v->new_cpl < c->cpl) {
+		uint64_t esp = 0, ss = 0;
+		unsigned at = v->new_cpl * TSS32_STACK_STRIDE;
+		const struct seg_cache *tr = &m->seg.tr;
+		if (TSS32_SS0 + at + 1 > tr->limit ||
+		    !mmu_read_linear(m, tr->base + TSS32_ESP0 + at, &esp, 4, implicit(ACC_READ), &c->fault) ||
+		    !mmu_read_linear(m, tr->base + TSS32_SS0 + at, &ss, 2, implicit(ACC_READ), &c->fault)) {
+			if (TSS32_SS0 + at + 1 > tr->limit)
+				mmu_fault_set(&c->fault, VEC_TS, true, tr->selector & SEL_ERROR_MASK);
+			return false;
+		}
+		if (!seg_load(m, SEG_SS, (uint16_t)ss, v->new_cpl, &c->fault)) {
+			mmu_fault_set(&c->fault, VEC_TS, true, (uint16_t)ss & SEL_ERROR_MASK);
+			return false;
+		}
+		v->ss_switched = true;
+		sp = esp;
+	}
+	build_frame(c, e, v, v->ss_switched, old_sp, old_ss);
+	v->new_sp = sp - v->n * v->slot;
+	return true;
+}
+
+/* Translate the frame's slots on the (new) stack: through SS's limit
+ * checks outside 64-bit mode; both pages before anything is written. */
+static bool frame_xlate(struct cpu *c, struct delivery *v, struct memref *r)
+{
+	uint64_t la = v->new_sp, len = v->n * v->slot;
+	if (!(c->mmu.efer & EFER_LMA)) {
+		uint64_t off = v->new_sp & (c->mmu.seg.sr[SEG_SS].db ? UINT64_C(0xffffffff) : 0xffff);
+		if (!seg_linear(&c->mmu, SEG_SS, off, (unsigned)len, ACC_WRITE, &la, &c->fault))
+			return false;
+	}
+	return stack_xlate(c, la, (unsigned)len, r);
+}
+
+bool intr_deliver(struct cpu *c, const struct intr_event *e)
+{
+	struct mmu *m = &c->mmu;
+	struct delivery v = { .ss_switched = false };
+	struct memref slots = { 0, 0, 0 };
+	uint8_t bytes[FRAME_MAX * 8];
+	bool ia32e = (m->efer & EFER_LMA) != 0;
+	if (!seg_read_idt_gate(m, e->vector, e->ext, &v.gate, &c->fault) ||
+	    !seg_check_idt_gate(&v.gate, e->vector, e->ext, e->software, c->cpl, &c->fault) ||
+	    !seg_check_cs(m, v.gate.gate_selector, c->cpl, SEG_CS_INT, &v.cs, &c->fault))
+		return false;
+	v.new_cpl = seg_cs_new_cpl(SEG_CS_INT, v.gate.gate_selector, c->cpl, &v.cs);
+	bool ok = ia32e ? stack_64(c, e, &v) : stack_legacy(c, e, &v);
+	if (ok)
+		ok = frame_xlate(c, &v, &slots);
+	if (!ok) {
+		if (v.ss_switched)
+			m->seg.sr[SEG_SS] = v.old_ss;
+		return false;
+	}
+	pack_frame(&v, bytes);
+	stack_write(c, &slots, bytes, v.n * v.slot);
+	/* Commit. In 64-bit mode a privilege change loads SS with a null
+	 * selector whose RPL is the new CPL (§6.14.4). */
+	seg_commit_cs(m, v.gate.gate_selector, &v.cs, v.new_cpl);
+	if (ia32e && v.new_cpl < c->cpl)
+		m->seg.sr[SEG_SS] = (struct seg_cache){ .selector = (uint16_t)v.new_cpl, .usable = false };
+	if (ia32e)
+		c->gpr[GPR_RSP] = v.new_sp;
+	else if (m->seg.sr[SEG_SS].db)
+		c->gpr[GPR_RSP] = (uint32_t)v.new_sp;
+	else
+		c->gpr[GPR_RSP] = (c->gpr[GPR_RSP] & ~UINT64_C(0xffff)) | (v.new_sp & 0xffff);
+	c->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
+	if (v.gate.kind == DESC_INT_GATE64 || v.gate.kind == DESC_INT_GATE32 ||
+	    v.gate.kind == DESC_INT_GATE16)
+		c->rflags &= ~RFLAGS_IF; /* interrupt gates clear IF, trap gates do not (§6.12.1.3) */
+	c->rip = v.gate.gate_offset;
+	c->cycles += INTR_DELIVERY_CYCLES;
+	cpu_refresh_mode(c);
+	return true;
+}
+
+/* Exception classes for double-fault detection (SDM Vol. 3A Table 6-4). */
+enum exc_class { EXC_BENIGN, EXC_CONTRIBUTORY, EXC_PAGE_FAULT, EXC_DOUBLE };
+
+static enum exc_class exc_class_of(uint8_t vector)
+{
+	switch (vector) {
+	case VEC_DE: case VEC_TS: case VEC_NP: case VEC_SS: case VEC_GP:
+		return EXC_CONTRIBUTORY;
+	case VEC_PF:
+		return EXC_PAGE_FAULT;
+	case VEC_DF:
+		return EXC_DOUBLE;
+	default:
+		return EXC_BENIGN;
+	}
+}
+
+/* Table 6-5: a second exception while delivering the first becomes #DF
+ * when both are contributory, or the first is #PF and the second is #PF
+ * or contributory. */
+static bool makes_double_fault(uint8_t first, uint8_t second)
+{
+	enum exc_class a = exc_class_of(first), b = exc_class_of(second);
+	if (a == EXC_CONTRIBUTORY)
+		return b == EXC_CONTRIBUTORY;
+	if (a == EXC_PAGE_FAULT)
+		return b == EXC_CONTRIBUTORY || b == EXC_PAGE_FAULT;
+	return false;
+}
+
+/* Bounded: benign second faults are delivered serially, but a guest could
+ * make every delivery fault benignly; after this many the CPU shuts down. */
+#define DELIVERY_ATTEMPTS 8
+
+bool intr_raise_exception(struct cpu *c)
+{
+	struct intr_event e = {
+		.vector = c->fault.vector, .has_error_code = c->fault.has_error_code,
+		.error_code = c->fault.error_code, .rip = c->rip,
+	};
+	for (int i = 0; i < DELIVERY_ATTEMPTS; i++) {
+		if (e.vector == VEC_PF)
+			c->cr2 = c->fault.cr2;
+		if (intr_deliver(c, &e))
+			return true;
+		if (e.vector == VEC_DF)
+			break; /* a fault while delivering #DF: shutdown (§6.15, Interrupt 8) */
+		uint8_t second = c->fault.vector;
+		if (makes_double_fault(e.vector, second))
+			e = (struct intr_event){ .vector = VEC_DF, .has_error_code = true, .rip = c->rip };
+		else
+			e = (struct intr_event){ .vector = second, .has_error_code = c->fault.has_error_code,
+						 .error_code = c->fault.error_code, .rip = c->rip };
+		e.ext = true; /* raised while delivering an earlier event (§6.13) */
+	}
+	snprintf(c->diag, sizeof c->diag,
+		 "triple fault: vector %u (error code %#x) while delivering an exception at rip %#llx",
+		 c->fault.vector, c->fault.error_code, (unsigned long long)c->rip);
+	c->stop_msg = c->diag;
+	return false;
+}

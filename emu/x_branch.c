@@ -1,0 +1,79 @@
+/* Near control transfers: Jcc, JMP, CALL, RET, LOOP/LOOPcc/JrCXZ
+ * (SDM Vol. 2). The target is checked (branch_to) and the return-address
+ * slot translated before RSP or RIP change. */
+#include "emu/exec.h"
+
+enum exec_result exec_jcc(struct cpu *c, const struct insn *d)
+{
+	if (!flags_cond(c, d->sub))
+		return EXEC_OK;
+	return branch_to(c, rel_target(c, d)) ? EXEC_OK : EXEC_FAULT;
+}
+
+enum exec_result exec_jmp(struct cpu *c, const struct insn *d)
+{
+	return branch_to(c, rel_target(c, d)) ? EXEC_OK : EXEC_FAULT;
+}
+
+enum exec_result exec_jmp_ind(struct cpu *c, const struct insn *d)
+{
+	uint64_t t;
+	if (!dst_read(c, d, d->osz, &t) || !branch_to(c, t))
+		return EXEC_FAULT;
+	return EXEC_OK;
+}
+
+/* Push the return address (the next instruction, at the operand size)
+ * and go to target. */
+static enum exec_result call_to(struct cpu *c, const struct insn *d, uint64_t target)
+{
+	struct memref m;
+	uint64_t ret = c->next_rip;
+	if (!push_xlate(c, d->osz, &m) || !branch_to(c, target))
+		return EXEC_FAULT;
+	push_commit(c, &m, d->osz, ret);
+	return EXEC_OK;
+}
+
+enum exec_result exec_call(struct cpu *c, const struct insn *d)
+{
+	return call_to(c, d, rel_target(c, d));
+}
+
+enum exec_result exec_call_ind(struct cpu *c, const struct insn *d)
+{
+	uint64_t t;
+	if (!dst_read(c, d, d->osz, &t))
+		return EXEC_FAULT;
+	return call_to(c, d, t);
+}
+
+/* RET [imm16]: pop the return address, then release imm16 more bytes. */
+enum exec_result exec_ret(struct cpu *c, const struct insn *d)
+{
+	uint64_t t;
+	if (!stack_peek(c, 0, d->osz, &t) || !branch_to(c, t))
+		return EXEC_FAULT;
+	c->gpr[GPR_RSP] = sp_moved(c, (int64_t)(d->osz + (d->imm & 0xffff)));
+	return EXEC_OK;
+}
+
+/* LOOP/LOOPE/LOOPNE decrement the count register (rCX at the address
+ * size) without touching flags, then branch while it is non-zero (and ZF
+ * agrees); JrCXZ branches when it is zero (SDM Vol. 2 LOOP/LOOPcc, Jcc). */
+enum exec_result exec_loop(struct cpu *c, const struct insn *d)
+{
+	uint64_t count = reg_get(c, GPR_RCX, d->asz);
+	bool zf = flags_get(c) & RFLAGS_ZF, taken;
+	if (d->sub == LOOP_JCXZ) {
+		taken = count == 0;
+	} else {
+		count = (count - 1) & size_mask(d->asz);
+		taken = count != 0 && (d->sub == LOOP_ALWAYS || zf == (d->sub == LOOP_E));
+	}
+	if (taken && !branch_to(c, rel_target(c, d)))
+		return EXEC_FAULT;
+	if (d->sub != LOOP_JCXZ)
+		reg_set(c, GPR_RCX, d->asz, count);
+	return EXEC_OK;
+}

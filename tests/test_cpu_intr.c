@@ -1,0 +1,547 @@
+/* Exceptions delivered through the IDT in 64-bit mode, privilege changes
+ * through the TSS, IRETQ, INT n, #DF, triple fault, the system
+ * instructions that set this up (LGDT, LIDT, LTR, MOV CR, INVLPG,
+ * RDMSR/WRMSR), and the switch from protected mode to long mode with far
+ * transfers. The guest's GDT, IDT and TSS are built by the test. */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "emu/alu.h"
+#include "tests/cpu_support.h"
+
+#define GDT (CPU_DATA + 0x8000)
+#define IDT (CPU_DATA + 0x9000)
+#define TSS (CPU_DATA + 0xa000)
+#define DTP (CPU_DATA + 0xb000) /* pseudo-descriptors: GDT at +0, IDT at +16 */
+#define RSP0 (CPU_DATA + 0x20000)
+#define IST1 (CPU_DATA + 0x28000)
+#define USER_STACK (CPU_DATA + 0x30000)
+#define USER_CODE (CPU_CODE + 0x1000)
+#define HANDLER(v) (CPU_CODE + 0x2000 + (uint64_t)(v) * 0x100)
+
+/* GDT selectors. */
+#define KCODE 0x08
+#define KDATA 0x10
+#define UDATA (0x18 | 3)
+#define UCODE (0x20 | 3)
+#define TSS_SEL 0x28
+#define GDT_ENTRIES 7
+#define TSS64_LIMIT 0x67
+#define TSS64_RSP0 4
+#define TSS64_IST1 0x24
+#define GATE_SIZE 16
+
+static uint64_t code_or_data(bool code, unsigned dpl)
+{
+	uint64_t type = code ? SEG_TYPE_CODE | SEG_TYPE_CODE_READABLE : SEG_TYPE_DATA_WRITABLE;
+	return UINT64_C(0xffff) | (type << DESC_TYPE_SHIFT) | BIT64(DESC_S_SHIFT) |
+	       ((uint64_t)dpl << DESC_DPL_SHIFT) | BIT64(DESC_P_SHIFT) |
+	       (UINT64_C(0xf) << DESC_LIMIT_HI_SHIFT) | BIT64(DESC_G_SHIFT) |
+	       (code ? BIT64(DESC_L_SHIFT) : BIT64(DESC_DB_SHIFT));
+}
+
+/* The low quadword of the TSS descriptor (available, at TSS); the same
+ * layout serves a 32-bit TSS and the first half of a 64-bit one. */
+static uint64_t tss_desc_lo(void)
+{
+	return TSS64_LIMIT | ((TSS & 0xffffff) << DESC_BASE_LO_SHIFT) |
+	       ((uint64_t)SYS_TSS_AVAIL << DESC_TYPE_SHIFT) | BIT64(DESC_P_SHIFT) |
+	       ((TSS >> 24 & 0xff) << DESC_BASE_HI_SHIFT);
+}
+
+static void put64(struct cpu_fixture *f, uint64_t la, uint64_t v)
+{
+	cpu_fixture_poke(f, la, &v, 8);
+}
+
+/* An IDT gate: 64-bit interrupt (or trap) gate to handler in KCODE. */
+static void gate(struct cpu_fixture *f, unsigned vector, bool trap, unsigned dpl, unsigned ist,
+		 bool present)
+{
+	uint64_t off = HANDLER(vector);
+	uint64_t type = trap ? SYS_TRAP_GATE : SYS_INT_GATE;
+	uint64_t lo = (off & 0xffff) | ((uint64_t)KCODE << GATE_SELECTOR_SHIFT) |
+		      ((uint64_t)ist << GATE_IST_SHIFT) | (type << DESC_TYPE_SHIFT) |
+		      ((uint64_t)dpl << DESC_DPL_SHIFT) | (present ? BIT64(DESC_P_SHIFT) : 0) |
+		      ((off >> 16 & 0xffff) << GATE_OFFSET_MID_SHIFT);
+	put64(f, IDT + vector * GATE_SIZE, lo);
+	put64(f, IDT + vector * GATE_SIZE + 8, off >> 32);
+}
+
+static void handler(struct cpu_fixture *f, unsigned vector, const uint8_t *code, size_t n)
+{
+	cpu_fixture_poke(f, HANDLER(vector), code, n);
+}
+
+/* GDT, TSS and the pseudo-descriptors at DTP (IDT limit idt_limit). */
+static void tables(struct cpu_fixture *f, uint16_t idt_limit)
+{
+	uint64_t gdt[GDT_ENTRIES] = {
+		0, code_or_data(true, 0), code_or_data(false, 0), code_or_data(false, 3),
+		code_or_data(true, 3),
+		tss_desc_lo(),
+		TSS >> 32,
+	};
+	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
+	put64(f, TSS + TSS64_RSP0, RSP0);
+	put64(f, TSS + TSS64_IST1, IST1);
+	uint16_t gdt_limit = sizeof gdt - 1;
+	cpu_fixture_poke(f, DTP, &gdt_limit, 2);
+	put64(f, DTP + 2, GDT);
+	cpu_fixture_poke(f, DTP + 16, &idt_limit, 2);
+	put64(f, DTP + 18, IDT);
+}
+
+/* A kernel with GDT, IDT (idt_limit), TSS, pseudo-descriptors at DTP and
+ * exception delivery on. RBX = DTP. */
+static struct cpu_fixture *kernel(const uint8_t *code, size_t n, uint16_t idt_limit)
+{
+	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
+	tables(f, idt_limit);
+	cpu_fixture_code(f, CPU_CODE, code, n);
+	f->c.gpr[GPR_RBX] = DTP;
+	f->c.deliver_exceptions = true;
+	return f;
+}
+
+#define IDT_FULL (256 * GATE_SIZE - 1)
+
+/* Kernel: load GDT, IDT, TR; IRETQ to user code at R13 with stack R12. */
+static const uint8_t enter_user[] = {
+	0x0f, 0x01, 0x13,             /* lgdt [rbx] */
+	0x0f, 0x01, 0x5b, 0x10,       /* lidt [rbx + 16] */
+	0x66, 0xb8, 0x28, 0x00,       /* mov ax, 0x28 */
+	0x0f, 0x00, 0xd8,             /* ltr ax */
+	0x6a, 0x1b,                   /* push 0x1b (UDATA) */
+	0x41, 0x54,                   /* push r12 */
+	0x68, 0x02, 0x02, 0x00, 0x00, /* push 0x202 */
+	0x6a, 0x23,                   /* push 0x23 (UCODE) */
+	0x41, 0x55,                   /* push r13 */
+	0x48, 0xcf,                   /* iretq */
+};
+
+static const uint8_t gp_handler[] = {
+	0x48, 0x8b, 0x1c, 0x24,       /* mov rbx, [rsp]: error code */
+	0x48, 0x8b, 0x54, 0x24, 0x08, /* mov rdx, [rsp + 8]: RIP */
+	0xf4,                         /* hlt */
+};
+
+static struct cpu_fixture *user_program(const uint8_t *code, size_t n)
+{
+	struct cpu_fixture *f = kernel(enter_user, sizeof enter_user, IDT_FULL);
+	cpu_fixture_poke(f, USER_CODE, code, n);
+	f->c.gpr[GPR_R12] = USER_STACK;
+	f->c.gpr[GPR_R13] = USER_CODE;
+	gate(f, VEC_GP, false, 0, 0, true);
+	handler(f, VEC_GP, gp_handler, sizeof gp_handler);
+	return f;
+}
+
+Test(cpu_intr, user_divide_error_is_delivered_on_rsp0_and_iretq_returns)
+{
+	static const uint8_t user[] = {
+		0x31, 0xc9,                               /* xor ecx, ecx */
+		0xf7, 0xf1,                               /* div ecx */
+		0x49, 0xc7, 0xc6, 0x77, 0x00, 0x00, 0x00, /* mov r14, 0x77 */
+		0xf4,                                     /* hlt: #GP at CPL 3 */
+	};
+	static const uint8_t de_handler[] = {
+		0x49, 0xff, 0xc7,             /* inc r15 */
+		0x48, 0x89, 0xe0,             /* mov rax, rsp */
+		0x48, 0x83, 0x04, 0x24, 0x02, /* add qword ptr [rsp], 2: skip the div */
+		0x48, 0xcf,                   /* iretq */
+	};
+	struct cpu_fixture *f = user_program(user, sizeof user);
+	struct cpu *c = &f->c;
+	gate(f, VEC_DE, false, 0, 0, true);
+	handler(f, VEC_DE, de_handler, sizeof de_handler);
+	c->gpr[GPR_R15] = 0;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R15], 1, "the #DE handler ran once");
+	cr_assert_eq(c->gpr[GPR_R14], 0x77, "user code resumed after the div");
+	cr_assert_eq(c->gpr[GPR_RAX], RSP0 - 5 * 8, "frame of five on the TSS's RSP0 stack");
+	cr_assert_eq(c->gpr[GPR_RBX], 0, "#GP(0) for HLT at CPL 3");
+	cr_assert_eq(c->gpr[GPR_RDX], USER_CODE + sizeof user - 1);
+	cr_assert_eq(c->cpl, 0);
+	cr_assert_eq(cpu_fixture_peek(f, RSP0 - 8, 8), UDATA, "old SS pushed");
+	cr_assert_eq(cpu_fixture_peek(f, RSP0 - 16, 8), USER_STACK, "old RSP pushed");
+	cr_assert_eq(cpu_fixture_peek(f, RSP0 - 32, 8), UCODE, "old CS pushed");
+	cr_assert_eq(c->mmu.seg.sr[SEG_SS].selector, 0, "SS is null at CPL 0 after the change");
+	cr_assert_eq(c->rflags & RFLAGS_IF, 0, "interrupt gate cleared IF");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, page_fault_is_delivered_with_cr2_and_error_code)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x0f, 0x01, 0x5b, 0x10, /* lidt [rbx + 16] */
+		0x66, 0xb8, 0x28, 0x00, /* mov ax, 0x28 */
+		0x0f, 0x00, 0xd8,       /* ltr ax: the TSS holds IST1 */
+		0x48, 0x8b, 0x06,       /* mov rax, [rsi] */
+		0xf4,                   /* hlt */
+	};
+	static const uint8_t pf_handler[] = {
+		0x0f, 0x20, 0xd0,       /* mov rax, cr2 */
+		0x48, 0x8b, 0x1c, 0x24, /* mov rbx, [rsp]: error code */
+		0xf4,                   /* hlt */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	gate(f, VEC_PF, false, 0, 1, true);
+	handler(f, VEC_PF, pf_handler, sizeof pf_handler);
+	c->gpr[GPR_RSI] = CPU_MAPPED_END + 0x123;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_RAX], CPU_MAPPED_END + 0x123);
+	cr_assert_eq(c->gpr[GPR_RBX], 0, "not present, read, supervisor");
+	cr_assert_eq(c->gpr[GPR_RSP], IST1 - 6 * 8, "IST1 stack, frame with error code");
+	cr_assert_eq(c->rip, HANDLER(VEC_PF) + sizeof pf_handler);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, fault_while_delivering_page_fault_becomes_double_fault)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x0f, 0x01, 0x5b, 0x10, /* lidt [rbx + 16] */
+		0x48, 0x8b, 0x06,       /* mov rax, [rsi] */
+		0xf4,                   /* hlt */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	gate(f, VEC_PF, false, 0, 0, false); /* not present: #NP during #PF delivery */
+	gate(f, VEC_DF, false, 0, 0, true);
+	handler(f, VEC_DF, gp_handler, sizeof gp_handler);
+	c->gpr[GPR_RSI] = CPU_MAPPED_END;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->rip, HANDLER(VEC_DF) + sizeof gp_handler, "the #DF handler ran");
+	cr_assert_eq(c->gpr[GPR_RBX], 0, "#DF pushes error code 0");
+	cr_assert_eq(c->gpr[GPR_RDX], CPU_CODE + 7, "RIP of the faulting mov");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, fault_while_delivering_double_fault_is_a_triple_fault)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x0f, 0x01, 0x5b, 0x10, /* lidt [rbx + 16] with limit 0 */
+		0x0f, 0x0b,             /* ud2 */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, 0);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_TRIPLE_FAULT);
+	cr_assert_not_null(f->c.stop_msg);
+	cr_assert(strstr(f->c.stop_msg, "triple fault"), "%s", f->c.stop_msg);
+	cr_assert_eq(f->c.rip, CPU_CODE + 7, "state of the instruction that started it");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, int_n_through_user_gate_and_int3_through_kernel_gate)
+{
+	static const uint8_t user[] = {
+		0xcd, 0x80,                               /* int 0x80 */
+		0x49, 0xc7, 0xc6, 0x55, 0x00, 0x00, 0x00, /* mov r14, 0x55 */
+		0xcc,                                     /* int3: gate DPL 0 → #GP */
+	};
+	static const uint8_t h80[] = {
+		0x49, 0xff, 0xc7, /* inc r15 */
+		0x48, 0xcf,       /* iretq */
+	};
+	struct cpu_fixture *f = user_program(user, sizeof user);
+	struct cpu *c = &f->c;
+	gate(f, 0x80, true, 3, 0, true);
+	handler(f, 0x80, h80, sizeof h80);
+	gate(f, VEC_BP, false, 0, 0, true);
+	c->gpr[GPR_R15] = 0;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R15], 1);
+	cr_assert_eq(c->gpr[GPR_R14], 0x55, "INT n returns to the next instruction");
+	cr_assert_eq(c->gpr[GPR_RBX], VEC_BP * 8 + SEG_EC_IDT, "#GP(vector * 8 + 2)");
+	cr_assert_eq(c->gpr[GPR_RDX], USER_CODE + sizeof user - 1, "RIP of the INT3");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, exceptions_stop_the_loop_when_delivery_is_off)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x0b, /* ud2 */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	f->c.deliver_exceptions = false;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(f->c.exc.vector, VEC_UD);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, invlpg_and_cr3_reload_make_new_translations_visible)
+{
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x06,       /* mov rax, [rsi] */
+		0x48, 0x89, 0x17,       /* mov [rdi], rdx: rewrite the PTE */
+		0x48, 0x8b, 0x1e,       /* mov rbx, [rsi]: stale TLB entry */
+		0x0f, 0x01, 0x3e,       /* invlpg [rsi] */
+		0x48, 0x8b, 0x0e,       /* mov rcx, [rsi]: new page */
+		0x41, 0x0f, 0x20, 0xd8, /* mov r8, cr3 */
+		0x41, 0x0f, 0x22, 0xd8, /* mov cr3, r8 */
+		0x41, 0x0f, 0x20, 0xc1, /* mov r9, cr0 */
+		0xf4,                   /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	struct cpu *c = &f->c;
+	const uint64_t page = CPU_DATA + 0x40000, other = CPU_DATA + 0x41000;
+	const uint64_t pte = ptb_entry_pa(&f->pt, page, 1), pt_window = CPU_MAPPED_END;
+	cr_assert(ptb_map(&f->pt, pt_window, pte & ~(PHYS_FRAME_SIZE - 1), PG_4K, PTE_P | PTE_RW,
+			  PTE_P | PTE_RW | PTE_US));
+	put64(f, page, 0x1111);
+	put64(f, other, 0x2222);
+	c->gpr[GPR_RSI] = page;
+	c->gpr[GPR_RDI] = pt_window + (pte & (PHYS_FRAME_SIZE - 1));
+	c->gpr[GPR_RDX] = other | PTE_P | PTE_RW | PTE_US;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_RAX], 0x1111);
+	cr_assert_eq(c->gpr[GPR_RBX], 0x1111, "the TLB still holds the old translation");
+	cr_assert_eq(c->gpr[GPR_RCX], 0x2222, "INVLPG dropped it");
+	cr_assert_eq(c->gpr[GPR_R8], c->mmu.cr3);
+	cr_assert_eq(c->gpr[GPR_R9], c->mmu.cr0);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, wrmsr_fs_base_and_unknown_msr_raises_gp)
+{
+	static const uint8_t code[] = {
+		0xb9, 0x00, 0x01, 0x00, 0xc0,                         /* mov ecx, 0xc0000100 */
+		0xb8, 0x00, 0x00, 0x60, 0x00,                         /* mov eax, 0x600000 */
+		0x31, 0xd2,                                           /* xor edx, edx */
+		0x0f, 0x30,                                           /* wrmsr: FS_BASE */
+		0x64, 0x48, 0x8b, 0x04, 0x25, 0x08, 0x00, 0x00, 0x00, /* mov rax, fs:[8] */
+		0xb9, 0x34, 0x12, 0x00, 0x00,                         /* mov ecx, 0x1234 */
+		0x0f, 0x32,                                           /* rdmsr */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	put64(f, CPU_DATA + 8, 0xfeed);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(f->c.gpr[GPR_RAX], 0xfeed);
+	cr_assert_eq(f->c.exc.vector, VEC_GP);
+	cr_assert_eq(f->c.exc.rip, CPU_CODE + sizeof code - 2);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, system_instructions_at_cpl3_raise_gp)
+{
+	static const uint8_t user[] = {
+		0x0f, 0x22, 0xd8, /* mov cr3, rax */
+	};
+	struct cpu_fixture *f = user_program(user, sizeof user);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(f->c.gpr[GPR_RDX], USER_CODE, "#GP at the MOV to CR3");
+	cpu_fixture_free(f);
+}
+
+/* The way a Multiboot kernel enters long mode: from 32-bit protected mode
+ * without paging, PAE, CR3, EFER.LME, CR0.PG (compatibility mode), then a
+ * far jump to a 64-bit code segment; data segments reloaded there. */
+Test(cpu_intr, protected_mode_enters_long_mode_through_far_jump)
+{
+	static const uint8_t entry32[] = {
+		0x0f, 0x01, 0x13,                         /* lgdt [ebx] */
+		0x0f, 0x20, 0xe0,                         /* mov eax, cr4 */
+		0x83, 0xc8, 0x20,                         /* or eax, CR4.PAE */
+		0x0f, 0x22, 0xe0,                         /* mov cr4, eax */
+		0x0f, 0x22, 0xde,                         /* mov cr3, esi */
+		0xb9, 0x80, 0x00, 0x00, 0xc0,             /* mov ecx, IA32_EFER */
+		0x0f, 0x32,                               /* rdmsr */
+		0x0d, 0x00, 0x01, 0x00, 0x00,             /* or eax, EFER.LME */
+		0x0f, 0x30,                               /* wrmsr */
+		0x0f, 0x20, 0xc0,                         /* mov eax, cr0 */
+		0x0d, 0x00, 0x00, 0x00, 0x80,             /* or eax, CR0.PG */
+		0x0f, 0x22, 0xc0,                         /* mov cr0, eax */
+		0xea, 0x00, 0x01, 0x40, 0x00, 0x08, 0x00, /* jmp 0x08:0x400100 */
+	};
+	static const uint8_t long64[] = {
+		0x66, 0xb8, 0x10, 0x00,                                     /* mov ax, 0x10 */
+		0x8e, 0xd8,                                                 /* mov ds, ax */
+		0x8e, 0xd0,                                                 /* mov ss, ax */
+		0x48, 0xb8, 0x89, 0x67, 0x45, 0x23, 0x01, 0x00, 0x00, 0x00, /* mov rax, 0x123456789 */
+		0x50,                                                       /* push rax */
+		0x5b,                                                       /* pop rbx */
+		0x6a, 0x08,                                                 /* push 0x08 */
+		0x48, 0x8d, 0x05, 0x04, 0x00, 0x00, 0x00,                   /* lea rax, [rip + 4] */
+		0x50,                                                       /* push rax */
+		0x48, 0xcb,                                                 /* retfq: to the mov */
+		0xf4,                                                       /* hlt (skipped) */
+		0x49, 0xc7, 0xc0, 0x01, 0x00, 0x00, 0x00,                   /* mov r8, 1 */
+		0xf4,                                                       /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_new_flat32("flat");
+	struct cpu *c = &f->c;
+	tables(f, IDT_FULL);
+	cpu_fixture_code(f, CPU_CODE, entry32, sizeof entry32);
+	cpu_fixture_poke(f, CPU_CODE + 0x100, long64, sizeof long64);
+	c->gpr[GPR_RBX] = DTP;
+	c->gpr[GPR_RSI] = ptb_cr3(&f->pt, 0);
+	c->gpr[GPR_R8] = 0;
+	cr_assert_eq(c->mode, CPU_MODE_PROT32);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->mode, CPU_MODE_64);
+	cr_assert(c->mmu.efer & EFER_LMA, "CR0.PG with EFER.LME activates IA-32e mode");
+	cr_assert_eq(c->gpr[GPR_RBX], 0x123456789);
+	cr_assert_eq(c->gpr[GPR_R8], 1, "far return to 64-bit code");
+	cr_assert_eq(c->mmu.seg.sr[SEG_SS].selector, KDATA);
+	cr_assert_eq(c->mmu.seg.sr[SEG_CS].selector, KCODE);
+	cpu_fixture_free(f);
+}
+
+#define SYSCALL_ENTRY (CPU_CODE + 0x8000)
+#define STAR_VALUE ((uint64_t)KDATA << 48 | (uint64_t)KCODE << 32)
+
+Test(cpu_intr, syscall_enters_kernel_and_sysret_returns_to_user)
+{
+	static const uint8_t user[] = {
+		0x0f, 0x05,       /* syscall */
+		0x49, 0x89, 0xc9, /* mov r9, rcx */
+		0xf4,             /* hlt: #GP at CPL 3 ends the test */
+	};
+	static const uint8_t entry[] = {
+		0x49, 0xc7, 0xc0, 0x07, 0x00, 0x00, 0x00, /* mov r8, 7 */
+		0x4d, 0x89, 0xda,                         /* mov r10, r11 */
+		0x48, 0x0f, 0x07,                         /* sysretq */
+	};
+	struct cpu_fixture *f = user_program(user, sizeof user);
+	struct cpu *c = &f->c;
+	cpu_fixture_poke(f, SYSCALL_ENTRY, entry, sizeof entry);
+	c->mmu.efer |= EFER_SCE;
+	c->msr.star = STAR_VALUE;
+	c->msr.lstar = SYSCALL_ENTRY;
+	c->msr.sfmask = RFLAGS_IF;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R8], 7, "the kernel entry ran");
+	cr_assert_eq(c->gpr[GPR_R9], USER_CODE + 2, "RCX held the return address");
+	cr_assert(c->gpr[GPR_R10] & RFLAGS_IF, "R11 held the user RFLAGS");
+	cr_assert_eq(c->gpr[GPR_RDX], USER_CODE + 5, "back in user mode: HLT faulted there");
+	cr_assert_eq(cpu_fixture_peek(f, RSP0 - 32, 8), UCODE, "SYSRET loaded the user CS");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, syscall_without_efer_sce_raises_ud)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x05, /* syscall */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(f->c.exc.vector, VEC_UD);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, cpuid_reports_vendor_and_long_mode_and_rdtsc_counts_cycles)
+{
+	static const uint8_t code[] = {
+		0x31, 0xc0,                   /* xor eax, eax */
+		0x0f, 0xa2,                   /* cpuid */
+		0x41, 0x89, 0xd8,             /* mov r8d, ebx */
+		0xb8, 0x01, 0x00, 0x00, 0x80, /* mov eax, 0x80000001 */
+		0x0f, 0xa2,                   /* cpuid */
+		0x41, 0x89, 0xd1,             /* mov r9d, edx */
+		0x0f, 0x31,                   /* rdtsc */
+		0x48, 0xc1, 0xe2, 0x20,       /* shl rdx, 32 */
+		0x48, 0x09, 0xd0,             /* or rax, rdx */
+		0x49, 0x89, 0xc2,             /* mov r10, rax */
+		0x0f, 0x31,                   /* rdtsc */
+		0xf4,                         /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	struct cpu *c = &f->c;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R8], 0x6c756d6d, "\"mmul\"");
+	cr_assert(c->gpr[GPR_R9] & BIT64(29), "long mode");
+	cr_assert(c->gpr[GPR_R9] & BIT64(11), "SYSCALL");
+	uint64_t second = c->gpr[GPR_RDX] << 32 | c->gpr[GPR_RAX];
+	cr_assert_gt(second, c->gpr[GPR_R10], "the counter advanced");
+	cr_assert_leq(second, c->cycles);
+	cpu_fixture_free(f);
+}
+
+/* ---- protected mode ------------------------------------------------------ */
+
+#define TSS32_ESP0 4
+#define TSS32_SS0 8
+#define GATE32_SIZE 8
+
+static uint64_t segment32(bool code, unsigned dpl)
+{
+	return (code_or_data(code, dpl) & ~BIT64(DESC_L_SHIFT)) | BIT64(DESC_DB_SHIFT);
+}
+
+static void gate32(struct cpu_fixture *f, unsigned vector, bool trap, unsigned dpl)
+{
+	uint64_t off = HANDLER(vector);
+	uint64_t type = trap ? SYS_TRAP_GATE : SYS_INT_GATE;
+	put64(f, IDT + vector * GATE32_SIZE,
+	      (off & 0xffff) | ((uint64_t)KCODE << GATE_SELECTOR_SHIFT) | (type << DESC_TYPE_SHIFT) |
+		      ((uint64_t)dpl << DESC_DPL_SHIFT) | BIT64(DESC_P_SHIFT) |
+		      ((off >> 16 & 0xffff) << GATE_OFFSET_MID_SHIFT));
+}
+
+/* 32-bit protected mode without paging: ring 3 runs INT 0x80 through a
+ * DPL 3 trap gate onto SS0:ESP0 from the TSS, IRETD returns, then HLT at
+ * CPL 3 is a #GP delivered with its error code. */
+Test(cpu_intr, protected_mode_delivers_through_tss_stack_and_iretd_returns)
+{
+	static const uint8_t entry[] = {
+		0x0f, 0x01, 0x13,             /* lgdt [ebx] */
+		0x0f, 0x01, 0x5b, 0x10,       /* lidt [ebx + 16] */
+		0x66, 0xb8, 0x28, 0x00,       /* mov ax, 0x28 */
+		0x0f, 0x00, 0xd8,             /* ltr ax */
+		0x6a, 0x1b,                   /* push 0x1b (UDATA) */
+		0x56,                         /* push esi */
+		0x68, 0x02, 0x02, 0x00, 0x00, /* push 0x202 */
+		0x6a, 0x23,                   /* push 0x23 (UCODE) */
+		0x57,                         /* push edi */
+		0xcf,                         /* iretd */
+	};
+	static const uint8_t user[] = {
+		0xcd, 0x80,                   /* int 0x80 */
+		0xbd, 0x55, 0x00, 0x00, 0x00, /* mov ebp, 0x55 */
+		0xf4,                         /* hlt */
+	};
+	static const uint8_t h80[] = {
+		0x41, /* inc ecx */
+		0xcf, /* iretd */
+	};
+	static const uint8_t gp32[] = {
+		0x8b, 0x1c, 0x24,       /* mov ebx, [esp] */
+		0x8b, 0x54, 0x24, 0x04, /* mov edx, [esp + 4] */
+		0xf4,                   /* hlt */
+	};
+	uint64_t gdt[GDT_ENTRIES] = {
+		0, segment32(true, 0), segment32(false, 0), segment32(false, 3), segment32(true, 3),
+		tss_desc_lo(),
+		0,
+	};
+	struct cpu_fixture *f = cpu_fixture_new_flat32("flat");
+	struct cpu *c = &f->c;
+	tables(f, 256 * GATE32_SIZE - 1);
+	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
+	put64(f, TSS + TSS32_ESP0, RSP0);
+	put64(f, TSS + TSS32_SS0, KDATA);
+	gate32(f, 0x80, true, 3);
+	gate32(f, VEC_GP, false, 0);
+	handler(f, 0x80, h80, sizeof h80);
+	handler(f, VEC_GP, gp32, sizeof gp32);
+	cpu_fixture_code(f, CPU_CODE, entry, sizeof entry);
+	cpu_fixture_poke(f, USER_CODE, user, sizeof user);
+	c->deliver_exceptions = true;
+	c->gpr[GPR_RBX] = DTP;
+	c->gpr[GPR_RSI] = USER_STACK;
+	c->gpr[GPR_RDI] = USER_CODE;
+	c->gpr[GPR_RCX] = 0;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->mode, CPU_MODE_PROT32);
+	cr_assert_eq(c->gpr[GPR_RCX], 1, "the INT 0x80 handler ran");
+	cr_assert_eq(c->gpr[GPR_RBP], 0x55, "IRETD returned after the INT");
+	cr_assert_eq(c->gpr[GPR_RBX], 0, "#GP(0)");
+	cr_assert_eq(c->gpr[GPR_RDX], USER_CODE + sizeof user - 1, "EIP of the HLT");
+	cr_assert_eq(c->gpr[GPR_RSP], RSP0 - 6 * 4, "SS0:ESP0 stack, six 4-byte entries");
+	cr_assert_eq(cpu_fixture_peek(f, RSP0 - 4, 4), UDATA, "old SS");
+	cr_assert_eq(c->mmu.seg.sr[SEG_SS].selector, KDATA);
+	cpu_fixture_free(f);
+}

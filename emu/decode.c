@@ -260,6 +260,10 @@ static enum insn_op string_op(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD:
 	case ZYDIS_MNEMONIC_SCASQ:
 		return OP_SCAS;
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+		return OP_INS;
+	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+		return OP_OUTS;
 	default:
 		return OP_COUNT;
 	}
@@ -327,6 +331,7 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_IRETQ, OP_IRET, 0 }, { ZYDIS_MNEMONIC_SYSCALL, OP_SYSCALL, 0 },
 		{ ZYDIS_MNEMONIC_SYSRET, OP_SYSRET, 0 }, { ZYDIS_MNEMONIC_CPUID, OP_CPUID, 0 },
 		{ ZYDIS_MNEMONIC_RDTSC, OP_RDTSC, 0 }, { ZYDIS_MNEMONIC_RDTSCP, OP_RDTSC, 1 },
+		{ ZYDIS_MNEMONIC_IN, OP_IO, 0 }, { ZYDIS_MNEMONIC_OUT, OP_IO, 1 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		if (map[i].m == m) {
@@ -344,7 +349,7 @@ static enum insn_op choose_op(const ZydisDecodedInstruction *zi, unsigned *sub)
 	ZydisMnemonic m = zi->mnemonic;
 	enum insn_op op;
 	*sub = 0;
-	if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP)
+	if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP || zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP)
 		return string_op(m);
 	if (is_jcc(m)) {
 		*sub = cond_of(zi);

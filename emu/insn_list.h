@@ -82,3 +82,6 @@ X(SYSCALL, exec_syscall, CLS_SYSTEM)
 X(SYSRET, exec_sysret, CLS_SYSTEM)
 X(CPUID, exec_cpuid, CLS_SYSTEM)
 X(RDTSC, exec_rdtsc, CLS_SYSTEM)       /* sub: RDTSC, RDTSCP */
+X(IO, exec_io, CLS_SYSTEM)             /* IN, OUT (sub 0 / 1) */
+X(INS, exec_ins, CLS_STRING)
+X(OUTS, exec_outs, CLS_STRING)

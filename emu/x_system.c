@@ -4,6 +4,7 @@
  * state and TLB invalidations drop the fetch cache (docs/cpu.md). */
 #include "emu/intr.h"
 #include "emu/exec.h"
+#include "emu/io.h"
 
 /* MSR numbers (SDM Vol. 4 Table 2-2). */
 enum {
@@ -46,6 +47,8 @@ static bool write_cr(struct cpu *c, unsigned n, uint64_t v)
 			return false;
 		}
 		c->cr8 = v;
+		if (c->dev)
+			io_cr8_write(c, v);
 		return true;
 	}
 }
@@ -57,7 +60,7 @@ static uint64_t read_cr(const struct cpu *c, unsigned n)
 	case 2: return c->cr2;
 	case 3: return c->mmu.cr3;
 	case 4: return c->mmu.cr4;
-	default: return c->cr8;
+	default: return c->dev ? io_cr8_read(c) : c->cr8;
 	}
 }
 
@@ -179,6 +182,8 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 	uint64_t v = (c->gpr[GPR_RDX] << 32) | (uint32_t)c->gpr[GPR_RAX];
 	if (!privileged(c))
 		return EXEC_FAULT;
+	if (index == MSR_APIC_BASE && c->dev)
+		return io_apic_base_msr(c, d->sub, v);
 	if (index == MSR_EFER) {
 		if (!d->sub) {
 			v = c->mmu.efer;

@@ -4,7 +4,10 @@
  *   cpu_alu_mips       an integer loop (add/xor/sub/dec/jnz)
  *   cpu_tlb_mips       a loop reading one byte per 4-KByte page across
  *                      512 MiB, so every access misses the TLBs
+ *   cpu_memcpy_mips    a qword copy loop over 64 KiB (load, store, adds)
  *   cpu_rep_movsb_gbs  rep movsb of 64 KiB, repeated
+ *   cpu_rss_mib        the process's peak resident set after the above,
+ *                      against the guest RAM they touched (512 MiB + tables)
  *
  * Output: "bench <name> <value> <unit>". Host time is used only here.
  */
@@ -123,6 +126,22 @@ static const uint8_t tlb_loop[] = {
 	0xf4,                                     /*    hlt */
 };
 
+static const uint8_t memcpy_loop[] = {
+	0x41, 0xb8, 0xc8, 0x00, 0x00, 0x00,       /*    mov r8d, 200 */
+	0x48, 0xc7, 0xc6, 0x00, 0x00, 0x20, 0x01, /* o: mov rsi, 0x1200000 */
+	0x48, 0xc7, 0xc7, 0x00, 0x00, 0x30, 0x01, /*    mov rdi, 0x1300000 */
+	0xb9, 0x00, 0x20, 0x00, 0x00,             /*    mov ecx, 8192 */
+	0x48, 0x8b, 0x06,                         /* l: mov rax, [rsi] */
+	0x48, 0x89, 0x07,                         /*    mov [rdi], rax */
+	0x48, 0x83, 0xc6, 0x08,                   /*    add rsi, 8 */
+	0x48, 0x83, 0xc7, 0x08,                   /*    add rdi, 8 */
+	0xff, 0xc9,                               /*    dec ecx */
+	0x75, 0xee,                               /*    jnz l */
+	0x41, 0xff, 0xc8,                         /*    dec r8d */
+	0x75, 0xd6,                               /*    jnz o */
+	0xf4,                                     /*    hlt */
+};
+
 #define MOVSB_BYTES 65536
 #define MOVSB_ROUNDS 2000
 static const uint8_t movsb_loop[] = {
@@ -137,6 +156,21 @@ static const uint8_t movsb_loop[] = {
 };
 
 static void bench_movsb(void);
+
+/* Peak resident set (VmHWM in /proc/self/status), MiB. */
+static double peak_rss_mib(void)
+{
+	char line[256];
+	double kib = 0;
+	FILE *f = fopen("/proc/self/status", "r");
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof line, f))
+		if (sscanf(line, "VmHWM: %lf", &kib) == 1)
+			break;
+	fclose(f);
+	return kib / 1024;
+}
 
 static bool wanted(int argc, char **argv, const char *name)
 {
@@ -155,8 +189,12 @@ int main(int argc, char **argv)
 		printf("bench cpu_alu_mips %.1f MIPS\n", best_mips(alu_loop, sizeof alu_loop, false));
 	if (wanted(argc, argv, "tlb"))
 		printf("bench cpu_tlb_mips %.1f MIPS\n", best_mips(tlb_loop, sizeof tlb_loop, true));
+	if (wanted(argc, argv, "memcpy"))
+		printf("bench cpu_memcpy_mips %.1f MIPS\n", best_mips(memcpy_loop, sizeof memcpy_loop, false));
 	if (wanted(argc, argv, "movsb"))
 		bench_movsb();
+	if (wanted(argc, argv, "rss"))
+		printf("bench cpu_rss_mib %.0f MiB\n", peak_rss_mib());
 	return 0;
 }
 

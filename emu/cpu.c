@@ -263,17 +263,22 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 		if (MMU_LIKELY(r == EXEC_OK)) {
 			c->rip = c->next_rip;
 			done++;
+			if (MMU_UNLIKELY(c->intr_shadow))
+				c->intr_shadow--;
 			continue;
 		}
 		if (r == EXEC_HLT) {
 			c->rip = c->next_rip;
 			done++;
+			c->intr_shadow = 0; /* STI; HLT wakes on the next interrupt */
 			stop = CPU_STOP_HLT;
 			break;
 		}
 		if (r == EXEC_YIELD) {
 			c->rip = c->next_rip;
 			done++;
+			if (c->intr_shadow)
+				c->intr_shadow--;
 			stop = CPU_STOP_YIELD;
 			break;
 		}
@@ -296,6 +301,15 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 	c->insns += retired;
 	flags_sync(c);
 	return stop;
+}
+
+bool cpu_interrupt(struct cpu *c, uint8_t vector)
+{
+	struct intr_event e = { .vector = vector, .ext = true, .rip = c->rip };
+	flags_sync(c);
+	if (intr_deliver(c, &e))
+		return true;
+	return intr_raise_exception(c);
 }
 
 /* ---- simple handlers that live with the loop ------------------------------ */

@@ -18,6 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "emu/alu.h"
 #include "emu/insn.h"
 #include "mmu/mmu.h"
 
@@ -116,6 +117,9 @@ struct cpu {
 	 * caller to inspect; true: it is delivered through the IDT (64-bit
 	 * mode), and only a triple fault stops the loop. */
 	bool deliver_exceptions;
+	/* Interrupt shadow (SDM Vol. 2 STI, MOV SS): counts down as
+	 * instructions retire; interrupts are held off while it is non-zero. */
+	uint8_t intr_shadow;
 
 	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
 	 * and ignore writes, all physical memory is RAM. Physical accesses at
@@ -162,6 +166,21 @@ static inline enum cpu_stop cpu_step(struct cpu *c)
 {
 	return cpu_run(c, 1);
 }
+
+/* Whether an external maskable interrupt may be taken now, between
+ * instructions: RFLAGS.IF = 1 and no STI / MOV SS shadow (SDM Vol. 3A
+ * §6.8.3). */
+static inline bool cpu_interrupts_enabled(const struct cpu *c)
+{
+	return (c->rflags & RFLAGS_IF) && c->intr_shadow == 0;
+}
+
+/* Deliver an external interrupt (a device's vector) through the IDT at
+ * the current instruction boundary; the caller has checked
+ * cpu_interrupts_enabled (NMIs and exceptions do not). A fault during
+ * delivery is handled like any exception (it may become #DF). False on a
+ * triple fault (c->stop_msg says why). */
+bool cpu_interrupt(struct cpu *c, uint8_t vector);
 
 const char *cpu_mode_name(enum cpu_mode m);
 const char *cpu_stop_name(enum cpu_stop s);

@@ -82,6 +82,9 @@ X(SYSCALL, exec_syscall, CLS_SYSTEM)
 X(SYSRET, exec_sysret, CLS_SYSTEM)
 X(CPUID, exec_cpuid, CLS_SYSTEM)
 X(RDTSC, exec_rdtsc, CLS_SYSTEM)       /* sub: RDTSC, RDTSCP */
+X(WBINVD, exec_wbinvd, CLS_SYSTEM)     /* WBINVD, INVD: CPL 0, no cache state to lose */
+X(CLTS, exec_clts, CLS_SYSTEM)
+X(STORE_SEL, exec_store_sel, CLS_SYSTEM) /* sub: STR, SLDT */
 X(IO, exec_io, CLS_SYSTEM)             /* IN, OUT (sub 0 / 1) */
 X(INS, exec_ins, CLS_STRING)
 X(OUTS, exec_outs, CLS_STRING)

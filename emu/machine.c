@@ -8,8 +8,6 @@
 #include <string.h>
 
 #include "emu/decode.h"
-#include "emu/exec.h"
-#include "emu/intr.h"
 #include "emu/io.h"
 #include "mmu/model.h"
 
@@ -120,32 +118,15 @@ static enum machine_stop triple_fault(struct machine *m)
 
 /* ---- interrupts ----------------------------------------------------------- */
 
-static bool interrupts_enabled(const struct cpu *c)
-{
-	return (c->rflags & RFLAGS_IF) != 0;
-}
-
-/* Deliver an external interrupt through the IDT; a fault during delivery
- * is an exception like any other (it may become #DF). False on a triple
- * fault. */
-static bool deliver_external(struct cpu *c, uint8_t vector)
-{
-	struct intr_event e = { .vector = vector, .ext = true, .rip = c->rip };
-	flags_sync(c);
-	if (intr_deliver(c, &e))
-		return true;
-	return intr_raise_exception(c);
-}
-
 /* Between instructions: take one pending interrupt if the CPU accepts it
  * (RFLAGS.IF = 1, no interrupt shadow; SDM Vol. 3A §6.8.1). False on a
  * triple fault. */
 static bool take_interrupt(struct machine *m)
 {
 	struct cpu *c = &m->cpu;
-	if (!devices_interrupt_pending(&m->dev) || !interrupts_enabled(c))
+	if (!devices_interrupt_pending(&m->dev) || !cpu_interrupts_enabled(c))
 		return true;
-	return deliver_external(c, devices_interrupt_ack(&m->dev));
+	return cpu_interrupt(c, devices_interrupt_ack(&m->dev));
 }
 
 /* ---- the loop ------------------------------------------------------------- */

@@ -8,10 +8,17 @@
 
 #define SELECTOR_BYTES 2u
 
+/* After loading SS: the stack width follows SS.B, and interrupts are held
+ * off until the next instruction has retired (SDM Vol. 2 MOV, POP: the
+ * MOV SS shadow lets a following MOV ESP complete the stack switch). */
+#define MOV_SS_SHADOW 2
+
 static enum exec_result stack_changed(struct cpu *c, unsigned r)
 {
-	if (r == SEG_SS)
-		cpu_refresh_mode(c); /* the stack width follows SS.B */
+	if (r == SEG_SS) {
+		cpu_refresh_mode(c);
+		c->intr_shadow = MOV_SS_SHADOW;
+	}
 	return EXEC_OK;
 }
 

@@ -128,13 +128,17 @@ enum exec_result exec_ltr_lldt(struct cpu *c, const struct insn *d)
 }
 
 /* CLI/STI (sub 0 / 1): allowed when CPL ≤ IOPL, else #GP(0) (SDM Vol. 2
- * CLI, without the virtual-interrupt extensions). The STI interrupt shadow
- * is not modelled yet (no interrupts are). */
+ * CLI, STI, without the virtual-interrupt extensions). STI that sets IF
+ * holds interrupts off until the next instruction has retired: the shadow
+ * counts this instruction and the next. */
+#define STI_SHADOW 2
 enum exec_result exec_cli_sti(struct cpu *c, const struct insn *d)
 {
 	unsigned iopl = (unsigned)((c->rflags & RFLAGS_IOPL) >> RFLAGS_IOPL_SHIFT);
 	if (c->cpl > iopl)
 		return fault(c, VEC_GP, true, 0);
+	if (d->sub && !(c->rflags & RFLAGS_IF))
+		c->intr_shadow = STI_SHADOW;
 	if (d->sub)
 		c->rflags |= RFLAGS_IF;
 	else
@@ -274,4 +278,32 @@ enum exec_result exec_iret(struct cpu *c, const struct insn *d)
 	cpu_refresh_mode(c);
 	c->next_rip = c->rip;
 	return EXEC_OK;
+}
+
+/* WBINVD/INVD: CPL 0 only (#GP(0)); the modelled caches hold no dirty
+ * data of their own, so there is nothing to write back or drop. */
+enum exec_result exec_wbinvd(struct cpu *c, const struct insn *d)
+{
+	return privileged(c) ? EXEC_OK : EXEC_FAULT;
+}
+
+/* CLTS: clear CR0.TS at CPL 0 (SDM Vol. 2 CLTS). */
+enum exec_result exec_clts(struct cpu *c, const struct insn *d)
+{
+	if (!privileged(c) || !mmu_write_cr0(&c->mmu, c->mmu.cr0 & ~CR0_TS, &c->fault))
+		return EXEC_FAULT;
+	return control_changed(c);
+}
+
+/* STR/SLDT r/m16 (sub 0 / 1): the TR or LDTR selector; a register
+ * destination gets it zero-extended to the operand size (SDM Vol. 2 STR,
+ * SLDT). UMIP is not modelled. */
+enum exec_result exec_store_sel(struct cpu *c, const struct insn *d)
+{
+	uint64_t sel = d->sub ? c->mmu.seg.ldtr.selector : c->mmu.seg.tr.selector;
+	if (d->k0 == OPK_REG) {
+		reg_set(c, d->r0, d->osz, sel);
+		return EXEC_OK;
+	}
+	return mem_write(c, d->seg, insn_ea(c, d), 2, sel) ? EXEC_OK : EXEC_FAULT;
 }

@@ -545,3 +545,111 @@ Test(cpu_intr, protected_mode_delivers_through_tss_stack_and_iretd_returns)
 	cr_assert_eq(c->mmu.seg.sr[SEG_SS].selector, KDATA);
 	cpu_fixture_free(f);
 }
+
+/* ---- external interrupts ------------------------------------------------- */
+
+#define TIMER_VECTOR 0x20
+
+Test(cpu_intr, sti_shadow_holds_interrupts_for_one_instruction_then_one_is_delivered)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x0f, 0x01, 0x5b, 0x10, /* lidt [rbx + 16] */
+		0xfb,                   /* sti */
+		0x90,                   /* nop: in the STI shadow */
+		0x90,                   /* nop */
+		0xf4,                   /* hlt */
+	};
+	static const uint8_t isr[] = {
+		0x49, 0xff, 0xc7, /* inc r15 */
+		0x48, 0xcf,       /* iretq */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	gate(f, TIMER_VECTOR, false, 0, 0, true);
+	handler(f, TIMER_VECTOR, isr, sizeof isr);
+	c->gpr[GPR_R15] = 0;
+	cr_assert_eq(cpu_run(c, 3), CPU_STOP_LIMIT);
+	cr_assert_not(cpu_interrupts_enabled(c), "right after STI");
+	cr_assert_eq(cpu_run(c, 1), CPU_STOP_LIMIT);
+	cr_assert(cpu_interrupts_enabled(c), "one instruction later");
+	cr_assert(cpu_interrupt(c, TIMER_VECTOR));
+	cr_assert_eq(c->rip, HANDLER(TIMER_VECTOR));
+	cr_assert_not(cpu_interrupts_enabled(c), "the interrupt gate cleared IF");
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R15], 1);
+	cr_assert_eq(c->rip, CPU_CODE + sizeof code, "resumed at the second NOP, then HLT");
+	cr_assert(cpu_interrupts_enabled(c), "IRETQ restored IF");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, fences_hints_and_small_system_instructions)
+{
+	static const uint8_t code[] = {
+		0x0f, 0xae, 0xf0,       /* mfence */
+		0x0f, 0xae, 0xe8,       /* lfence */
+		0x0f, 0xae, 0xf8,       /* sfence */
+		0x0f, 0x18, 0x08,       /* prefetcht0 [rax]: no access, no fault */
+		0x0f, 0xae, 0x38,       /* clflush [rax] */
+		0x0f, 0x09,             /* wbinvd */
+		0x0f, 0x06,             /* clts */
+		0x0f, 0x00, 0xc9,       /* str ecx */
+		0x0f, 0x00, 0x03,       /* sldt word ptr [rbx] */
+		0xf4,                   /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	struct cpu *c = &f->c;
+	c->gpr[GPR_RAX] = CPU_MAPPED_END; /* not mapped */
+	c->gpr[GPR_RBX] = CPU_DATA;
+	c->gpr[GPR_RCX] = UINT64_MAX;
+	c->mmu.seg.tr.selector = TSS_SEL;
+	c->mmu.seg.ldtr.selector = 0x38;
+	c->mmu.cr0 |= CR0_TS;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_RCX], TSS_SEL);
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA, 2), 0x38);
+	cr_assert_eq(c->mmu.cr0 & CR0_TS, 0, "CLTS cleared CR0.TS");
+	cpu_fixture_free(f);
+}
+
+#define COMPAT_CODE 0x38 /* GDT entry 7, added by the test below */
+
+/* 64-bit code far-jumps through an m16:32 pointer to a 32-bit code
+ * segment (compatibility mode), which runs 32-bit code on the 32-bit
+ * stack and far-jumps back to 64-bit code. */
+Test(cpu_intr, far_jumps_between_64bit_and_compatibility_mode)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,                   /* lgdt [rbx] */
+		0xff, 0x2d, 0x10, 0x00, 0x00, 0x00, /* jmp fword ptr [rip + 0x10] */
+	};
+	static const uint8_t compat[] = {
+		0xb8, 0x05, 0x00, 0x00, 0x00,             /* mov eax, 5 */
+		0x50,                                     /* push eax */
+		0x59,                                     /* pop ecx */
+		0xea, 0x00, 0x01, 0x40, 0x00, 0x08, 0x00, /* jmp 0x08:0x400100 */
+	};
+	static const uint8_t back64[] = {
+		0x48, 0xc7, 0xc2, 0x77, 0x00, 0x00, 0x00, /* mov rdx, 0x77 */
+		0xf4,                                     /* hlt */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	const uint16_t gdt_limit = 8 * 8 - 1;
+	const uint32_t compat_at = (uint32_t)(CPU_CODE + 0x200);
+	put64(f, GDT + COMPAT_CODE, segment32(true, 0));
+	cpu_fixture_poke(f, DTP, &gdt_limit, 2);
+	cpu_fixture_poke(f, CPU_CODE + 0x19, &compat_at, 4);
+	cpu_fixture_poke(f, CPU_CODE + 0x1d, (const uint16_t[]){ COMPAT_CODE }, 2);
+	cpu_fixture_poke(f, compat_at, compat, sizeof compat);
+	cpu_fixture_poke(f, CPU_CODE + 0x100, back64, sizeof back64);
+	c->gpr[GPR_RCX] = UINT64_MAX;
+	cr_assert_eq(cpu_run(c, 2), CPU_STOP_LIMIT);
+	cr_assert_eq(c->mode, CPU_MODE_COMPAT32);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->mode, CPU_MODE_64);
+	cr_assert_eq(c->gpr[GPR_RCX], 5, "32-bit POP zero-extends into RCX");
+	cr_assert_eq(c->gpr[GPR_RDX], 0x77);
+	cr_assert_eq(c->gpr[GPR_RSP], CPU_STACK_TOP);
+	cpu_fixture_free(f);
+}

@@ -18,6 +18,12 @@ static void cache_level_reset(struct cache_level *l)
 			l->age[(size_t)s * l->slots + w] = w < l->ways ? (uint8_t)w : CACHE_AGE_PAD;
 }
 
+/* aligned_alloc needs a size that is a multiple of the alignment (C17 7.22.3.1). */
+static void *cache_alloc(size_t bytes)
+{
+	return aligned_alloc(CACHE_SET_ALIGN, (bytes + CACHE_SET_ALIGN - 1) / CACHE_SET_ALIGN * CACHE_SET_ALIGN);
+}
+
 static bool cache_level_init(struct cache_level *l, const struct mmu_cache_geom *g)
 {
 	memset(l, 0, sizeof *l);
@@ -35,8 +41,8 @@ static bool cache_level_init(struct cache_level *l, const struct mmu_cache_geom 
 	l->line_shift = (uint32_t)__builtin_ctz(g->line);
 	l->latency = g->latency;
 	size_t n = (size_t)l->sets * l->slots;
-	l->tag = aligned_alloc(CACHE_SET_ALIGN, n * sizeof *l->tag);
-	l->age = aligned_alloc(CACHE_SET_ALIGN, n);
+	l->tag = cache_alloc(n * sizeof *l->tag);
+	l->age = cache_alloc(n);
 	if (!l->tag || !l->age)
 		return false;
 	cache_level_reset(l);

@@ -126,6 +126,7 @@ struct cpu {
 	 * or above mmio_floor take the device path (emu/io.h). */
 	struct devices *dev;
 	uint64_t mmio_floor;
+	bool irq_waiting;           /* the machine has an interrupt pending (emu/io.h) */
 
 	struct cpu_exception exc;   /* the last exception raised */
 	const char *stop_msg;       /* valid after CPU_STOP_UNSUPPORTED/TRIPLE_FAULT */

@@ -27,6 +27,16 @@ enum exec_result io_apic_base_msr(struct cpu *c, bool write, uint64_t v);
 uint64_t io_cr8_read(const struct cpu *c);
 void io_cr8_write(struct cpu *c, uint64_t v);
 
+/* The return value of an instruction that may have set RFLAGS.IF (STI,
+ * POPF, IRET, SYSRET): EXEC_YIELD when the machine has an external
+ * interrupt waiting for IF (c->irq_waiting), so it is taken at the first
+ * boundary that allows it without the machine stepping one instruction at
+ * a time while IF = 0. */
+static inline enum exec_result io_if_may_open(const struct cpu *c)
+{
+	return MMU_UNLIKELY(c->irq_waiting && (c->rflags & RFLAGS_IF)) ? EXEC_YIELD : EXEC_OK;
+}
+
 /* Recompute c->mmio_floor: the lower of the RAM size and the APIC page. */
 void io_update_mmio_floor(struct cpu *c);
 

@@ -15,7 +15,7 @@
  * timing are looked at between slices; anything a device does without an
  * I/O instruction (an MMIO write starting the APIC timer, a CR8 write
  * lowering the priority) is seen within this many instructions. */
-#define MACHINE_SLICE_MAX 1024u
+#define MACHINE_SLICE_MAX 4096u
 /* A slice runs at most gap / MACHINE_SLICE_GAP_DIV instructions before
  * the next device event: every instruction costs at least one cycle, so
  * the slice ends before or close after the event. */
@@ -131,14 +131,17 @@ static bool take_interrupt(struct machine *m)
 
 /* ---- the loop ------------------------------------------------------------- */
 
-/* How many instructions the next slice may run. One at a time while an
- * interrupt waits for IF or the shadow, so it is taken at the first
- * boundary that allows it. */
+/* How many instructions the next slice may run. While an interrupt waits
+ * for RFLAGS.IF the instructions that set it yield (c->irq_waiting,
+ * emu/io.h); while it waits for the end of an STI / MOV SS shadow, one
+ * instruction at a time, so it is taken at the first boundary that allows
+ * it. */
 static uint64_t slice_length(struct machine *m)
 {
-	const struct cpu *c = &m->cpu;
+	struct cpu *c = &m->cpu;
 	uint64_t n = MACHINE_SLICE_MAX;
-	if (m->cfg.insn_log || devices_interrupt_pending(&m->dev))
+	c->irq_waiting = devices_interrupt_pending(&m->dev);
+	if (m->cfg.insn_log || (c->irq_waiting && (c->rflags & RFLAGS_IF)))
 		return 1;
 	uint64_t ev = devices_next_event(&m->dev);
 	if (ev != UINT64_MAX) {

@@ -3,6 +3,7 @@
  * memory change. Segment-register pushes and pops are not implemented
  * yet (they decode as #UD). */
 #include "emu/exec.h"
+#include "emu/io.h"
 
 enum exec_result exec_push(struct cpu *c, const struct insn *d)
 {
@@ -71,7 +72,7 @@ enum exec_result exec_popf(struct cpu *c, const struct insn *d)
 		mask &= 0xffff;
 	c->gpr[GPR_RSP] = sp_moved(c, d->osz);
 	c->rflags = ((c->rflags & ~mask) | (v & mask) | RFLAGS_FIXED1) & ~RFLAGS_RF;
-	return EXEC_OK;
+	return io_if_may_open(c);
 }
 
 /* ENTER size, level (SDM Vol. 2 ENTER): push rBP, copy level - 1 frame

@@ -143,7 +143,7 @@ enum exec_result exec_cli_sti(struct cpu *c, const struct insn *d)
 		c->rflags |= RFLAGS_IF;
 	else
 		c->rflags &= ~RFLAGS_IF;
-	return EXEC_OK;
+	return io_if_may_open(c);
 }
 
 /* SWAPGS: 64-bit mode, CPL 0 (SDM Vol. 2 SWAPGS). */
@@ -277,7 +277,7 @@ enum exec_result exec_iret(struct cpu *c, const struct insn *d)
 	c->rip = f[0];
 	cpu_refresh_mode(c);
 	c->next_rip = c->rip;
-	return EXEC_OK;
+	return io_if_may_open(c);
 }
 
 /* WBINVD/INVD: CPL 0 only (#GP(0)); the modelled caches hold no dirty

@@ -13,7 +13,7 @@ import sys
 CFLAGS = ['-m64', '-O2', '-ffreestanding', '-nostdlib', '-fno-pic', '-fno-pie',
           '-fno-stack-protector', '-mno-red-zone', '-mgeneral-regs-only',
           '-fno-asynchronous-unwind-tables', '-fcf-protection=none', '-std=gnu17',
-          '-Wall', '-Werror']
+          '-Wall', '-Werror', '-DMMULAB_GUEST']
 
 
 def main(cc, ld, objcopy, script, out, *sources):

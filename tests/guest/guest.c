@@ -162,7 +162,6 @@ static struct {
 	struct tss64 t;
 	uint8_t map[IOMAP_BYTES];
 } tss __attribute__((aligned(16)));
-uint8_t *const tss_iomap_ptr = tss.map;
 extern uint64_t gdt64[];
 
 void tss_init(uint64_t rsp0, uint64_t ist1, uint16_t iomap_base)
@@ -176,6 +175,19 @@ void tss_init(uint64_t rsp0, uint64_t ist1, uint16_t iomap_base)
 			     ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
 	gdt64[TSS_SEL / 8 + 1] = base >> 32;
 	__asm__ volatile("ltr %w0" :: "r"(TSS_SEL));
+}
+
+static void iomap_allow(unsigned port, unsigned n)
+{
+	for (unsigned p = port; p < port + n; p++)
+		tss.map[p / 8] &= (uint8_t)~(1u << (p % 8));
+}
+
+void tss_iomap_allow_serial_and_exit(void)
+{
+	memset(tss.map, 0xFF, sizeof tss.map);
+	iomap_allow(COM1, 8);
+	iomap_allow(DEBUG_EXIT_PORT, 4);
 }
 
 void enter_user(void (*fn)(void), uint64_t user_rsp)

@@ -54,7 +54,10 @@ void idt_present(unsigned vector, int present);
 /* The 64-bit TSS with RSP0 and IST1, loaded into TR; iomap_base is the
  * I/O bit map offset (beyond the limit: no bit map). */
 void tss_init(uint64_t rsp0, uint64_t ist1, uint16_t iomap_base);
-extern uint8_t *const tss_iomap_ptr; /* the 8 KiB + 1 bit map bytes right after the TSS */
+#define TSS_IOMAP_OFFSET 104 /* the bit map right after the 104-byte TSS */
+/* Deny every port to ring 3 but COM1 and the debug-exit port (needs
+ * tss_init(..., TSS_IOMAP_OFFSET)). */
+void tss_iomap_allow_serial_and_exit(void);
 
 /* iretq to ring 3 at fn with the given stack (RFLAGS.IF = 0, IOPL 0). */
 __attribute__((noreturn)) void enter_user(void (*fn)(void), uint64_t user_rsp);

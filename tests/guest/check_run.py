@@ -3,7 +3,7 @@
 error exactly (or stderr's first line for a prefix).
 
 usage: check_run.py [--status N] [--stdout TEXT | --stdout-file F |
-                     --stdout-from-cmd CMD] [--stderr-prefix TEXT]
+                     --stdout-from-cmd CMD | --stdout-prefix TEXT] [--stderr-prefix TEXT]
                     [--stderr-empty] -- command args...
 
 TEXT arguments may contain \\n escapes. --stdout-from-cmd runs another
@@ -37,6 +37,10 @@ def main(argv):
     elif '--stdout-from-cmd' in want:
         expect_out = subprocess.run([want['--stdout-from-cmd']], capture_output=True,
                                     check=True).stdout.decode()
+    if '--stdout-prefix' in want:
+        prefix = want['--stdout-prefix'].encode().decode('unicode_escape')
+        if not out.startswith(prefix):
+            failures.append(f'stdout:\n{out[:500]}\nexpected to start with:\n{prefix}')
     if expect_out is not None and out != expect_out:
         failures.append(f'stdout:\n{out}\nexpected:\n{expect_out}')
     if '--stderr-prefix' in want:

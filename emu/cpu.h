@@ -78,6 +78,7 @@ struct cpu {
 	uint64_t lf_a, lf_b, lf_res;
 	uint8_t lf_op, lf_w;    /* pending lazy-flags operation (emu/flags.h) */
 	uint64_t cr2, cr8;
+	uint64_t dr[8];         /* debug registers: held, breakpoints not modelled */
 	struct cpu_msrs msr;
 
 	/* The one cycle counter and the retired-instruction counter. Every

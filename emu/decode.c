@@ -177,11 +177,33 @@ static int cr_num(ZydisRegister r)
 	return r >= ZYDIS_REGISTER_CR0 && r <= ZYDIS_REGISTER_CR15 ? (int)(r - ZYDIS_REGISTER_CR0) : -1;
 }
 
+static bool is_cr_operand(const ZydisDecodedOperand *o)
+{
+	return o->type == ZYDIS_OPERAND_TYPE_REGISTER && cr_num(o->reg.value) >= 0;
+}
+
+static bool is_dr_operand(const ZydisDecodedOperand *o)
+{
+	return o->type == ZYDIS_OPERAND_TYPE_REGISTER && o->reg.value >= ZYDIS_REGISTER_DR0 &&
+	       o->reg.value <= ZYDIS_REGISTER_DR7;
+}
+
+/* MOV to/from DR0–DR7 (SDM Vol. 2 MOV—Move to/from Debug Registers). */
+static bool decode_mov_dr(struct insn *d, const ZydisDecodedOperand *ops)
+{
+	bool write = is_dr_operand(&ops[0]);
+	unsigned n = (unsigned)(ops[write ? 0 : 1].reg.value - ZYDIS_REGISTER_DR0);
+	set_op(d, OP_MOV_DR, n | (write ? MOV_CR_WRITE : 0));
+	d->r0 = gpr_num(ops[write ? 1 : 0].reg.value);
+	d->k0 = OPK_REG;
+	return d->r0 != REG_NONE;
+}
+
 /* MOV to/from CR0, CR2, CR3, CR4, CR8; other control registers are #UD
  * (SDM Vol. 2 MOV—Move to/from Control Registers). */
 static bool decode_mov_cr(struct insn *d, const ZydisDecodedOperand *ops)
 {
-	bool write = cr_num(ops[0].reg.value) >= 0;
+	bool write = is_cr_operand(&ops[0]);
 	int n = cr_num(ops[write ? 0 : 1].reg.value);
 	if (n != 0 && n != 2 && n != 3 && n != 4 && n != 8)
 		return false;
@@ -341,7 +363,12 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_CLFLUSHOPT, OP_NOP, 0 },
 		{ ZYDIS_MNEMONIC_WBINVD, OP_WBINVD, 0 }, { ZYDIS_MNEMONIC_INVD, OP_WBINVD, 0 },
 		{ ZYDIS_MNEMONIC_CLTS, OP_CLTS, 0 }, { ZYDIS_MNEMONIC_STR, OP_STORE_SEL, 0 },
-		{ ZYDIS_MNEMONIC_SLDT, OP_STORE_SEL, 1 },
+		{ ZYDIS_MNEMONIC_SLDT, OP_STORE_SEL, 1 }, { ZYDIS_MNEMONIC_INVPCID, OP_INVPCID, 0 },
+		{ ZYDIS_MNEMONIC_INTO, OP_INTO, 0 }, { ZYDIS_MNEMONIC_LDS, OP_LOAD_FAR_PTR, SEG_DS },
+		{ ZYDIS_MNEMONIC_LES, OP_LOAD_FAR_PTR, SEG_ES },
+		{ ZYDIS_MNEMONIC_LFS, OP_LOAD_FAR_PTR, SEG_FS },
+		{ ZYDIS_MNEMONIC_LGS, OP_LOAD_FAR_PTR, SEG_GS },
+		{ ZYDIS_MNEMONIC_LSS, OP_LOAD_FAR_PTR, SEG_SS },
 		{ ZYDIS_MNEMONIC_IN, OP_IO, 0 }, { ZYDIS_MNEMONIC_OUT, OP_IO, 1 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
@@ -466,6 +493,56 @@ static void machine_of(enum cpu_mode mode, ZydisMachineMode *mm, ZydisStackWidth
 	}
 }
 
+/* Length, sizes, prefixes: what every decoded instruction carries. */
+static void decode_common(struct insn *d, const ZydisDecodedInstruction *zi)
+{
+	memset(d, 0, sizeof *d);
+	d->len = zi->length;
+	d->mnemonic = (uint16_t)zi->mnemonic;
+	d->r0 = d->r1 = d->base = d->index = REG_NONE;
+	d->osz = (uint8_t)(zi->operand_width / 8);
+	d->asz = (uint8_t)(zi->address_width / 8);
+	if (d->osz == 0)
+		d->osz = d->asz;
+	d->w = (uint8_t)__builtin_ctz(d->osz);
+	if (zi->attributes & ZYDIS_ATTRIB_HAS_LOCK)
+		d->flags |= INSN_LOCK;
+	if (zi->attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE))
+		d->flags |= INSN_REP;
+	if (zi->attributes & ZYDIS_ATTRIB_HAS_REPNE)
+		d->flags |= INSN_REPNE;
+}
+
+/* Operands of the chosen opcode; false: a form mmulab does not handle. */
+static bool decode_operands(struct insn *d, const ZydisDecodedInstruction *zi,
+			    const ZydisDecodedOperand *ops, enum insn_op op)
+{
+	if (op == OP_MOV && zi->operand_count_visible == 2 &&
+	    (is_cr_operand(&ops[0]) || is_cr_operand(&ops[1])))
+		return decode_mov_cr(d, ops);
+	if (op == OP_MOV && zi->operand_count_visible == 2 &&
+	    (is_dr_operand(&ops[0]) || is_dr_operand(&ops[1])))
+		return decode_mov_dr(d, ops);
+	if (decode_sreg(d, zi, ops, op))
+		return d->op != OP_UD;
+	if (op_table[op].cls == CLS_STRING) {
+		string_operands(d, zi, ops);
+		return true;
+	}
+	for (unsigned i = 0; i < zi->operand_count_visible && i < 3; i++)
+		if (!operand(d, i, &ops[i]))
+			return false;
+	if (zi->operand_count_visible >= 2 && ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
+		d->ssz = (uint8_t)(ops[1].size / 8);
+	refine(d, zi);
+	return true;
+}
+
+static bool is_ud_mnemonic(ZydisMnemonic m)
+{
+	return m == ZYDIS_MNEMONIC_UD0 || m == ZYDIS_MNEMONIC_UD1 || m == ZYDIS_MNEMONIC_UD2;
+}
+
 enum decode_status decode_insn(enum cpu_mode mode, const uint8_t *buf, size_t n, struct insn *d)
 {
 	ZydisDecoder z;
@@ -473,59 +550,27 @@ enum decode_status decode_insn(enum cpu_mode mode, const uint8_t *buf, size_t n,
 	ZydisDecodedOperand ops[ZYDIS_MAX_OPERAND_COUNT];
 	ZydisMachineMode mm;
 	ZydisStackWidth sw;
+	unsigned sub;
 	machine_of(mode, &mm, &sw);
-	if (ZYAN_FAILED(ZydisDecoderInit(&z, mm, sw)))
-		return decode_as_ud(d, ZYDIS_MNEMONIC_INVALID, 1), DECODE_OK;
-	ZyanStatus st = ZydisDecoderDecodeFull(&z, buf, n, &zi, ops);
+	ZyanStatus st = ZydisDecoderInit(&z, mm, sw);
+	if (ZYAN_SUCCESS(st))
+		st = ZydisDecoderDecodeFull(&z, buf, n, &zi, ops);
 	if (st == ZYDIS_STATUS_NO_MORE_DATA && n < INSN_MAX_LEN)
 		return DECODE_NEED_MORE;
-	if (ZYAN_FAILED(st)) {
-		decode_as_ud(d, ZYDIS_MNEMONIC_INVALID, 1);
+	if (ZYAN_FAILED(st) || is_ud_mnemonic(zi.mnemonic)) {
+		/* Architecturally #UD: not counted as unimplemented. */
+		decode_as_ud(d, ZYDIS_MNEMONIC_INVALID, ZYAN_FAILED(st) ? 1 : zi.length);
 		return DECODE_OK;
 	}
-	unsigned sub;
 	enum insn_op op = choose_op(&zi, &sub);
-	if (op == OP_UD || zi.mnemonic == ZYDIS_MNEMONIC_UD0 || zi.mnemonic == ZYDIS_MNEMONIC_UD1 ||
-	    zi.mnemonic == ZYDIS_MNEMONIC_UD2) {
-		decode_as_ud(d, ZYDIS_MNEMONIC_INVALID, zi.length); /* architecturally #UD */
+	decode_common(d, &zi);
+	if (op == OP_COUNT) {
+		decode_as_ud(d, zi.mnemonic, zi.length);
 		return DECODE_OK;
 	}
-	memset(d, 0, sizeof *d);
-	d->len = zi.length;
-	d->mnemonic = (uint16_t)zi.mnemonic;
-	d->r0 = d->r1 = d->base = d->index = REG_NONE;
-	d->osz = (uint8_t)(zi.operand_width / 8);
-	d->asz = (uint8_t)(zi.address_width / 8);
-	if (d->osz == 0)
-		d->osz = d->asz;
-	d->w = (uint8_t)__builtin_ctz(d->osz);
-	if (op == OP_COUNT)
-		return decode_as_ud(d, zi.mnemonic, zi.length), DECODE_OK;
 	set_op(d, op, sub);
-	if (zi.attributes & ZYDIS_ATTRIB_HAS_LOCK)
-		d->flags |= INSN_LOCK;
-	if (zi.attributes & (ZYDIS_ATTRIB_HAS_REP | ZYDIS_ATTRIB_HAS_REPE))
-		d->flags |= INSN_REP;
-	if (zi.attributes & ZYDIS_ATTRIB_HAS_REPNE)
-		d->flags |= INSN_REPNE;
-	if (op == OP_MOV && zi.operand_count_visible == 2 &&
-	    (cr_num(ops[0].reg.value) >= 0 || cr_num(ops[1].reg.value) >= 0)) {
-		if (!decode_mov_cr(d, ops))
-			decode_as_ud(d, ZYDIS_MNEMONIC_INVALID, zi.length);
-		return DECODE_OK;
-	}
-	if (decode_sreg(d, &zi, ops, op))
-		return DECODE_OK;
-	if (op_table[op].cls == CLS_STRING) {
-		string_operands(d, &zi, ops);
-	} else {
-		for (unsigned i = 0; i < zi.operand_count_visible && i < 3; i++)
-			if (!operand(d, i, &ops[i]))
-				return decode_as_ud(d, zi.mnemonic, zi.length), DECODE_OK;
-		if (zi.operand_count_visible >= 2 && ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
-			d->ssz = (uint8_t)(ops[1].size / 8);
-	}
-	refine(d, &zi);
+	if (!decode_operands(d, &zi, ops, op))
+		decode_as_ud(d, zi.mnemonic, zi.length);
 	return DECODE_OK;
 }
 

@@ -177,6 +177,25 @@ MMU_WUR static inline bool stack_peek(struct cpu *c, uint64_t offset, unsigned s
 	return mem_read(c, SEG_SS, (sp_get(c) + offset) & c->sp_mask, size, v);
 }
 
+/* ---- RFLAGS images ------------------------------------------------------ */
+
+/* The RFLAGS bits a POPF or IRET at the current CPL may change (SDM Vol. 2
+ * POPF, IRET; protected and IA-32e mode): IOPL only at CPL 0, IF only when
+ * CPL ≤ IOPL; VM, VIF, VIP never; a 16-bit image reaches only bits 15:0. */
+static inline uint64_t flags_popped_mask(const struct cpu *c, unsigned osz)
+{
+	uint64_t mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_IOPL |
+			RFLAGS_NT | RFLAGS_AC | RFLAGS_ID;
+	unsigned iopl = (unsigned)((c->rflags & RFLAGS_IOPL) >> RFLAGS_IOPL_SHIFT);
+	if (c->cpl > 0)
+		mask &= ~RFLAGS_IOPL;
+	if (c->cpl > iopl)
+		mask &= ~RFLAGS_IF;
+	if (osz == 2)
+		mask &= 0xffff;
+	return mask;
+}
+
 /* ---- control transfer --------------------------------------------------- */
 
 /* Check a near-branch target and make it the next RIP: in 64-bit mode it

@@ -85,6 +85,10 @@ X(RDTSC, exec_rdtsc, CLS_SYSTEM)       /* sub: RDTSC, RDTSCP */
 X(WBINVD, exec_wbinvd, CLS_SYSTEM)     /* WBINVD, INVD: CPL 0, no cache state to lose */
 X(CLTS, exec_clts, CLS_SYSTEM)
 X(STORE_SEL, exec_store_sel, CLS_SYSTEM) /* sub: STR, SLDT */
+X(INVPCID, exec_invpcid, CLS_SYSTEM)
+X(LOAD_FAR_PTR, exec_load_far_ptr, CLS_SYSTEM) /* LDS/LES/LFS/LGS/LSS; sub: enum seg_reg */
+X(INTO, exec_into, CLS_SYSTEM)
+X(MOV_DR, exec_mov_dr, CLS_SYSTEM)     /* sub: DR number | MOV_CR_WRITE */
 X(IO, exec_io, CLS_SYSTEM)             /* IN, OUT (sub 0 / 1) */
 X(INS, exec_ins, CLS_STRING)
 X(OUTS, exec_outs, CLS_STRING)

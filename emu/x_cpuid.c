@@ -1,7 +1,7 @@
 /* CPUID and RDTSC/RDTSCP (SDM Vol. 2 CPUID, RDTSC, RDTSCP).
  *
  * CPUID reports exactly what mmulab implements, so guests that check it
- * skip the rest: no x87/SSE, no APIC yet, no INVPCID or FSGSBASE
+ * skip the rest: no x87/SSE, no APIC yet, no FSGSBASE or PKU
  * instructions. The time-stamp counter is the modelled cycle counter. */
 #include "emu/exec.h"
 
@@ -15,8 +15,10 @@
 #define CPUID1_EDX_CMOV BIT64(15)
 #define CPUID1_EDX_PAT BIT64(16)
 #define CPUID1_ECX_CX16 BIT64(13)
+#define CPUID1_ECX_PCID BIT64(17)
 #define CPUID1_ECX_POPCNT BIT64(23)
 #define CPUID7_EBX_SMEP BIT64(7)
+#define CPUID7_EBX_INVPCID BIT64(10)
 #define CPUID7_EBX_SMAP BIT64(20)
 #define CPUIDX1_EDX_SYSCALL BIT64(11)
 #define CPUIDX1_EDX_NX BIT64(20)
@@ -63,13 +65,13 @@ static void cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4
 	case 1:
 		r[0] = CPUID1_SIGNATURE;
 		r[1] = CPUID1_CLFLUSH_8 | CPUID1_ONE_LOGICAL;
-		r[2] = (uint32_t)(CPUID1_ECX_CX16 | CPUID1_ECX_POPCNT);
+		r[2] = (uint32_t)(CPUID1_ECX_CX16 | CPUID1_ECX_PCID | CPUID1_ECX_POPCNT);
 		r[3] = (uint32_t)(CPUID1_EDX_PSE | CPUID1_EDX_TSC | CPUID1_EDX_MSR | CPUID1_EDX_PAE |
 				  CPUID1_EDX_CX8 | CPUID1_EDX_PGE | CPUID1_EDX_CMOV | CPUID1_EDX_PAT);
 		break;
 	case 7:
 		if (sub == 0)
-			r[1] = (uint32_t)(CPUID7_EBX_SMEP | CPUID7_EBX_SMAP);
+			r[1] = (uint32_t)(CPUID7_EBX_SMEP | CPUID7_EBX_INVPCID | CPUID7_EBX_SMAP);
 		break;
 	case CPUID_EXT_BASE:
 		r[0] = CPUID_MAX_EXT;

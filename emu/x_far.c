@@ -64,6 +64,19 @@ enum exec_result exec_pop_sreg(struct cpu *c, const struct insn *d)
 	return stack_changed(c, d->sub);
 }
 
+/* LDS/LES/LFS/LGS/LSS reg, m16:16/32/64: the selector goes through
+ * seg_load (all its checks), then the offset into reg (SDM Vol. 2 LDS). */
+enum exec_result exec_load_far_ptr(struct cpu *c, const struct insn *d)
+{
+	uint64_t off, sel, ea = insn_ea(c, d);
+	if (!mem_read(c, d->seg, ea, d->osz, &off) ||
+	    !mem_read(c, d->seg, (ea + d->osz) & size_mask(d->asz), SELECTOR_BYTES, &sel) ||
+	    !seg_load(&c->mmu, (enum seg_reg)d->sub, (uint16_t)sel, c->cpl, &c->fault))
+		return EXEC_FAULT;
+	reg_set(c, d->r0, d->osz, off);
+	return stack_changed(c, d->sub);
+}
+
 /* The far pointer operand: ptr16:16/32 immediate (selector in disp) or
  * m16:16/32/64 (offset first, then the selector). */
 static bool far_pointer(struct cpu *c, const struct insn *d, uint16_t *sel, uint64_t *off)

@@ -53,23 +53,15 @@ enum exec_result exec_pushf(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
-/* POPF (SDM Vol. 2 POPF, protected and 64-bit mode): IOPL changes only at
- * CPL 0, IF only when CPL ≤ IOPL; VM, VIF and VIP never change; RF is
- * cleared; a 16-bit POPF changes only the low 16 bits. */
+/* POPF (SDM Vol. 2 POPF, protected and 64-bit mode): the bits
+ * flags_popped_mask allows change; RF is cleared. */
 enum exec_result exec_popf(struct cpu *c, const struct insn *d)
 {
-	uint64_t v, mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_IF | RFLAGS_DF | RFLAGS_IOPL |
-			   RFLAGS_NT | RFLAGS_AC | RFLAGS_ID;
-	unsigned iopl = (unsigned)((c->rflags & RFLAGS_IOPL) >> RFLAGS_IOPL_SHIFT);
+	uint64_t v;
 	if (!stack_peek(c, 0, d->osz, &v))
 		return EXEC_FAULT;
 	flags_sync(c);
-	if (c->cpl > 0)
-		mask &= ~RFLAGS_IOPL;
-	if (c->cpl > iopl)
-		mask &= ~RFLAGS_IF;
-	if (d->osz == 2)
-		mask &= 0xffff;
+	uint64_t mask = flags_popped_mask(c, d->osz);
 	c->gpr[GPR_RSP] = sp_moved(c, d->osz);
 	c->rflags = ((c->rflags & ~mask) | (v & mask) | RFLAGS_FIXED1) & ~RFLAGS_RF;
 	return io_if_may_open(c);

@@ -91,6 +91,27 @@ enum exec_result exec_invlpg(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
+/* INVPCID descriptor (SDM Vol. 2 INVPCID, Figure 3-24): PCID in bits
+ * 11:0, bits 63:12 reserved (must be 0), the linear address in 127:64. */
+#define INVPCID_PCID_MASK UINT64_C(0xfff)
+#define INVPCID_DESC_HALF 8u
+
+/* INVPCID reg, m128: CPL 0; reserved descriptor bits set → #GP(0); the
+ * invalidation itself (and its type and PCID checks) is mmu/'s. */
+enum exec_result exec_invpcid(struct cpu *c, const struct insn *d)
+{
+	uint64_t type = reg_get(c, d->r0, d->osz), pcid, la, ea = insn_ea(c, d);
+	if (!privileged(c) || !mem_read(c, d->seg, ea, INVPCID_DESC_HALF, &pcid) ||
+	    !mem_read(c, d->seg, (ea + INVPCID_DESC_HALF) & size_mask(d->asz), INVPCID_DESC_HALF, &la))
+		return EXEC_FAULT;
+	if (pcid & ~INVPCID_PCID_MASK)
+		return fault(c, VEC_GP, true, 0);
+	if (!mmu_invpcid(&c->mmu, type, pcid, la, &c->fault))
+		return EXEC_FAULT;
+	cpu_invalidate_fetch(c);
+	return EXEC_OK;
+}
+
 /* LGDT/LIDT/SGDT/SIDT m: a 2-byte limit and an 8-byte base in 64-bit
  * mode, a 4-byte base otherwise (SDM Vol. 2 LGDT/LIDT). sub: 0 LGDT,
  * 1 LIDT, 2 SGDT, 3 SIDT. */
@@ -211,11 +232,11 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
-/* INT n / INT3 (imm = vector): a trap through the IDT with the gate's DPL
+/* A software interrupt: a trap through the IDT with the gate's DPL
  * checked; the pushed RIP is the next instruction (SDM Vol. 2 INT n). */
-enum exec_result exec_int(struct cpu *c, const struct insn *d)
+static enum exec_result software_interrupt(struct cpu *c, uint8_t vector)
 {
-	struct intr_event e = { .vector = (uint8_t)d->imm, .software = true, .rip = c->next_rip };
+	struct intr_event e = { .vector = vector, .software = true, .rip = c->next_rip };
 	flags_sync(c);
 	if (!intr_deliver(c, &e))
 		return EXEC_FAULT;
@@ -223,58 +244,105 @@ enum exec_result exec_int(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
+/* INT n / INT3 (imm = vector). */
+enum exec_result exec_int(struct cpu *c, const struct insn *d)
+{
+	return software_interrupt(c, (uint8_t)d->imm);
+}
+
+/* INTO: #OF (vector 4) as a software interrupt when OF = 1 (SDM Vol. 2
+ * INTO; Zydis rejects it in 64-bit mode, where it is #UD). */
+enum exec_result exec_into(struct cpu *c, const struct insn *d)
+{
+	if (!(flags_get(c) & RFLAGS_OF))
+		return EXEC_OK;
+	return software_interrupt(c, VEC_OF);
+}
+
+/* MOV DRn (SDM Vol. 2 MOV—Move to/from Debug Registers): CPL 0; DR4/DR5
+ * are DR6/DR7 unless CR4.DE = 1, when they are #UD. The registers are
+ * kept; breakpoints are not modelled. */
+#define DR_ALIAS_FIRST 4u
+#define DR_ALIAS_DISTANCE 2u
+
+enum exec_result exec_mov_dr(struct cpu *c, const struct insn *d)
+{
+	unsigned n = d->sub & ~MOV_CR_WRITE;
+	if (!privileged(c))
+		return EXEC_FAULT;
+	if (n == DR_ALIAS_FIRST || n == DR_ALIAS_FIRST + 1) {
+		if (c->mmu.cr4 & CR4_DE)
+			return fault(c, VEC_UD, false, 0);
+		n += DR_ALIAS_DISTANCE;
+	}
+	if (d->sub & MOV_CR_WRITE)
+		c->dr[n] = reg_get(c, d->r0, d->osz);
+	else
+		reg_set(c, d->r0, d->osz, c->dr[n]);
+	return EXEC_OK;
+}
+
+/* What IRET pops: RIP, CS, RFLAGS, and RSP, SS when pops_stack. */
+struct iret_frame {
+	uint64_t v[5];
+	struct seg_desc cs;
+	unsigned new_cpl;
+	bool pops_stack;
+};
+
+/* Read and check everything IRET needs; nothing is committed except SS,
+ * loaded last (its check is the last that can fail). */
+static bool iret_check(struct cpu *c, const struct insn *d, struct iret_frame *fr)
+{
+	struct mmu *m = &c->mmu;
+	bool ia32e = (m->efer & EFER_LMA) != 0;
+	unsigned sz = d->osz;
+	for (unsigned i = 0; i < 3; i++)
+		if (!stack_peek(c, i * sz, sz, &fr->v[i]))
+			return false;
+	uint16_t cs_sel = (uint16_t)fr->v[1];
+	if (!ia32e && (fr->v[2] & RFLAGS_VM) && c->cpl == 0) {
+		mmu_fault_set(&c->fault, VEC_UD, false, 0); /* return to virtual-8086 mode */
+		return false;
+	}
+	if (!seg_check_cs(m, cs_sel, c->cpl, SEG_CS_IRET, &fr->cs, &c->fault))
+		return false;
+	fr->new_cpl = seg_cs_new_cpl(SEG_CS_IRET, cs_sel, c->cpl, &fr->cs);
+	fr->pops_stack = ia32e || fr->new_cpl > c->cpl;
+	bool rip_ok = fr->cs.l && ia32e ? mmu_canonical(m, fr->v[0]) : fr->v[0] <= fr->cs.limit;
+	if (!rip_ok) {
+		mmu_fault_set(&c->fault, VEC_GP, true, 0);
+		return false;
+	}
+	if (!fr->pops_stack)
+		return true;
+	return stack_peek(c, 3 * sz, sz, &fr->v[3]) && stack_peek(c, 4 * sz, sz, &fr->v[4]) &&
+	       seg_load(m, SEG_SS, (uint16_t)fr->v[4], fr->new_cpl, &c->fault);
+}
+
 /* IRET/IRETD/IRETQ (SDM Vol. 2 IRET) to protected-mode, compatibility or
  * 64-bit code: pop RIP, CS, RFLAGS at the operand size; in IA-32e mode
  * always, and in protected mode on a return to an outer level, also RSP
  * and SS. The new CS (its RPL is the new CPL, never below the current one)
- * is checked and SS loaded before anything else is committed. RFLAGS:
- * IOPL only changes at CPL 0, IF only when CPL ≤ IOPL. Task returns (NT)
- * and returns to virtual-8086 mode are not implemented (#UD, counted). */
+ * is checked and SS loaded before anything else is committed. RFLAGS as
+ * flags_popped_mask allows, plus RF. Task returns (NT) and returns to
+ * virtual-8086 mode are not implemented (#UD, counted). */
 enum exec_result exec_iret(struct cpu *c, const struct insn *d)
 {
-	struct mmu *m = &c->mmu;
-	uint64_t f[5];
-	struct seg_desc cs;
-	bool ia32e = (m->efer & EFER_LMA) != 0;
-	unsigned sz = d->osz;
+	struct iret_frame fr;
+	bool ia32e = (c->mmu.efer & EFER_LMA) != 0;
 	flags_sync(c);
 	if (!ia32e && (c->rflags & RFLAGS_NT))
 		return exec_ud(c, d);
-	for (unsigned i = 0; i < 3; i++)
-		if (!stack_peek(c, i * sz, sz, &f[i]))
-			return EXEC_FAULT;
-	uint16_t cs_sel = (uint16_t)f[1];
-	if (!ia32e && (f[2] & RFLAGS_VM) && c->cpl == 0)
-		return exec_ud(c, d);
-	if (!seg_check_cs(m, cs_sel, c->cpl, SEG_CS_IRET, &cs, &c->fault))
-		return EXEC_FAULT;
-	unsigned new_cpl = seg_cs_new_cpl(SEG_CS_IRET, cs_sel, c->cpl, &cs);
-	bool pops_stack = ia32e || new_cpl > c->cpl;
-	bool target_ok = cs.l && ia32e ? mmu_canonical(m, f[0]) : f[0] <= cs.limit;
-	if (!target_ok)
-		return fault(c, VEC_GP, true, 0);
-	if (pops_stack && (!stack_peek(c, 3 * sz, sz, &f[3]) || !stack_peek(c, 4 * sz, sz, &f[4])))
-		return EXEC_FAULT;
-	if (pops_stack && !seg_load(m, SEG_SS, (uint16_t)f[4], new_cpl, &c->fault))
-		return EXEC_FAULT; /* the last check: SS is committed only if it passes */
-	uint64_t mask = RFLAGS_STATUS | RFLAGS_TF | RFLAGS_DF | RFLAGS_NT | RFLAGS_RF | RFLAGS_AC |
-			RFLAGS_ID | RFLAGS_IF | RFLAGS_IOPL;
-	unsigned iopl = (unsigned)((c->rflags & RFLAGS_IOPL) >> RFLAGS_IOPL_SHIFT);
-	if (c->cpl > 0)
-		mask &= ~RFLAGS_IOPL;
-	if (c->cpl > iopl)
-		mask &= ~RFLAGS_IF;
-	if (sz == 2)
-		mask &= 0xffff;
-	c->rflags = (c->rflags & ~mask) | (f[2] & mask) | RFLAGS_FIXED1;
-	if (pops_stack)
-		c->gpr[GPR_RSP] = f[3];
-	else
-		c->gpr[GPR_RSP] = sp_moved(c, 3 * (int64_t)sz);
-	seg_commit_cs(m, cs_sel, &cs, new_cpl);
-	if (new_cpl > c->cpl)
-		seg_drop_inaccessible(m, new_cpl);
-	c->rip = f[0];
+	if (!iret_check(c, d, &fr))
+		return c->fault.vector == VEC_UD ? exec_ud(c, d) : EXEC_FAULT;
+	uint64_t mask = flags_popped_mask(c, d->osz) | (d->osz == 2 ? 0 : RFLAGS_RF);
+	c->rflags = (c->rflags & ~mask) | (fr.v[2] & mask) | RFLAGS_FIXED1;
+	c->gpr[GPR_RSP] = fr.pops_stack ? fr.v[3] : sp_moved(c, 3 * (int64_t)d->osz);
+	seg_commit_cs(&c->mmu, (uint16_t)fr.v[1], &fr.cs, fr.new_cpl);
+	if (fr.new_cpl > c->cpl)
+		seg_drop_inaccessible(&c->mmu, fr.new_cpl);
+	c->rip = fr.v[0];
 	cpu_refresh_mode(c);
 	c->next_rip = c->rip;
 	return io_if_may_open(c);

@@ -272,6 +272,34 @@ Test(cpu_intr, exceptions_stop_the_loop_when_delivery_is_off)
 	cpu_fixture_free(f);
 }
 
+#define REMAP_PAGE (CPU_DATA + 0x40000)
+#define REMAP_OTHER (CPU_DATA + 0x41000)
+#define INVPCID_DESC (CPU_DATA + 0x100)
+
+/* Code that reads REMAP_PAGE (RSI), rewrites its PTE through a window
+ * (RDI = new PTE value RDX), reads again, invalidates, reads again. */
+static struct cpu_fixture *remap_machine(const uint8_t *code, size_t n)
+{
+	struct cpu_fixture *f = cpu_fixture_with_code(code, n);
+	struct cpu *c = &f->c;
+	const uint64_t pte = ptb_entry_pa(&f->pt, REMAP_PAGE, 1), window = CPU_MAPPED_END;
+	cr_assert(ptb_map(&f->pt, window, pte & ~(PHYS_FRAME_SIZE - 1), PG_4K, PTE_P | PTE_RW,
+			  PTE_P | PTE_RW | PTE_US));
+	put64(f, REMAP_PAGE, 0x1111);
+	put64(f, REMAP_OTHER, 0x2222);
+	put64(f, INVPCID_DESC, 0);
+	put64(f, INVPCID_DESC + 8, REMAP_PAGE);
+	c->gpr[GPR_RSI] = REMAP_PAGE;
+	c->gpr[GPR_RDI] = window + (pte & (PHYS_FRAME_SIZE - 1));
+	c->gpr[GPR_RDX] = REMAP_OTHER | PTE_P | PTE_RW | PTE_US;
+	c->gpr[GPR_R8] = INVPCID_DESC;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_RAX], 0x1111);
+	cr_assert_eq(c->gpr[GPR_RBX], 0x1111, "the TLB still holds the old translation");
+	cr_assert_eq(c->gpr[GPR_RCX], 0x2222, "the invalidation dropped it");
+	return f;
+}
+
 Test(cpu_intr, invlpg_and_cr3_reload_make_new_translations_visible)
 {
 	static const uint8_t code[] = {
@@ -285,24 +313,24 @@ Test(cpu_intr, invlpg_and_cr3_reload_make_new_translations_visible)
 		0x41, 0x0f, 0x20, 0xc1, /* mov r9, cr0 */
 		0xf4,                   /* hlt */
 	};
-	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
-	struct cpu *c = &f->c;
-	const uint64_t page = CPU_DATA + 0x40000, other = CPU_DATA + 0x41000;
-	const uint64_t pte = ptb_entry_pa(&f->pt, page, 1), pt_window = CPU_MAPPED_END;
-	cr_assert(ptb_map(&f->pt, pt_window, pte & ~(PHYS_FRAME_SIZE - 1), PG_4K, PTE_P | PTE_RW,
-			  PTE_P | PTE_RW | PTE_US));
-	put64(f, page, 0x1111);
-	put64(f, other, 0x2222);
-	c->gpr[GPR_RSI] = page;
-	c->gpr[GPR_RDI] = pt_window + (pte & (PHYS_FRAME_SIZE - 1));
-	c->gpr[GPR_RDX] = other | PTE_P | PTE_RW | PTE_US;
-	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
-	cr_assert_eq(c->gpr[GPR_RAX], 0x1111);
-	cr_assert_eq(c->gpr[GPR_RBX], 0x1111, "the TLB still holds the old translation");
-	cr_assert_eq(c->gpr[GPR_RCX], 0x2222, "INVLPG dropped it");
-	cr_assert_eq(c->gpr[GPR_R8], c->mmu.cr3);
-	cr_assert_eq(c->gpr[GPR_R9], c->mmu.cr0);
+	struct cpu_fixture *f = remap_machine(code, sizeof code);
+	cr_assert_eq(f->c.gpr[GPR_R8], f->c.mmu.cr3);
+	cr_assert_eq(f->c.gpr[GPR_R9], f->c.mmu.cr0);
 	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, invpcid_individual_address_makes_new_translation_visible)
+{
+	static const uint8_t code[] = {
+		0x48, 0x8b, 0x06,                   /* mov rax, [rsi] */
+		0x48, 0x89, 0x17,                   /* mov [rdi], rdx: rewrite the PTE */
+		0x48, 0x8b, 0x1e,                   /* mov rbx, [rsi]: stale TLB entry */
+		0xb9, 0x00, 0x00, 0x00, 0x00,       /* mov ecx, 0: individual address */
+		0x66, 0x41, 0x0f, 0x38, 0x82, 0x08, /* invpcid rcx, [r8] */
+		0x48, 0x8b, 0x0e,                   /* mov rcx, [rsi]: new page */
+		0xf4,                               /* hlt */
+	};
+	cpu_fixture_free(remap_machine(code, sizeof code));
 }
 
 Test(cpu_intr, wrmsr_fs_base_and_unknown_msr_raises_gp)
@@ -651,5 +679,65 @@ Test(cpu_intr, far_jumps_between_64bit_and_compatibility_mode)
 	cr_assert_eq(c->gpr[GPR_RCX], 5, "32-bit POP zero-extends into RCX");
 	cr_assert_eq(c->gpr[GPR_RDX], 0x77);
 	cr_assert_eq(c->gpr[GPR_RSP], CPU_STACK_TOP);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, lss_and_lfs_load_segment_and_offset)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x48, 0x0f, 0xb2, 0x26, /* lss rsp, [rsi]: m16:64 */
+		0x0f, 0xb4, 0x46, 0x10, /* lfs eax, [rsi + 16]: m16:32 */
+		0x8c, 0xe1,             /* mov ecx, fs */
+		0xf4,                   /* hlt */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	const uint64_t ptrs = CPU_DATA + 0x200;
+	put64(f, ptrs, CPU_STACK_TOP - 0x100);
+	put64(f, ptrs + 8, KDATA);
+	put64(f, ptrs + 16, (uint64_t)KDATA << 32 | 0x1234);
+	c->gpr[GPR_RSI] = ptrs;
+	c->mmu.seg.sr[SEG_FS].selector = 0;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_RSP], CPU_STACK_TOP - 0x100);
+	cr_assert_eq(c->gpr[GPR_RAX], 0x1234);
+	cr_assert_eq(c->gpr[GPR_RCX], KDATA, "FS holds the loaded selector");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, debug_registers_hold_values_and_dr5_aliases_dr7)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x23, 0xf8, /* mov dr7, rax */
+		0x0f, 0x21, 0xfb, /* mov rbx, dr7 */
+		0x0f, 0x21, 0xe9, /* mov rcx, dr5: DR7 while CR4.DE = 0 */
+		0xf4,             /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	f->c.gpr[GPR_RAX] = 0x401;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(f->c.gpr[GPR_RBX], 0x401);
+	cr_assert_eq(f->c.gpr[GPR_RCX], 0x401);
+	cpu_fixture_free(f);
+}
+
+/* INTO raises vector 4 as a software interrupt when OF = 1; the reset IDT
+ * at 0 holds zeros, not a gate, so delivery reports #GP(4 * 8 + 2)
+ * (SDM Vol. 3A §6.12.1.1). */
+Test(cpu_intr, into_with_overflow_raises_vector_4)
+{
+	static const uint8_t code[] = {
+		0xb8, 0xff, 0xff, 0xff, 0x7f, /* mov eax, 0x7fffffff */
+		0x83, 0xc0, 0x01,             /* add eax, 1: OF = 1 */
+		0xce,                         /* into */
+		0xf4,                         /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_new_flat32("flat");
+	cpu_fixture_code(f, CPU_CODE, code, sizeof code);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(f->c.exc.vector, VEC_GP);
+	cr_assert_eq(f->c.exc.error_code, VEC_OF * 8 + SEG_EC_IDT);
+	cr_assert_eq(f->c.exc.rip, CPU_CODE + 8);
 	cpu_fixture_free(f);
 }

@@ -20,9 +20,11 @@
  * the next device event: every instruction costs at least one cycle, so
  * the slice ends before or close after the event. */
 #define MACHINE_SLICE_GAP_DIV 4u
-/* HLT: how many timer events may pass without raising an interrupt the
- * CPU can take before the halt is declared permanent (all masked). */
-#define MACHINE_HLT_IDLE_EVENTS 64u
+/* HLT: how much modelled time may pass in timer events that raise no
+ * interrupt the CPU can take (all masked) before the halt is declared
+ * permanent: 60 s at the default clock. Each event costs the host one
+ * devices_advance call, so even a fast masked timer is cheap to skip. */
+#define MACHINE_HLT_MAX_IDLE_CYCLES (60 * DEVICES_DEFAULT_CPU_HZ)
 
 static void apply_boot_state(struct cpu *c, const struct multiboot_boot_state *b)
 {
@@ -163,14 +165,14 @@ static bool halt_wait(struct machine *m)
 		stop_with(m, MACHINE_HALTED, "halted with interrupts disabled");
 		return false;
 	}
-	for (unsigned i = 0; i < MACHINE_HLT_IDLE_EVENTS; i++) {
+	uint64_t give_up = c->cycles + MACHINE_HLT_MAX_IDLE_CYCLES;
+	while (c->cycles < give_up) {
 		if (devices_interrupt_pending(&m->dev))
 			return true;
 		uint64_t ev = devices_next_event(&m->dev);
 		if (ev == UINT64_MAX)
 			break;
-		if (ev > c->cycles)
-			c->cycles = ev;
+		c->cycles = ev > c->cycles ? ev : c->cycles + 1; /* always forward */
 		devices_advance(&m->dev, c->cycles);
 	}
 	if (devices_interrupt_pending(&m->dev))

@@ -32,6 +32,7 @@ enum bt_op { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
 enum bitscan_op { BS_BSF, BS_BSR, BS_TZCNT, BS_LZCNT, BS_POPCNT };
 enum loop_op { LOOP_NE, LOOP_E, LOOP_ALWAYS, LOOP_JCXZ };
 enum flag_op { FL_CLC, FL_STC, FL_CMC, FL_CLD, FL_STD };
+enum bcd_op { BCD_DAA, BCD_DAS, BCD_AAA, BCD_AAS, BCD_AAM, BCD_AAD };
 #define MOV_CR_WRITE 0x80u /* MOV_CR sub: MOV to CRn (low bits: n) */
 #define SREG_WRITE 0x80u   /* MOV_SREG sub: MOV to Sreg (low bits: enum seg_reg) */
 

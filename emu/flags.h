@@ -23,7 +23,7 @@
 enum lazy_op { LF_NONE = 0, LF_ADD, LF_SUB, LF_LOGIC, LF_INC, LF_DEC };
 
 /* Compute the recorded operation's flags into c->rflags (emu/cpu.c). */
-void flags_materialize(struct cpu *c);
+__attribute__((cold)) void flags_materialize(struct cpu *c);
 
 static inline void flags_sync(struct cpu *c)
 {

@@ -8,6 +8,9 @@
 X(UD, exec_ud, CLS_SYSTEM)             /* undefined or not implemented: #UD */
 X(NOP, exec_nop, CLS_SIMPLE)
 X(HLT, exec_hlt, CLS_SYSTEM)
+X(IO, exec_io, CLS_SYSTEM)             /* IN, OUT (sub 0 / 1) */
+X(INS, exec_ins, CLS_STRING)
+X(OUTS, exec_outs, CLS_STRING)
 X(MOV, exec_mov, CLS_SIMPLE)
 X(MOVX, exec_movx, CLS_SIMPLE)         /* MOVZX, MOVSX, MOVSXD */
 X(LEA, exec_lea, CLS_SIMPLE)
@@ -89,6 +92,4 @@ X(INVPCID, exec_invpcid, CLS_SYSTEM)
 X(LOAD_FAR_PTR, exec_load_far_ptr, CLS_SYSTEM) /* LDS/LES/LFS/LGS/LSS; sub: enum seg_reg */
 X(INTO, exec_into, CLS_SYSTEM)
 X(MOV_DR, exec_mov_dr, CLS_SYSTEM)     /* sub: DR number | MOV_CR_WRITE */
-X(IO, exec_io, CLS_SYSTEM)             /* IN, OUT (sub 0 / 1) */
-X(INS, exec_ins, CLS_STRING)
-X(OUTS, exec_outs, CLS_STRING)
+X(BCD, exec_bcd, CLS_SIMPLE)           /* sub: enum bcd_op; legacy modes only */

@@ -1,5 +1,6 @@
 /* The ALU group (ADD OR ADC SBB AND SUB XOR CMP, TEST), INC/DEC/NEG/NOT,
- * and the flag instructions CLC/STC/CMC/CLD/STD, LAHF/SAHF (SDM Vol. 2).
+ * the flag instructions CLC/STC/CMC/CLD/STD, LAHF/SAHF, and the BCD
+ * adjustments (SDM Vol. 2).
  * Flag logic is emu/alu.h's. */
 #include "emu/exec.h"
 
@@ -170,5 +171,30 @@ enum exec_result exec_lahf(struct cpu *c, const struct insn *d)
 enum exec_result exec_sahf(struct cpu *c, const struct insn *d)
 {
 	c->rflags = (flags_get(c) & ~LAHF_FLAGS) | (reg_get(c, REG_AH, 1) & LAHF_FLAGS);
+	return EXEC_OK;
+}
+
+/* DAA/DAS/AAA/AAS/AAM/AAD on AX (SDM Vol. 2; Zydis rejects them in 64-bit
+ * mode, where they are #UD). AAM/AAD take an immediate base (10 in the
+ * usual encoding); AAM by 0 is #DE. */
+#define BCD_DEFAULT_BASE 10
+
+enum exec_result exec_bcd(struct cpu *c, const struct insn *d)
+{
+	uint64_t fl = flags_get(c), ax = reg_get(c, GPR_RAX, 2), r;
+	uint8_t base = d->k0 == OPK_IMM ? (uint8_t)d->imm : BCD_DEFAULT_BASE;
+	switch (d->sub) {
+	case BCD_DAA: r = alu_daa(ax, &fl); break;
+	case BCD_DAS: r = alu_das(ax, &fl); break;
+	case BCD_AAA: r = alu_aaa(ax, &fl); break;
+	case BCD_AAS: r = alu_aas(ax, &fl); break;
+	case BCD_AAD: r = alu_aad(ax, base, &fl); break;
+	default:
+		if (!alu_aam(ax, base, &r, &fl))
+			return fault(c, VEC_DE, false, 0);
+		break;
+	}
+	reg_set(c, GPR_RAX, 2, r);
+	c->rflags = fl;
 	return EXEC_OK;
 }

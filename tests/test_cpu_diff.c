@@ -466,6 +466,197 @@ static const struct form forms[] = {
 	{ "rep lodsb", (const uint8_t[]){
 			0xf3, 0xac,                              /* rep lods al,BYTE PTR ds:[rsi] */
 	  }, 2, 0, FORM_STR },
+	{ "xchg eax, ecx", (const uint8_t[]){
+			0x91,                                    /* xchg ecx,eax */
+	  }, 1, 0, FORM_PLAIN },
+	{ "xchg ax, bx", (const uint8_t[]){
+			0x66, 0x93,                              /* xchg bx,ax */
+	  }, 2, 0, FORM_PLAIN },
+	{ "imul cl", (const uint8_t[]){
+			0xf6, 0xe9,                              /* imul cl */
+	  }, 2, RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF, FORM_PLAIN },
+	{ "mul word ptr [rdi]", (const uint8_t[]){
+			0x66, 0xf7, 0x27,                        /* mul WORD PTR [rdi] */
+	  }, 3, RFLAGS_SF | RFLAGS_ZF | RFLAGS_AF | RFLAGS_PF, FORM_PLAIN },
+	{ "idiv byte ptr [rdi]", (const uint8_t[]){
+			0xf6, 0x3f,                              /* idiv BYTE PTR [rdi] */
+	  }, 2, RFLAGS_STATUS, FORM_DIV },
+	{ "shl word ptr [rdi], 1", (const uint8_t[]){
+			0x66, 0xd1, 0x27,                        /* shl WORD PTR [rdi],1 */
+	  }, 3, RFLAGS_AF | RFLAGS_OF | RFLAGS_CF, FORM_PLAIN },
+	{ "rol qword ptr [rdi], cl", (const uint8_t[]){
+			0x48, 0xd3, 0x07,                        /* rol QWORD PTR [rdi],cl */
+	  }, 3, RFLAGS_OF, FORM_PLAIN },
+	{ "rcr byte ptr [rdi], 3", (const uint8_t[]){
+			0xc0, 0x1f, 0x03,                        /* rcr BYTE PTR [rdi],0x3 */
+	  }, 3, RFLAGS_OF, FORM_PLAIN },
+	{ "shrd [rdi], eax, cl", (const uint8_t[]){
+			0x0f, 0xad, 0x07,                        /* shrd DWORD PTR [rdi],eax,cl */
+	  }, 3, RFLAGS_AF | RFLAGS_OF, FORM_PLAIN },
+	{ "not qword ptr [rdi]", (const uint8_t[]){
+			0x48, 0xf7, 0x17,                        /* not QWORD PTR [rdi] */
+	  }, 3, 0, FORM_PLAIN },
+	{ "neg byte ptr [rdi]", (const uint8_t[]){
+			0xf6, 0x1f,                              /* neg BYTE PTR [rdi] */
+	  }, 2, 0, FORM_PLAIN },
+	{ "setnz byte ptr [rdi+3]", (const uint8_t[]){
+			0x0f, 0x95, 0x47, 0x03,                  /* setne BYTE PTR [rdi+0x3] */
+	  }, 4, 0, FORM_PLAIN },
+	{ "cmovs rax, [rdi]", (const uint8_t[]){
+			0x48, 0x0f, 0x48, 0x07,                  /* cmovs rax,QWORD PTR [rdi] */
+	  }, 4, 0, FORM_PLAIN },
+	{ "xadd byte ptr [rdi], al", (const uint8_t[]){
+			0x0f, 0xc0, 0x07,                        /* xadd BYTE PTR [rdi],al */
+	  }, 3, 0, FORM_PLAIN },
+	{ "cmpxchg byte ptr [rdi], cl", (const uint8_t[]){
+			0x0f, 0xb0, 0x0f,                        /* cmpxchg BYTE PTR [rdi],cl */
+	  }, 3, 0, FORM_PLAIN },
+	{ "cmpxchg ax, bx", (const uint8_t[]){
+			0x66, 0x0f, 0xb1, 0xd8,                  /* cmpxchg ax,bx */
+	  }, 4, 0, FORM_PLAIN },
+	{ "bts qword ptr [rdi], 63", (const uint8_t[]){
+			0x48, 0x0f, 0xba, 0x2f, 0x3f,            /* bts QWORD PTR [rdi],0x3f */
+	  }, 5, RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF, FORM_PLAIN },
+	{ "btr dword ptr [rdi], 7", (const uint8_t[]){
+			0x0f, 0xba, 0x37, 0x07,                  /* btr DWORD PTR [rdi],0x7 */
+	  }, 4, RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF, FORM_PLAIN },
+	{ "popcnt ax, [rdi]", (const uint8_t[]){
+			0x66, 0xf3, 0x0f, 0xb8, 0x07,            /* popcnt ax,WORD PTR [rdi] */
+	  }, 5, 0, FORM_PLAIN },
+	{ "lzcnt r8w, [rdi]", (const uint8_t[]){
+			0x66, 0xf3, 0x44, 0x0f, 0xbd, 0x07,      /* lzcnt r8w,WORD PTR [rdi] */
+	  }, 6, RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF, FORM_PLAIN },
+	{ "tzcnt ecx, [rdi+4]", (const uint8_t[]){
+			0xf3, 0x0f, 0xbc, 0x4f, 0x04,            /* tzcnt ecx,DWORD PTR [rdi+0x4] */
+	  }, 5, RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF, FORM_PLAIN },
+	{ "bsr rax, [rdi]", (const uint8_t[]){
+			0x48, 0x0f, 0xbd, 0x07,                  /* bsr rax,QWORD PTR [rdi] */
+	  }, 4, RFLAGS_CF | RFLAGS_OF | RFLAGS_SF | RFLAGS_AF | RFLAGS_PF, FORM_PLAIN },
+	{ "movzx rax, word ptr [rdi]", (const uint8_t[]){
+			0x48, 0x0f, 0xb7, 0x07,                  /* movzx rax,WORD PTR [rdi] */
+	  }, 4, 0, FORM_PLAIN },
+	{ "movsx ax, byte ptr [rdi]", (const uint8_t[]){
+			0x66, 0x0f, 0xbe, 0x07,                  /* movsx ax,BYTE PTR [rdi] */
+	  }, 4, 0, FORM_PLAIN },
+	{ "mov ah, [rdi]", (const uint8_t[]){
+			0x8a, 0x27,                              /* mov ah,BYTE PTR [rdi] */
+	  }, 2, 0, FORM_PLAIN },
+	{ "mov [rdi], ah", (const uint8_t[]){
+			0x88, 0x27,                              /* mov BYTE PTR [rdi],ah */
+	  }, 2, 0, FORM_PLAIN },
+	{ "cmovno r9d, [rdi+8]", (const uint8_t[]){
+			0x44, 0x0f, 0x41, 0x4f, 0x08,            /* cmovno r9d,DWORD PTR [rdi+0x8] */
+	  }, 5, 0, FORM_PLAIN },
+	{ "adc al, [rdi]", (const uint8_t[]){
+			0x12, 0x07,                              /* adc al,BYTE PTR [rdi] */
+	  }, 2, 0, FORM_PLAIN },
+	{ "sbb word ptr [rdi], -1", (const uint8_t[]){
+			0x66, 0x83, 0x1f, 0xff,                  /* sbb WORD PTR [rdi],0xffff */
+	  }, 4, 0, FORM_PLAIN },
+	{ "xor eax, eax", (const uint8_t[]){
+			0x31, 0xc0,                              /* xor eax,eax */
+	  }, 2, 0, FORM_PLAIN },
+	{ "rep stosb", (const uint8_t[]){
+			0xf3, 0xaa,                              /* rep stos BYTE PTR es:[rdi],al */
+	  }, 2, 0, FORM_STR },
+	{ "rep movsd", (const uint8_t[]){
+			0xf3, 0xa5,                              /* rep movs DWORD PTR es:[rdi],DWORD PTR ds:[rsi] */
+	  }, 2, 0, FORM_STR },
+	{ "repne cmpsw", (const uint8_t[]){
+			0x66, 0xf2, 0xa7,                        /* repnz cmps WORD PTR ds:[rsi],WORD PTR es:[rdi] */
+	  }, 3, 0, FORM_STR },
+	{ "scasq", (const uint8_t[]){
+			0x48, 0xaf,                              /* scas rax,QWORD PTR es:[rdi] */
+	  }, 2, 0, FORM_STR },
+	{ "lodsd", (const uint8_t[]){
+			0xad,                                    /* lods eax,DWORD PTR ds:[rsi] */
+	  }, 1, 0, FORM_STR },
+	{ "movsw", (const uint8_t[]){
+			0x66, 0xa5,                              /* movs WORD PTR es:[rdi],WORD PTR ds:[rsi] */
+	  }, 2, 0, FORM_STR },
+	{ "and rax, rbx; jz 1f; inc rcx; 1:; jb 2f; inc rdx; 2:; jle 3f; inc r8; 3:", (const uint8_t[]){
+			0x48, 0x21, 0xd8,                        /* and rax,rbx */
+			0x74, 0x03,                              /* je 0x8 */
+			0x48, 0xff, 0xc1,                        /* inc rcx */
+			0x72, 0x03,                              /* jb 0xd */
+			0x48, 0xff, 0xc2,                        /* inc rdx */
+			0x7e, 0x03,                              /* jle 0x12 */
+			0x49, 0xff, 0xc0,                        /* inc r8 */
+	  }, 18, RFLAGS_AF, FORM_PLAIN },
+	{ "inc eax; jo 1f; inc rcx; 1:; jc 2f; inc rdx; 2:", (const uint8_t[]){
+			0xff, 0xc0,                              /* inc eax */
+			0x70, 0x03,                              /* jo 0x7 */
+			0x48, 0xff, 0xc1,                        /* inc rcx */
+			0x72, 0x03,                              /* jb 0xc */
+			0x48, 0xff, 0xc2,                        /* inc rdx */
+	  }, 12, 0, FORM_PLAIN },
+	{ "dec r8b; jle 1f; inc rcx; 1:; js 2f; inc rdx; 2:; jp 3f; inc r9; 3:", (const uint8_t[]){
+			0x41, 0xfe, 0xc8,                        /* dec r8b */
+			0x7e, 0x03,                              /* jle 0x8 */
+			0x48, 0xff, 0xc1,                        /* inc rcx */
+			0x78, 0x03,                              /* js 0xd */
+			0x48, 0xff, 0xc2,                        /* inc rdx */
+			0x7a, 0x03,                              /* jp 0x12 */
+			0x49, 0xff, 0xc1,                        /* inc r9 */
+	  }, 18, 0, FORM_PLAIN },
+	{ "test eax, eax; js 1f; inc rcx; 1:; jbe 2f; inc rdx; 2:; jl 3f; inc r9; 3:", (const uint8_t[]){
+			0x85, 0xc0,                              /* test eax,eax */
+			0x78, 0x03,                              /* js 0x7 */
+			0x48, 0xff, 0xc1,                        /* inc rcx */
+			0x76, 0x03,                              /* jbe 0xc */
+			0x48, 0xff, 0xc2,                        /* inc rdx */
+			0x7c, 0x03,                              /* jl 0x11 */
+			0x49, 0xff, 0xc1,                        /* inc r9 */
+	  }, 17, RFLAGS_AF, FORM_PLAIN },
+	{ "cmp al, bl; setb cl; seta dl; setl r8b; setge r9b; setle r10b; setg r11b; setz r12b; sets r13b", (const uint8_t[]){
+			0x38, 0xd8,                              /* cmp al,bl */
+			0x0f, 0x92, 0xc1,                        /* setb cl */
+			0x0f, 0x97, 0xc2,                        /* seta dl */
+			0x41, 0x0f, 0x9c, 0xc0,                  /* setl r8b */
+			0x41, 0x0f, 0x9d, 0xc1,                  /* setge r9b */
+			0x41, 0x0f, 0x9e, 0xc2,                  /* setle r10b */
+			0x41, 0x0f, 0x9f, 0xc3,                  /* setg r11b */
+			0x41, 0x0f, 0x94, 0xc4,                  /* sete r12b */
+			0x41, 0x0f, 0x98, 0xc5,                  /* sets r13b */
+	  }, 32, 0, FORM_PLAIN },
+	{ "cmp ax, 0x8000; cmovb ecx, edx; cmovl r8d, r9d; cmovo r10d, r11d", (const uint8_t[]){
+			0x66, 0x3d, 0x00, 0x80,                  /* cmp ax,0x8000 */
+			0x0f, 0x42, 0xca,                        /* cmovb ecx,edx */
+			0x45, 0x0f, 0x4c, 0xc1,                  /* cmovl r8d,r9d */
+			0x45, 0x0f, 0x40, 0xd3,                  /* cmovo r10d,r11d */
+	  }, 15, 0, FORM_PLAIN },
+	{ "add r8d, r9d; cmovc eax, ebx; cmovbe ecx, edx; cmovg r10d, r11d; setnp r12b", (const uint8_t[]){
+			0x45, 0x01, 0xc8,                        /* add r8d,r9d */
+			0x0f, 0x42, 0xc3,                        /* cmovb eax,ebx */
+			0x0f, 0x46, 0xca,                        /* cmovbe ecx,edx */
+			0x45, 0x0f, 0x4f, 0xd3,                  /* cmovg r10d,r11d */
+			0x41, 0x0f, 0x9b, 0xc4,                  /* setnp r12b */
+	  }, 17, 0, FORM_PLAIN },
+	{ "add rax, 1; add rbx, rax; dec rcx; setc dl; setbe r8b", (const uint8_t[]){
+			0x48, 0x83, 0xc0, 0x01,                  /* add rax,0x1 */
+			0x48, 0x01, 0xc3,                        /* add rbx,rax */
+			0x48, 0xff, 0xc9,                        /* dec rcx */
+			0x0f, 0x92, 0xc2,                        /* setb dl */
+			0x41, 0x0f, 0x96, 0xc0,                  /* setbe r8b */
+	  }, 17, 0, FORM_PLAIN },
+	{ "sub ecx, edx; inc ecx; seta al; setl bl", (const uint8_t[]){
+			0x29, 0xd1,                              /* sub ecx,edx */
+			0xff, 0xc1,                              /* inc ecx */
+			0x0f, 0x97, 0xc0,                        /* seta al */
+			0x0f, 0x9c, 0xc3,                        /* setl bl */
+	  }, 10, 0, FORM_PLAIN },
+	{ "or r8w, r9w; dec r8w; setb al; setz bl; setg cl", (const uint8_t[]){
+			0x66, 0x45, 0x09, 0xc8,                  /* or r8w,r9w */
+			0x66, 0x41, 0xff, 0xc8,                  /* dec r8w */
+			0x0f, 0x92, 0xc0,                        /* setb al */
+			0x0f, 0x94, 0xc3,                        /* sete bl */
+			0x0f, 0x9f, 0xc1,                        /* setg cl */
+	  }, 17, 0, FORM_PLAIN },
+	{ "shl rax, 1; jc 1f; inc rcx; 1:", (const uint8_t[]){
+			0x48, 0xd1, 0xe0,                        /* shl rax,1 */
+			0x72, 0x03,                              /* jb 0x8 */
+			0x48, 0xff, 0xc1,                        /* inc rcx */
+	  }, 8, RFLAGS_AF | RFLAGS_OF, FORM_PLAIN },
 };
 
 static uint64_t rng(uint64_t *s)

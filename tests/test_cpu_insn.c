@@ -766,3 +766,39 @@ Test(cpu_insn, protected_mode_data_limit_raises_gp)
 	cr_assert_eq(c->exc.error_code, 0);
 	cpu_fixture_free(f);
 }
+
+Test(cpu_insn, bcd_adjustments_in_32bit_mode)
+{
+	static const uint8_t code[] = {
+		0xb0, 0x79,                              /* mov al,0x79 */
+		0x04, 0x35,                              /* add al,0x35 */
+		0x27,                                    /* daa */
+		0x88, 0xc3,                              /* mov bl,al */
+		0x66, 0xb8, 0x07, 0x02,                  /* mov ax,0x207 */
+		0xd5, 0x0a,                              /* aad 0xa */
+		0x88, 0xc1,                              /* mov cl,al */
+		0xb0, 0x3f,                              /* mov al,0x3f */
+		0xd4, 0x0a,                              /* aam 0xa */
+		0xf4,                                    /* hlt */
+	};
+	struct cpu_fixture *f = with_code(cpu_fixture_new_flat32("flat"), code, sizeof code);
+	struct cpu *c = &f->c;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_RBX] & 0xff, 0x14, "79 + 35 = 114 in BCD");
+	cr_assert_eq(c->gpr[GPR_RCX] & 0xff, 27, "AAD: 2 * 10 + 7");
+	cr_assert_eq(c->gpr[GPR_RAX] & 0xffff, 0x0603, "AAM: 63 = 6, 3");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_insn, aam_by_zero_raises_de)
+{
+	static const uint8_t code[] = {
+		0xd4, 0x00,                              /* aam 0x0 */
+		0xf4,                                    /* hlt */
+	};
+	struct cpu_fixture *f = with_code(cpu_fixture_new_flat32("flat"), code, sizeof code);
+	struct cpu *c = &f->c;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(c->exc.vector, VEC_DE);
+	cpu_fixture_free(f);
+}

@@ -295,4 +295,5 @@ void machine_print_stats(const struct machine *m, double host_seconds, FILE *out
 	fprintf(out, "instructions %" PRIu64 "\ncycles %" PRIu64 "\ncpi %.3f\nhost_mips %.2f\n",
 		c->insns, c->cycles, cpi, mips);
 	mmu_stats_print(&c->mmu, out);
+	cpu_print_unimplemented(c, out);
 }

@@ -78,8 +78,8 @@ enum machine_stop machine_run(struct machine *m);
 /* The process exit status for the stop (docs/machine.md). */
 int machine_exit_status(const struct machine *m);
 
-/* `-stats`: instructions, cycles, CPI, host MIPS over host_seconds and
- * the MMU statistics. */
+/* `-stats`: instructions, cycles, CPI, host MIPS over host_seconds, the
+ * MMU statistics and the instructions that raised #UD as not implemented. */
 void machine_print_stats(const struct machine *m, double host_seconds, FILE *out);
 
 #endif

@@ -93,3 +93,5 @@ X(LOAD_FAR_PTR, exec_load_far_ptr, CLS_SYSTEM) /* LDS/LES/LFS/LGS/LSS; sub: enum
 X(INTO, exec_into, CLS_SYSTEM)
 X(MOV_DR, exec_mov_dr, CLS_SYSTEM)     /* sub: DR number | MOV_CR_WRITE */
 X(BCD, exec_bcd, CLS_SIMPLE)           /* sub: enum bcd_op; legacy modes only */
+X(PUSHA, exec_pusha, CLS_STACK)        /* PUSHA, PUSHAD (legacy modes) */
+X(POPA, exec_popa, CLS_STACK)          /* POPA, POPAD (legacy modes) */

@@ -107,6 +107,16 @@ static inline void mem_store(struct cpu *c, const struct memref *r, unsigned siz
 	mem_store_part(c, r->pa2, size - r->n1, v >> (8 * r->n1));
 }
 
+/* Store len bytes (any length the translation covered). */
+static inline void mem_store_bytes(struct cpu *c, const struct memref *r, const uint8_t *buf,
+				   unsigned len)
+{
+	unsigned first = r->n1 < len ? r->n1 : len;
+	phys_write_bytes(&c->mmu.phys, r->pa, buf, first);
+	if (first < len)
+		phys_write_bytes(&c->mmu.phys, r->pa2, buf + first, len - first);
+}
+
 /* Translate and read / write in one call (single-access instructions). */
 MMU_WUR static inline bool mem_read(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
 				    uint64_t *v)

@@ -2,6 +2,8 @@
  * stack addressing Vol. 1 §6.2). Every slot is translated before RSP or
  * memory change. Segment-register pushes and pops are not implemented
  * yet (they decode as #UD). */
+#include <string.h>
+
 #include "emu/exec.h"
 #include "emu/io.h"
 
@@ -65,6 +67,40 @@ enum exec_result exec_popf(struct cpu *c, const struct insn *d)
 	c->gpr[GPR_RSP] = sp_moved(c, d->osz);
 	c->rflags = ((c->rflags & ~mask) | (v & mask) | RFLAGS_FIXED1) & ~RFLAGS_RF;
 	return io_if_may_open(c);
+}
+
+/* PUSHA/PUSHAD: rAX, rCX, rDX, rBX, the original rSP, rBP, rSI, rDI, in
+ * that order (rDI ends lowest), all eight slots translated first (SDM
+ * Vol. 2 PUSHA). POPA/POPAD load them back, skipping rSP. */
+#define PUSHA_SLOTS 8
+
+enum exec_result exec_pusha(struct cpu *c, const struct insn *d)
+{
+	uint8_t buf[PUSHA_SLOTS * 4];
+	struct memref m;
+	unsigned len = PUSHA_SLOTS * d->osz;
+	if (!mem_xlate(c, SEG_SS, (sp_get(c) - len) & c->sp_mask, len, ACC_WRITE, &m))
+		return EXEC_FAULT;
+	for (unsigned r = 0; r < PUSHA_SLOTS; r++) {
+		uint64_t v = reg_get(c, GPR_RDI - r, d->osz); /* lowest address: rDI */
+		memcpy(buf + r * d->osz, &v, d->osz);
+	}
+	mem_store_bytes(c, &m, buf, len);
+	c->gpr[GPR_RSP] = sp_moved(c, -(int64_t)len);
+	return EXEC_OK;
+}
+
+enum exec_result exec_popa(struct cpu *c, const struct insn *d)
+{
+	uint64_t v[PUSHA_SLOTS];
+	for (unsigned r = 0; r < PUSHA_SLOTS; r++)
+		if (!stack_peek(c, r * d->osz, d->osz, &v[r]))
+			return EXEC_FAULT;
+	for (unsigned r = 0; r < PUSHA_SLOTS; r++)
+		if (GPR_RDI - r != GPR_RSP)
+			reg_set(c, GPR_RDI - r, d->osz, v[r]);
+	c->gpr[GPR_RSP] = sp_moved(c, PUSHA_SLOTS * (int64_t)d->osz);
+	return EXEC_OK;
 }
 
 /* ENTER size, level (SDM Vol. 2 ENTER): push rBP, copy level - 1 frame

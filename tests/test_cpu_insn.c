@@ -790,6 +790,28 @@ Test(cpu_insn, bcd_adjustments_in_32bit_mode)
 	cpu_fixture_free(f);
 }
 
+Test(cpu_insn, pushad_popad_round_trip_and_skip_esp)
+{
+	static const uint8_t code[] = {
+		0x60,                                    /* pusha */
+		0x8b, 0x44, 0x24, 0x1c,                  /* mov eax,DWORD PTR [esp+0x1c] */
+		0x8b, 0x5c, 0x24, 0x0c,                  /* mov ebx,DWORD PTR [esp+0xc] */
+		0xc7, 0x44, 0x24, 0x0c, 0x00, 0x00, 0x00, 0x00, /* mov DWORD PTR [esp+0xc],0x0 */
+		0xc7, 0x04, 0x24, 0x99, 0x00, 0x00, 0x00, /* mov DWORD PTR [esp],0x99 */
+		0x61,                                    /* popa */
+		0xf4,                                    /* hlt */
+	};
+	struct cpu_fixture *f = with_code(cpu_fixture_new_flat32("flat"), code, sizeof code);
+	struct cpu *c = &f->c;
+	SET(RAX, 0x11); SET(RBX, 0x22); SET(RDI, 0x77);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	EXPECT_REG(RAX, 0x11);
+	EXPECT_REG(RBX, 0x22);
+	EXPECT_REG(RDI, 0x99);
+	EXPECT_REG(RSP, CPU_STACK_TOP);
+	cpu_fixture_free(f);
+}
+
 Test(cpu_insn, aam_by_zero_raises_de)
 {
 	static const uint8_t code[] = {

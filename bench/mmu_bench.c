@@ -110,6 +110,10 @@ static void bench_walk(const char *name, uint64_t (*walk_la)(uint64_t), uint64_t
 	struct mmu_model model;
 	struct ptb pt;
 	mmu_model_default(&model);
+	if (pages & (pages - 1)) {
+		fprintf(stderr, "mmu_bench: %s: page count must be a power of two\n", name);
+		exit(1);
+	}
 	if (!mmu_init(&m, &model, UINT64_C(256) << 20, err, sizeof err) ||
 	    !ptb_init(&pt, &m.phys, PAGING_4LEVEL, 0x100000, UINT64_C(200) << 20)) {
 		fprintf(stderr, "mmu_bench: %s\n", err);
@@ -134,7 +138,7 @@ static void bench_walk(const char *name, uint64_t (*walk_la)(uint64_t), uint64_t
 	for (int trial = 0; trial < BENCH_TRIALS; trial++) {
 		double t0 = now_seconds();
 		for (uint64_t i = 0; i < n; i++)
-			if (mmu_translate(&m, walk_la(i % pages), acc, &x))
+			if (mmu_translate(&m, walk_la(i & (pages - 1)), acc, &x))
 				sum += x.pa + x.cycles;
 		double dt = now_seconds() - t0;
 		best = dt < best ? dt : best;

@@ -310,16 +310,19 @@ static void walk_account_reads(struct mmu *m, const struct walk_rec *w, struct m
 		const struct walk_level_rec *r = &w->lv[i];
 		if (r->from_register)
 			continue;
-		struct mmu_walk_step s = {.level = r->level, .entry_pa = r->pa, .entry = r->val};
-		s.cycles = walk_read_cycles(m, r->pa, &s.cache);
-		x->cycles += s.cycles;
+		uint8_t served;
+		uint32_t cycles = walk_read_cycles(m, r->pa, &served);
+		x->cycles += cycles;
 		x->walk_reads++;
 		m->stats.walk_reads[r->level]++;
-		m->stats.walk_cache[s.cache]++;
+		m->stats.walk_cache[served]++;
 		if (phys_in_ram(&m->phys, r->pa, 1))
 			m->phys.frame_flags[r->pa >> PHYS_FRAME_SHIFT] |= FRAME_WALKED;
-		if (MMU_UNLIKELY(m->obs && m->obs->walk_step))
+		if (MMU_UNLIKELY(m->obs && m->obs->walk_step)) {
+			struct mmu_walk_step s = {.level = r->level, .entry_pa = r->pa, .entry = r->val,
+						  .cycles = cycles, .cache = served};
 			m->obs->walk_step(m->obs->ctx, &s);
+		}
 	}
 }
 
@@ -473,8 +476,38 @@ bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 	return walk_slow_path(m, la, acc, false, x);
 }
 
+/* After the inline path missed the first L1 structure: a hit in another L1
+ * structure (large pages: a kernel's direct map) is the common case, served
+ * here with the same checks, counts and cost as walk_tlb_hit gives it, but
+ * without the general path's set-up. The inline path runs only with paging
+ * on, no observer and no protection keys, so perm_fast decides. */
 bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
 {
+	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	if (m->mode < PAGING_4LEVEL)
+		la &= UINT64_C(0xffffffff);
+	else if (!mmu_canonical(m, la))
+		return walk_slow_path(m, la, acc, true, x);
+	for (unsigned i = 1; i < m->ntlb[l1]; i++) {
+		struct tlb *t = &m->tlb[l1][i];
+		struct tlb_entry *e = t->live ? tlb_probe(t, la, m->pcid) : NULL;
+		if (!e)
+			continue;
+		if (!((m->perm_fast[acc] >> e->rights) & 1))
+			break;
+		m->tlb[l1][0].st.misses++;
+		t->st.hits++;
+		e->lru = ++t->clock;
+		x->pa = e->pa | (la & ((UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size)) - 1));
+		x->cycles = t->latency;
+		x->source = SRC_L1;
+		x->size = e->size;
+		x->walk_reads = 0;
+		x->pwc_level = 0;
+		m->stats.translations++;
+		m->stats.cycles += t->latency;
+		return true;
+	}
 	return walk_slow_path(m, la, acc, true, x);
 }
 

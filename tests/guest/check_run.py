@@ -3,7 +3,8 @@
 error exactly (or stderr's first line for a prefix).
 
 usage: check_run.py [--status N] [--stdout TEXT | --stdout-file F |
-                     --stdout-from-cmd CMD | --stdout-prefix TEXT] [--stderr-prefix TEXT]
+                     --stdout-from-cmd CMD | --stdout-prefix TEXT]
+                    [--stdout-contains TEXT] [--stderr-prefix TEXT]
                     [--stderr-empty] -- command args...
 
 TEXT arguments may contain \\n escapes. --stdout-from-cmd runs another
@@ -41,6 +42,8 @@ def main(argv):
         prefix = want['--stdout-prefix'].encode().decode('unicode_escape')
         if not out.startswith(prefix):
             failures.append(f'stdout:\n{out[:500]}\nexpected to start with:\n{prefix}')
+    if '--stdout-contains' in want and want['--stdout-contains'] not in out:
+        failures.append(f'stdout lacks {want["--stdout-contains"]!r}:\n{out[-2000:]}')
     if expect_out is not None and out != expect_out:
         failures.append(f'stdout:\n{out}\nexpected:\n{expect_out}')
     if '--stderr-prefix' in want:

@@ -1,0 +1,32 @@
+#include "guestos/kernel/report.h"
+
+#include "guestos/kernel/printk.h"
+#include "guestos/mm/slab.h"
+#include "guestos/mm/vmalloc.h"
+
+/* fs/proc/meminfo.c show_val_kb(): a 16-column label, 8-column kB value. */
+static void show_val_kb(const char *label, unsigned long pages)
+{
+	pr_info("%-16s%8lu kB\n", label, pages * (PAGE_SIZE / 1024));
+}
+
+void show_meminfo(void)
+{
+	show_val_kb("MemTotal:", totalram_pages());
+	show_val_kb("MemFree:", nr_free_pages());
+	show_val_kb("Slab:", slab_pages());
+	show_val_kb("SReclaimable:", 0);
+	show_val_kb("SUnreclaim:", slab_pages());
+}
+
+void show_reports(void)
+{
+	pr_info("# cat /proc/buddyinfo\n");
+	show_buddyinfo();
+	pr_info("# cat /proc/slabinfo\n");
+	show_slabinfo();
+	pr_info("# cat /proc/vmallocinfo\n");
+	show_vmallocinfo();
+	pr_info("# cat /proc/meminfo\n");
+	show_meminfo();
+}

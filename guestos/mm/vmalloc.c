@@ -1,0 +1,107 @@
+#include "guestos/mm/vmalloc.h"
+
+#include "guestos/kernel/printk.h"
+#include "guestos/mm/slab.h"
+
+static struct vm_struct *vmlist; /* sorted by addr */
+
+/* First address in the window where size bytes fit between areas. */
+static unsigned long find_gap(unsigned long size, struct vm_struct ***link)
+{
+	unsigned long addr = VMALLOC_START;
+	struct vm_struct **p;
+
+	for (p = &vmlist; *p; p = &(*p)->next) {
+		if ((unsigned long)(*p)->addr - addr >= size)
+			break;
+		addr = (unsigned long)(*p)->addr + (*p)->size;
+	}
+	*link = p;
+	return VMALLOC_END - addr + 1 >= size ? addr : 0;
+}
+
+/* Unmap and free the first n pages of an area. */
+static void vunmap_pages(struct vm_struct *area, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		unmap_kernel_page((unsigned long)area->addr + (unsigned long)i * PAGE_SIZE);
+		__free_page(area->pages[i]);
+	}
+}
+
+static bool vmap_pages(struct vm_struct *area)
+{
+	for (unsigned int i = 0; i < area->nr_pages; i++) {
+		unsigned long va = (unsigned long)area->addr + (unsigned long)i * PAGE_SIZE;
+
+		area->pages[i] = alloc_page(GFP_KERNEL);
+		if (area->pages[i] && map_kernel_page(va, area->pages[i], PAGE_KERNEL))
+			continue;
+		if (area->pages[i])
+			__free_page(area->pages[i]);
+		vunmap_pages(area, i);
+		return false;
+	}
+	return true;
+}
+
+void *vmalloc(unsigned long size)
+{
+	unsigned int n = (unsigned int)PFN_UP(size);
+	struct vm_struct *area, **link;
+	unsigned long addr;
+
+	if (!size || PFN_UP(size) > 0xFFFFFFF)
+		return NULL;
+	addr = find_gap(((unsigned long)n + 1) * PAGE_SIZE, &link);
+	area = addr ? kzalloc(sizeof(*area), GFP_KERNEL) : NULL;
+	if (!area)
+		return NULL;
+	area->addr = (void *)addr;
+	area->size = ((unsigned long)n + 1) * PAGE_SIZE;
+	area->nr_pages = n;
+	area->caller = __builtin_return_address(0);
+	area->pages = kmalloc(n * sizeof(*area->pages), GFP_KERNEL);
+	if (!area->pages || !vmap_pages(area)) {
+		kfree(area->pages);
+		kfree(area);
+		return NULL;
+	}
+	area->next = *link;
+	*link = area;
+	return area->addr;
+}
+
+struct vm_struct *find_vm_area(const void *addr)
+{
+	for (struct vm_struct *v = vmlist; v; v = v->next)
+		if (v->addr == addr)
+			return v;
+	return NULL;
+}
+
+void vfree(const void *addr)
+{
+	struct vm_struct **p;
+
+	if (!addr)
+		return;
+	for (p = &vmlist; *p && (*p)->addr != addr; p = &(*p)->next)
+		;
+	if (!*p) {
+		pr_err("vfree: bad address %p (not a vmalloc area)\n", addr);
+		return;
+	}
+	struct vm_struct *area = *p;
+	*p = area->next;
+	vunmap_pages(area, area->nr_pages);
+	kfree(area->pages);
+	kfree(area);
+}
+
+void show_vmallocinfo(void)
+{
+	for (const struct vm_struct *v = vmlist; v; v = v->next)
+		pr_info("0x%016lx-0x%016lx %7lu 0x%lx pages=%u vmalloc\n", (unsigned long)v->addr,
+			(unsigned long)v->addr + v->size, v->size, (unsigned long)v->caller, v->nr_pages);
+}

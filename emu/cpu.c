@@ -37,6 +37,7 @@ bool cpu_init(struct cpu *c, const struct mmu_model *model, uint64_t ram_size, c
 		return false;
 	}
 	c->rflags = RFLAGS_FIXED1;
+	c->mmio_floor = UINT64_MAX;
 	cpu_refresh_mode(c);
 	return true;
 }
@@ -273,6 +274,14 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 			stop = CPU_STOP_HLT;
 			break;
 		}
+		if (r == EXEC_YIELD) {
+			c->rip = c->next_rip;
+			done++;
+			if (c->intr_shadow)
+				c->intr_shadow--;
+			stop = CPU_STOP_YIELD;
+			break;
+		}
 		stop = exception(c);
 		if (stop != CPU_STOP_LIMIT)
 			break;
@@ -359,7 +368,7 @@ const char *cpu_stop_name(enum cpu_stop s)
 	static const char *const names[] = {
 		[CPU_STOP_LIMIT] = "instruction limit", [CPU_STOP_HLT] = "hlt",
 		[CPU_STOP_EXCEPTION] = "exception", [CPU_STOP_UNSUPPORTED] = "unsupported",
-		[CPU_STOP_TRIPLE_FAULT] = "triple fault",
+		[CPU_STOP_TRIPLE_FAULT] = "triple fault", [CPU_STOP_YIELD] = "device i/o",
 	};
 	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "?";
 }

@@ -48,6 +48,7 @@ enum cpu_stop {
 	CPU_STOP_EXCEPTION,     /* c->exc holds vector, error code, RIP */
 	CPU_STOP_UNSUPPORTED,   /* a state mmulab does not model (c->stop_msg) */
 	CPU_STOP_TRIPLE_FAULT,  /* shutdown; c->stop_msg has the diagnostic */
+	CPU_STOP_YIELD,         /* an I/O instruction talked to the devices (emu/machine.h) */
 };
 
 /* An exception the loop stopped on. rip is the faulting instruction (the
@@ -68,6 +69,7 @@ struct cpu_msrs {
 
 struct icache;
 struct code_page;
+struct devices;
 
 struct cpu {
 	uint64_t gpr[CPU_NGPRS];
@@ -119,6 +121,13 @@ struct cpu {
 	/* Interrupt shadow (SDM Vol. 2 STI, MOV SS): counts down as
 	 * instructions retire; interrupts are held off while it is non-zero. */
 	uint8_t intr_shadow;
+
+	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
+	 * and ignore writes, all physical memory is RAM. Physical accesses at
+	 * or above mmio_floor take the device path (emu/io.h). */
+	struct devices *dev;
+	uint64_t mmio_floor;
+	bool irq_waiting;           /* the machine has an interrupt pending (emu/io.h) */
 
 	struct cpu_exception exc;   /* the last exception raised */
 	const char *stop_msg;       /* valid after CPU_STOP_UNSUPPORTED/TRIPLE_FAULT */

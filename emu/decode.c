@@ -282,6 +282,10 @@ static enum insn_op string_op(ZydisMnemonic m)
 	case ZYDIS_MNEMONIC_SCASB: case ZYDIS_MNEMONIC_SCASW: case ZYDIS_MNEMONIC_SCASD:
 	case ZYDIS_MNEMONIC_SCASQ:
 		return OP_SCAS;
+	case ZYDIS_MNEMONIC_INSB: case ZYDIS_MNEMONIC_INSW: case ZYDIS_MNEMONIC_INSD:
+		return OP_INS;
+	case ZYDIS_MNEMONIC_OUTSB: case ZYDIS_MNEMONIC_OUTSW: case ZYDIS_MNEMONIC_OUTSD:
+		return OP_OUTS;
 	default:
 		return OP_COUNT;
 	}
@@ -338,6 +342,7 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_NOP, OP_NOP, 0 }, { ZYDIS_MNEMONIC_PAUSE, OP_NOP, 0 },
 		{ ZYDIS_MNEMONIC_ENDBR32, OP_NOP, 0 }, { ZYDIS_MNEMONIC_ENDBR64, OP_NOP, 0 },
 		{ ZYDIS_MNEMONIC_HLT, OP_HLT, 0 }, { ZYDIS_MNEMONIC_XCHG, OP_XCHG, 0 },
+		{ ZYDIS_MNEMONIC_IN, OP_IO, 0 }, { ZYDIS_MNEMONIC_OUT, OP_IO, 1 },
 		{ ZYDIS_MNEMONIC_INVLPG, OP_INVLPG, 0 }, { ZYDIS_MNEMONIC_LGDT, OP_DTR, 0 },
 		{ ZYDIS_MNEMONIC_LIDT, OP_DTR, 1 }, { ZYDIS_MNEMONIC_SGDT, OP_DTR, 2 },
 		{ ZYDIS_MNEMONIC_SIDT, OP_DTR, 3 }, { ZYDIS_MNEMONIC_LTR, OP_LTR_LLDT, 0 },
@@ -387,7 +392,7 @@ static enum insn_op choose_op(const ZydisDecodedInstruction *zi, unsigned *sub)
 	ZydisMnemonic m = zi->mnemonic;
 	enum insn_op op;
 	*sub = 0;
-	if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP)
+	if (zi->meta.category == ZYDIS_CATEGORY_STRINGOP || zi->meta.category == ZYDIS_CATEGORY_IOSTRINGOP)
 		return string_op(m);
 	if (is_jcc(m)) {
 		*sub = cond_of(zi);

@@ -23,6 +23,7 @@ enum exec_result {
 	EXEC_OK = 0,      /* commit: RIP = next_rip */
 	EXEC_FAULT,       /* c->fault holds the exception; nothing changed */
 	EXEC_HLT,         /* HLT: commit RIP, then stop */
+	EXEC_YIELD,       /* commit RIP, then return to the machine (device I/O done) */
 };
 
 typedef enum exec_result (*insn_handler)(struct cpu *c, const struct insn *d);

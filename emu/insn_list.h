@@ -8,6 +8,9 @@
 X(UD, exec_ud, CLS_SYSTEM)             /* undefined or not implemented: #UD */
 X(NOP, exec_nop, CLS_SIMPLE)
 X(HLT, exec_hlt, CLS_SYSTEM)
+X(IO, exec_io, CLS_SYSTEM)             /* IN, OUT (sub 0 / 1) */
+X(INS, exec_ins, CLS_STRING)
+X(OUTS, exec_outs, CLS_STRING)
 X(MOV, exec_mov, CLS_SIMPLE)
 X(MOVX, exec_movx, CLS_SIMPLE)         /* MOVZX, MOVSX, MOVSXD */
 X(LEA, exec_lea, CLS_SIMPLE)

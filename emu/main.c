@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "emu/demo.h"
+#include "emu/run.h"
 #include "mmu/model.h"
 
 #define MMULAB_VERSION "0.1.0"
@@ -14,6 +15,17 @@ static void usage(FILE *f)
 		"usage: mmulab <command> [options]\n"
 		"\n"
 		"commands:\n"
+		"  run -kernel FILE [options]\n"
+		"                         boot a Multiboot kernel on the modelled machine\n"
+		"      -m SIZE            guest RAM (default 128M; suffixes k, M, G; no suffix: MiB)\n"
+		"      -serial S          COM1 output: stdio (default), file:PATH or none\n"
+		"      -initrd A,B        Multiboot modules (',,' for a literal comma)\n"
+		"      -append STR        kernel command line\n"
+		"      -model M           machine model (see below)\n"
+		"      -stats             print instructions, cycles, CPI, MIPS and MMU counters\n"
+		"      -max-insns N       stop after N instructions\n"
+		"      -d insn            log every executed instruction to stderr\n"
+		"  disasm FILE            disassemble the executable segments of an ELF kernel\n"
 		"  mmu-demo [-model M]    build page tables, translate a scripted sequence of\n"
 		"                         addresses and print every walk, cache outcome and cycle\n"
 		"  model [-model M]       print a machine model in canonical form with its hash\n"
@@ -22,7 +34,7 @@ static void usage(FILE *f)
 		"\n"
 		"  -model M   'skylake' (default), 'flat', or a model file (see docs/model-format.md)\n"
 		"\n"
-		"Not implemented yet (later issues): run, gui, replay, trace-dump, trace-stats.\n");
+		"Not implemented yet: gui, replay, trace-dump, trace-stats.\n");
 }
 
 /* Parse the options shared by the commands that take a model. */
@@ -79,7 +91,11 @@ int main(int argc, char **argv)
 			return rc;
 		return !strcmp(cmd, "model") ? cmd_model(&model) : demo_run(&model, stdout);
 	}
-	static const char *const later[] = {"run", "gui", "replay", "trace-dump", "trace-stats", "disasm"};
+	if (!strcmp(cmd, "run"))
+		return run_command(argc - 2, argv + 2);
+	if (!strcmp(cmd, "disasm"))
+		return disasm_command(argc - 2, argv + 2);
+	static const char *const later[] = {"gui", "replay", "trace-dump", "trace-stats"};
 	for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
 		if (!strcmp(cmd, later[i])) {
 			fprintf(stderr, "mmulab: '%s' is not implemented yet in this version\n", cmd);

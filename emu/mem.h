@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "emu/cpu.h"
+#include "emu/io.h"
 
 #define PAGE_OFFSET_MASK (PHYS_FRAME_SIZE - 1)
 
@@ -71,23 +72,39 @@ MMU_WUR static inline bool mem_xlate(struct cpu *c, unsigned seg, uint64_t ea, u
 	return mem_xlate_slow(c, seg, ea, size, kind, r);
 }
 
-/* Perform a translated access (cannot fail). size 1..8. */
+/* Perform a translated access (cannot fail). size 1..8. Physical
+ * addresses at or above c->mmio_floor go to the devices (emu/io.h). */
+static inline uint64_t mem_load_part(struct cpu *c, uint64_t pa, unsigned size)
+{
+	if (MMU_UNLIKELY(pa >= c->mmio_floor))
+		return io_mmio_load(c, pa, size);
+	return phys_read(&c->mmu.phys, pa, size);
+}
+
+static inline void mem_store_part(struct cpu *c, uint64_t pa, unsigned size, uint64_t v)
+{
+	if (MMU_UNLIKELY(pa >= c->mmio_floor))
+		io_mmio_store(c, pa, size, v);
+	else
+		phys_write(&c->mmu.phys, pa, v, size);
+}
+
 static inline uint64_t mem_load(struct cpu *c, const struct memref *r, unsigned size)
 {
 	if (MMU_LIKELY(r->n1 >= size))
-		return phys_read(&c->mmu.phys, r->pa, size);
-	return phys_read(&c->mmu.phys, r->pa, r->n1) |
-	       phys_read(&c->mmu.phys, r->pa2, size - r->n1) << (8 * r->n1);
+		return mem_load_part(c, r->pa, size);
+	return mem_load_part(c, r->pa, r->n1) |
+	       mem_load_part(c, r->pa2, size - r->n1) << (8 * r->n1);
 }
 
 static inline void mem_store(struct cpu *c, const struct memref *r, unsigned size, uint64_t v)
 {
 	if (MMU_LIKELY(r->n1 >= size)) {
-		phys_write(&c->mmu.phys, r->pa, v, size);
+		mem_store_part(c, r->pa, size, v);
 		return;
 	}
-	phys_write(&c->mmu.phys, r->pa, v, r->n1);
-	phys_write(&c->mmu.phys, r->pa2, v >> (8 * r->n1), size - r->n1);
+	mem_store_part(c, r->pa, r->n1, v);
+	mem_store_part(c, r->pa2, size - r->n1, v >> (8 * r->n1));
 }
 
 /* Store len bytes (any length the translation covered). */

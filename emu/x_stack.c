@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "emu/exec.h"
+#include "emu/io.h"
 
 enum exec_result exec_push(struct cpu *c, const struct insn *d)
 {
@@ -65,7 +66,7 @@ enum exec_result exec_popf(struct cpu *c, const struct insn *d)
 	uint64_t mask = flags_popped_mask(c, d->osz);
 	c->gpr[GPR_RSP] = sp_moved(c, d->osz);
 	c->rflags = ((c->rflags & ~mask) | (v & mask) | RFLAGS_FIXED1) & ~RFLAGS_RF;
-	return EXEC_OK;
+	return io_if_may_open(c);
 }
 
 /* PUSHA/PUSHAD: rAX, rCX, rDX, rBX, the original rSP, rBP, rSI, rDI, in

@@ -2,6 +2,7 @@
  * §5.8.8). They load CS and SS with fixed flat descriptors derived from
  * IA32_STAR, without reading the GDT. */
 #include "emu/exec.h"
+#include "emu/io.h"
 
 #define STAR_SYSCALL_CS_SHIFT 32
 #define STAR_SYSRET_CS_SHIFT 48
@@ -66,5 +67,5 @@ enum exec_result exec_sysret(struct cpu *c, const struct insn *d)
 	c->mmu.seg.sr[SEG_SS] = flat((uint16_t)((base + SYSRET_SS_OFFSET) | 3), false, 3, false);
 	cpu_refresh_mode(c);
 	c->next_rip = rip;
-	return EXEC_OK;
+	return io_if_may_open(c);
 }

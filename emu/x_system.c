@@ -4,6 +4,7 @@
  * state and TLB invalidations drop the fetch cache (docs/cpu.md). */
 #include "emu/intr.h"
 #include "emu/exec.h"
+#include "emu/io.h"
 
 /* MSR numbers (SDM Vol. 4 Table 2-2). */
 enum {
@@ -46,6 +47,8 @@ static bool write_cr(struct cpu *c, unsigned n, uint64_t v)
 			return false;
 		}
 		c->cr8 = v;
+		if (c->dev)
+			io_cr8_write(c, v);
 		return true;
 	}
 }
@@ -57,7 +60,7 @@ static uint64_t read_cr(const struct cpu *c, unsigned n)
 	case 2: return c->cr2;
 	case 3: return c->mmu.cr3;
 	case 4: return c->mmu.cr4;
-	default: return c->cr8;
+	default: return c->dev ? io_cr8_read(c) : c->cr8;
 	}
 }
 
@@ -161,7 +164,7 @@ enum exec_result exec_cli_sti(struct cpu *c, const struct insn *d)
 		c->rflags |= RFLAGS_IF;
 	else
 		c->rflags &= ~RFLAGS_IF;
-	return EXEC_OK;
+	return io_if_may_open(c);
 }
 
 /* SWAPGS: 64-bit mode, CPL 0 (SDM Vol. 2 SWAPGS). */
@@ -204,6 +207,8 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 	uint64_t v = (c->gpr[GPR_RDX] << 32) | (uint32_t)c->gpr[GPR_RAX];
 	if (!privileged(c))
 		return EXEC_FAULT;
+	if (index == MSR_APIC_BASE && c->dev)
+		return io_apic_base_msr(c, d->sub, v);
 	if (index == MSR_EFER) {
 		if (!d->sub) {
 			v = c->mmu.efer;
@@ -340,7 +345,7 @@ enum exec_result exec_iret(struct cpu *c, const struct insn *d)
 	c->rip = fr.v[0];
 	cpu_refresh_mode(c);
 	c->next_rip = c->rip;
-	return EXEC_OK;
+	return io_if_may_open(c);
 }
 
 /* WBINVD/INVD: CPL 0 only (#GP(0)); the modelled caches hold no dirty

@@ -1,0 +1,192 @@
+/* `mmulab run` and `mmulab disasm`. The host clock is read here only, for
+ * the MIPS figure of -stats; the machine never sees it. */
+#include "emu/run.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "emu/machine.h"
+#include "mmu/model.h"
+
+#define KIB UINT64_C(1024)
+
+bool run_parse_size(const char *s, uint64_t *bytes)
+{
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return false;
+	errno = 0;
+	uint64_t v = strtoull(s, &end, 10), unit = KIB * KIB;
+	if (errno || (end[0] && end[1]))
+		return false;
+	switch (*end) {
+	case '\0': case 'M': case 'm': break;
+	case 'k': case 'K': unit = KIB; break;
+	case 'G': case 'g': unit = KIB * KIB * KIB; break;
+	default: return false;
+	}
+	if (v == 0 || v > RUN_MAX_RAM / unit || (v * unit) % (4 * KIB))
+		return false;
+	*bytes = v * unit;
+	return true;
+}
+
+struct run_opts {
+	struct machine_config mc;
+	struct mmu_model model;
+	const char *serial;
+	bool stats;
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "mmulab: run: ");
+	fprintf(stderr, fmt, arg);
+	fputc('\n', stderr);
+	return RUN_STATUS_USAGE;
+}
+
+/* One option with a value at argv[*i]; 0 or a usage status. */
+static int parse_valued(struct run_opts *o, const char *opt, const char *val)
+{
+	char err[300];
+	if (!strcmp(opt, "-kernel")) {
+		o->mc.kernel = val;
+	} else if (!strcmp(opt, "-m")) {
+		if (!run_parse_size(val, &o->mc.ram_size))
+			return usage_error("bad memory size '%s' (e.g. 128M, 1G; 4 KiB multiples up to 16G)",
+					   val);
+	} else if (!strcmp(opt, "-serial")) {
+		o->serial = val;
+	} else if (!strcmp(opt, "-initrd")) {
+		o->mc.initrd = val;
+	} else if (!strcmp(opt, "-append")) {
+		o->mc.append = val;
+	} else if (!strcmp(opt, "-model")) {
+		if (!mmu_model_resolve(&o->model, val, err, sizeof err))
+			return usage_error("%s", err);
+	} else if (!strcmp(opt, "-max-insns")) {
+		char *end;
+		errno = 0;
+		o->mc.max_insns = strtoull(val, &end, 10);
+		if (errno || *end || *val < '0' || *val > '9' || o->mc.max_insns == 0)
+			return usage_error("bad instruction count '%s'", val);
+	} else if (!strcmp(opt, "-d")) {
+		if (strcmp(val, "insn"))
+			return usage_error("unknown log item '%s' (only 'insn')", val);
+		o->mc.insn_log = stderr;
+	} else {
+		return usage_error("unknown option '%s' (see 'mmulab help')", opt);
+	}
+	return 0;
+}
+
+static bool takes_value(const char *opt)
+{
+	static const char *const valued[] = {"-kernel", "-m", "-serial", "-initrd", "-append",
+					     "-model", "-max-insns", "-d"};
+	for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
+		if (!strcmp(opt, valued[i]))
+			return true;
+	return false;
+}
+
+static int parse_run_opts(int argc, char **argv, struct run_opts *o)
+{
+	memset(o, 0, sizeof *o);
+	mmu_model_default(&o->model);
+	o->serial = "stdio";
+	for (int i = 0; i < argc; i++) {
+		const char *opt = argv[i][0] == '-' && argv[i][1] == '-' ? argv[i] + 1 : argv[i];
+		int rc;
+		if (!strcmp(opt, "-stats")) {
+			o->stats = true;
+			continue;
+		}
+		if (!takes_value(opt))
+			return usage_error("unknown option '%s' (see 'mmulab help')", argv[i]);
+		if (i + 1 >= argc)
+			return usage_error("%s needs a value", argv[i]);
+		if ((rc = parse_valued(o, opt, argv[++i])))
+			return rc;
+	}
+	if (!o->mc.kernel)
+		return usage_error("%s", "no kernel given (-kernel FILE)");
+	o->mc.model = &o->model;
+	return 0;
+}
+
+static double host_seconds(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* Boot and run the configured machine; the process exit status. */
+static int run_machine(struct run_opts *o)
+{
+	char err[400];
+	struct machine *m = calloc(1, sizeof *m);
+	if (!m) {
+		fprintf(stderr, "mmulab: out of memory\n");
+		return RUN_STATUS_USAGE;
+	}
+	if (!machine_init(m, &o->mc, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		free(m);
+		return RUN_STATUS_USAGE;
+	}
+	double t0 = host_seconds();
+	machine_run(m);
+	double t1 = host_seconds();
+	fflush(stdout);
+	if (m->msg[0])
+		fprintf(stderr, "%s\n", m->msg);
+	if (o->stats)
+		machine_print_stats(m, t1 - t0, stderr);
+	int status = machine_exit_status(m);
+	machine_free(m);
+	free(m);
+	return status;
+}
+
+int run_command(int argc, char **argv)
+{
+	struct run_opts o;
+	char err[300];
+	FILE *opened = NULL;
+	int rc = parse_run_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	struct devices_config dc = { 0 };
+	if (!devices_serial_open(&dc, o.serial, &opened, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return RUN_STATUS_USAGE;
+	}
+	o.mc.serial_sink = dc.serial_sink;
+	o.mc.serial_ctx = dc.serial_ctx;
+	o.mc.warn = stderr;
+	rc = run_machine(&o);
+	if (opened)
+		fclose(opened);
+	return rc;
+}
+
+int disasm_command(int argc, char **argv)
+{
+	char err[400];
+	if (argc != 1) {
+		fprintf(stderr, "mmulab: disasm: usage: mmulab disasm FILE\n");
+		return RUN_STATUS_USAGE;
+	}
+	if (!disasm_elf_file(argv[0], stdout, err, sizeof err)) {
+		fprintf(stderr, "%s\n", err);
+		return RUN_STATUS_USAGE;
+	}
+	return 0;
+}

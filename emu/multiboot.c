@@ -67,7 +67,7 @@ enum mb_header_offset {
 
 #define MB_PAGE UINT64_C(4096)
 #define MB_4GIB (UINT64_C(1) << 32)
-#define MB_MAX_MMAP 6
+#define MB_MAX_MMAP 8
 #define MB_RESERVED_RANGES 3
 /* Real-mode interrupt vector table, as the BIOS leaves IDTR (SDM Vol. 3A §20.1.4). */
 #define MB_IDTR_REAL_LIMIT 0x3FF
@@ -314,13 +314,39 @@ static void mb_mmap_add(struct mb_plan *pl, uint64_t base, uint64_t end, uint32_
 		pl->mmap[pl->nmmap++] = (struct mb_mmap_entry){ base, end - base, type };
 }
 
-/* RAM below 640 KiB, the legacy hole up to 1 MiB, RAM above it with the
- * local APIC's page carved out where RAM reaches it. mem_upper counts the
- * contiguous RAM from 1 MiB to the first hole (spec §3.3). */
+/* The map QEMU's -kernel passes on a PC is the E820 map SeaBIOS builds:
+ * the EBDA at 0x9fc00, the BIOS at 0xf0000, SeaBIOS's tables in the top
+ * 128 KiB of RAM, the BIOS flash below 4 GiB and (QEMU 7.1 on) a window
+ * below 1 TiB. mmulab passes the same map, so kernels that print it agree
+ * with QEMU; the RAM it reserves is simply left unused. QEMU moves RAM
+ * above 3.5 GiB to 4 GiB; mmulab does not, so from there on (and below
+ * 2 MiB) the map is the plain PC one: RAM below 640 KiB, the legacy hole,
+ * RAM above 1 MiB with the local APIC's page carved out. mem_upper is
+ * QEMU's too: RAM above 1 MiB up to the first hole (spec §3.3). */
+#define QEMU_EBDA UINT64_C(0x9fc00)
+#define QEMU_BIOS UINT64_C(0xf0000)
+#define QEMU_TABLES_SIZE UINT64_C(0x20000)
+#define QEMU_FLASH UINT64_C(0xfffc0000)
+#define QEMU_4G UINT64_C(0x100000000)
+#define QEMU_HT_WINDOW UINT64_C(0xfd00000000)
+#define QEMU_HT_WINDOW_END UINT64_C(0x10000000000)
+#define QEMU_LOWMEM_MAX UINT64_C(0xe0000000)
+
 static void mb_plan_memory_map(struct mb_plan *pl, uint64_t ram)
 {
 	uint64_t apic = LAPIC_DEFAULT_BASE, apic_end = apic + LAPIC_PAGE_SIZE;
 	uint64_t upper_end = ram < apic ? ram : apic;
+	pl->mem_upper_kib = (uint32_t)((upper_end - MULTIBOOT_HIGH_MEMORY) / 1024);
+	if (ram >= 2 * MULTIBOOT_HIGH_MEMORY && ram <= QEMU_LOWMEM_MAX) {
+		mb_mmap_add(pl, 0, QEMU_EBDA, MULTIBOOT_MMAP_AVAILABLE);
+		mb_mmap_add(pl, QEMU_EBDA, MULTIBOOT_LOW_MEMORY_END, MULTIBOOT_MMAP_RESERVED);
+		mb_mmap_add(pl, QEMU_BIOS, MULTIBOOT_HIGH_MEMORY, MULTIBOOT_MMAP_RESERVED);
+		mb_mmap_add(pl, MULTIBOOT_HIGH_MEMORY, ram - QEMU_TABLES_SIZE, MULTIBOOT_MMAP_AVAILABLE);
+		mb_mmap_add(pl, ram - QEMU_TABLES_SIZE, ram, MULTIBOOT_MMAP_RESERVED);
+		mb_mmap_add(pl, QEMU_FLASH, QEMU_4G, MULTIBOOT_MMAP_RESERVED);
+		mb_mmap_add(pl, QEMU_HT_WINDOW, QEMU_HT_WINDOW_END, MULTIBOOT_MMAP_RESERVED);
+		return;
+	}
 	mb_mmap_add(pl, 0, MULTIBOOT_LOW_MEMORY_END, MULTIBOOT_MMAP_AVAILABLE);
 	mb_mmap_add(pl, MULTIBOOT_LOW_MEMORY_END, MULTIBOOT_HIGH_MEMORY, MULTIBOOT_MMAP_RESERVED);
 	mb_mmap_add(pl, MULTIBOOT_HIGH_MEMORY, upper_end, MULTIBOOT_MMAP_AVAILABLE);
@@ -328,7 +354,6 @@ static void mb_plan_memory_map(struct mb_plan *pl, uint64_t ram)
 		mb_mmap_add(pl, apic, apic_end, MULTIBOOT_MMAP_RESERVED);
 		mb_mmap_add(pl, apic_end, ram, MULTIBOOT_MMAP_AVAILABLE);
 	}
-	pl->mem_upper_kib = (uint32_t)((upper_end - MULTIBOOT_HIGH_MEMORY) / 1024);
 }
 
 /* Bump allocation of the boot data; sums saturate, and the range check

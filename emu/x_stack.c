@@ -1,7 +1,6 @@
 /* Stack instructions: PUSH, POP, PUSHF, POPF, ENTER, LEAVE (SDM Vol. 2;
  * stack addressing Vol. 1 §6.2). Every slot is translated before RSP or
- * memory change. Segment-register pushes and pops are not implemented
- * yet (they decode as #UD). */
+ * memory change. Segment-register pushes and pops are in x_far.c. */
 #include <string.h>
 
 #include "emu/exec.h"

@@ -178,6 +178,12 @@ static inline void tlb_entry_clear(struct tlb *t, struct tlb_entry *e)
 	}
 }
 
+/* The physical address of la through an entry that covers it. */
+static inline uint64_t tlb_entry_pa(const struct tlb_entry *e, uint64_t la)
+{
+	return e->pa | (la & ((UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size)) - 1));
+}
+
 /* The linear base address an entry covers. */
 static inline uint64_t tlb_entry_la(const struct tlb_entry *e)
 {

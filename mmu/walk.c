@@ -236,6 +236,8 @@ static bool walk_success(struct mmu *m, uint64_t la, unsigned acc, uint64_t pa,
  * (a 4M page only as 4M, 2M or 4K), in the first structure holding it.
  * Computed once per model by walk_plan_fills. */
 #define FILL_NONE 0xff
+#define FILL_STRUCT_SHIFT 4 /* plan = structure index << 4 | enum mmu_page_size */
+#define FILL_SIZE_MASK 0xfu
 
 void walk_plan_fills(struct mmu *m)
 {
@@ -249,7 +251,7 @@ void walk_plan_fills(struct mmu *m)
 					continue;
 				for (unsigned i = 0; i < m->ntlb[lvl]; i++)
 					if (m->tlb[lvl][i].sizes & PG_SIZE_BIT(s)) {
-						m->fill_plan[lvl][max] = (uint8_t)(i << 4 | s);
+						m->fill_plan[lvl][max] = (uint8_t)(i << FILL_STRUCT_SHIFT | s);
 						break;
 					}
 			}
@@ -265,8 +267,8 @@ static void walk_fill_level(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la, 
 	uint8_t plan = m->fill_plan[lvl][max];
 	if (plan == FILL_NONE)
 		return;
-	unsigned i = plan >> 4;
-	enum mmu_page_size s = (enum mmu_page_size)(plan & 15);
+	unsigned i = plan >> FILL_STRUCT_SHIFT;
+	enum mmu_page_size s = (enum mmu_page_size)(plan & FILL_SIZE_MASK);
 	struct tlb *t = &m->tlb[lvl][i];
 	if (MMU_LIKELY(!m->obs || !m->obs->tlb)) {
 		(void)tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, NULL);
@@ -427,8 +429,7 @@ static bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t
 		walk_drop_page(m, TLB_L2, la);
 		return walk_translate(m, la, acc, x);
 	}
-	uint64_t mask = (UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size)) - 1;
-	uint64_t pa = e->pa | (la & mask);
+	uint64_t pa = tlb_entry_pa(e, la);
 	if (t->level == TLB_L2) {
 		enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
 		walk_fill_level(m, l1, la, pa, (enum mmu_page_size)e->size,
@@ -498,7 +499,7 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		m->tlb[l1][0].st.misses++;
 		t->st.hits++;
 		e->lru = ++t->clock;
-		x->pa = e->pa | (la & ((UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size)) - 1));
+		x->pa = tlb_entry_pa(e, la);
 		x->cycles = t->latency;
 		x->source = SRC_L1;
 		x->size = e->size;

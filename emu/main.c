@@ -5,6 +5,7 @@
 
 #include "emu/demo.h"
 #include "emu/run.h"
+#include "ui/gui.h"
 #include "mmu/model.h"
 
 #define MMULAB_VERSION "0.1.0"
@@ -25,6 +26,12 @@ static void usage(FILE *f)
 		"      -stats             print instructions, cycles, CPI, MIPS and MMU counters\n"
 		"      -max-insns N       stop after N instructions\n"
 		"      -d insn            log every executed instruction to stderr\n"
+		"  gui -kernel FILE [run options] [--run] [--size WxH]\n"
+		"      [--screenshot FILE --after-insns N]\n"
+		"                         the visualizer: page tables, frames, free lists, slab,\n"
+		"                         vmalloc, TLBs and counters over the running guest; with\n"
+		"                         --screenshot, run N instructions, draw one frame into\n"
+		"                         FILE (.png or .bmp) and exit, no display needed\n"
 		"  disasm FILE            disassemble the executable segments of an ELF kernel\n"
 		"  mmu-demo [-model M]    build page tables, translate a scripted sequence of\n"
 		"                         addresses and print every walk, cache outcome and cycle\n"
@@ -34,7 +41,7 @@ static void usage(FILE *f)
 		"\n"
 		"  -model M   'skylake' (default), 'flat', or a model file (see docs/model-format.md)\n"
 		"\n"
-		"Not implemented yet: gui, replay, trace-dump, trace-stats.\n");
+		"Not implemented yet: replay, trace-dump, trace-stats.\n");
 }
 
 /* Parse the options shared by the commands that take a model. */
@@ -93,9 +100,11 @@ int main(int argc, char **argv)
 	}
 	if (!strcmp(cmd, "run"))
 		return run_command(argc - 2, argv + 2);
+	if (!strcmp(cmd, "gui"))
+		return gui_command(argc - 2, argv + 2);
 	if (!strcmp(cmd, "disasm"))
 		return disasm_command(argc - 2, argv + 2);
-	static const char *const later[] = {"gui", "replay", "trace-dump", "trace-stats"};
+	static const char *const later[] = {"replay", "trace-dump", "trace-stats"};
 	for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
 		if (!strcmp(cmd, later[i])) {
 			fprintf(stderr, "mmulab: '%s' is not implemented yet in this version\n", cmd);

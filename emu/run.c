@@ -190,3 +190,17 @@ int disasm_command(int argc, char **argv)
 	}
 	return 0;
 }
+
+int run_parse_config(int argc, char **argv, struct machine_config *mc, struct mmu_model *model,
+		     const char **serial)
+{
+	struct run_opts o;
+	int rc = parse_run_opts(argc, argv, &o);
+	if (rc)
+		return rc;
+	*mc = o.mc;
+	*model = o.model;
+	mc->model = model;
+	*serial = o.serial;
+	return 0;
+}

@@ -18,6 +18,15 @@
 bool run_parse_size(const char *s, uint64_t *bytes);
 
 int run_command(int argc, char **argv);
+
+/* The `run` options as a machine configuration, for commands that boot a
+ * machine their own way (`mmulab gui`): the model is stored in *model,
+ * *serial is the -serial value (COM1 output is the caller's). 0, or
+ * RUN_STATUS_USAGE after one line on stderr. */
+struct machine_config;
+struct mmu_model;
+int run_parse_config(int argc, char **argv, struct machine_config *mc, struct mmu_model *model,
+		     const char **serial);
 int disasm_command(int argc, char **argv);
 
 #endif

@@ -13,7 +13,9 @@
 #include "guestos/lib/vsprintf.h"
 #include "guestos/mm/mm.h"
 #include "guestos/mm/mmzone.h"
+#include "guestos/mm/gfp.h"
 #include "guestos/mm/slab.h"
+#include "guestos/mm/vmalloc.h"
 
 _Static_assert(VMCOREINFO_START_KERNEL_MAP == __START_KERNEL_map, "one kernel map base");
 
@@ -113,6 +115,33 @@ static void vmcoreinfo_slab(void)
 	VMCOREINFO_OFFSET(kmem_cache, list);
 }
 
+/* What a host needs to recount slabinfo's columns (free objects on the
+ * CPU freelist and the partial slabs), list vmalloc areas and stop at the
+ * buddy allocator's entry point. */
+static void vmcoreinfo_slab_detail(void)
+{
+	VMCOREINFO_OFFSET(kmem_cache, offset);
+	VMCOREINFO_OFFSET(kmem_cache_cpu, freelist);
+	VMCOREINFO_OFFSET(kmem_cache_cpu, slab);
+	VMCOREINFO_OFFSET(kmem_cache_node, partial);
+	VMCOREINFO_OFFSET(kmem_cache_node, nr_partial);
+	VMCOREINFO_OFFSET(kmem_cache_node, nr_slabs);
+	VMCOREINFO_OFFSET(kmem_cache_node, total_objects);
+}
+
+static void vmcoreinfo_vmalloc(void)
+{
+	VMCOREINFO_SYMBOL(vmlist);
+	VMCOREINFO_SIZE(vm_struct);
+	VMCOREINFO_OFFSET(vm_struct, next);
+	VMCOREINFO_OFFSET(vm_struct, addr);
+	VMCOREINFO_OFFSET(vm_struct, size);
+	VMCOREINFO_OFFSET(vm_struct, pages);
+	VMCOREINFO_OFFSET(vm_struct, nr_pages);
+	VMCOREINFO_OFFSET(vm_struct, caller);
+	VMCOREINFO_SYMBOL_ARRAY(alloc_pages);
+}
+
 static void vmcoreinfo_numbers(void)
 {
 	vmcoreinfo_append_str("PAGESIZE=%d\n", PAGE_SIZE);
@@ -137,6 +166,8 @@ void vmcoreinfo_init(void)
 	vmcoreinfo_page();
 	vmcoreinfo_zones();
 	vmcoreinfo_slab();
+	vmcoreinfo_slab_detail();
+	vmcoreinfo_vmalloc();
 	vmcoreinfo_numbers();
 	vmcoreinfo_header.data_pa = __pa(vmcoreinfo_data);
 	vmcoreinfo_header.ready = 1;

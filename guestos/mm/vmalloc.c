@@ -3,7 +3,7 @@
 #include "guestos/kernel/printk.h"
 #include "guestos/mm/slab.h"
 
-static struct vm_struct *vmlist; /* sorted by addr */
+struct vm_struct *vmlist; /* sorted by addr */
 
 /* First address in the window where size bytes fit between areas. */
 static unsigned long find_gap(unsigned long size, struct vm_struct ***link)

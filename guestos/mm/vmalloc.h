@@ -16,6 +16,9 @@ struct vm_struct {
 	const void *caller;
 };
 
+/* Every area, sorted by address (for vmallocinfo and hosts). */
+extern struct vm_struct *vmlist;
+
 /* NULL for size 0 or when memory or address space runs out. */
 void *vmalloc(unsigned long size);
 /* Unmap and free an area from vmalloc; NULL does nothing; anything else

@@ -1,0 +1,334 @@
+/* The visualizer's panel models against the guest kernel's own reports:
+ * boot the bundled kernel in-process, stop right after it printed
+ * buddyinfo, slabinfo, vmallocinfo and meminfo, and compare those
+ * numbers with what the models read from guest memory at that point.
+ * GUEST_KERNEL_PATH is the kernel image; LONG_MODE_IMAGE a small test
+ * kernel without VMCOREINFO. */
+#include <criterion/criterion.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "emu/machine.h"
+#include "emu/snapshot.h"
+#include "ui/hwmodel.h"
+#include "ui/kmodel.h"
+#include "ui/pgtree.h"
+#include "ui/vmcore.h"
+
+#define OUT_MAX (1u << 20)
+#define REPORT_END "\nSUnreclaim:"
+#define SLICE 2000u /* instructions between looks at the output */
+
+struct capture {
+	char *buf;
+	size_t n;
+};
+
+static void capture_sink(void *ctx, uint8_t byte)
+{
+	struct capture *cap = ctx;
+	if (cap->n + 1 < OUT_MAX)
+		cap->buf[cap->n++] = (char)byte;
+	cap->buf[cap->n] = '\0';
+}
+
+struct run {
+	struct machine *m;
+	struct capture cap;
+	struct snapshot snap;
+	struct vmcore vc;
+	struct km_model km;
+};
+
+static struct run *boot(const char *image, const char *append)
+{
+	char err[400];
+	struct run *r = calloc(1, sizeof *r);
+	cr_assert(r);
+	r->cap.buf = calloc(1, OUT_MAX);
+	r->m = calloc(1, sizeof *r->m);
+	cr_assert(r->cap.buf && r->m);
+	struct machine_config cfg = { .kernel = image, .append = append,
+				      .serial_sink = capture_sink, .serial_ctx = &r->cap };
+	cr_assert(machine_init(r->m, &cfg, err, sizeof err), "%s", err);
+	snapshot_init(&r->snap);
+	km_init(&r->km);
+	return r;
+}
+
+static void done(struct run *r)
+{
+	km_free(&r->km);
+	snapshot_free(&r->snap);
+	machine_free(r->m);
+	free(r->m);
+	free(r->cap.buf);
+	free(r);
+}
+
+/* Run n more instructions; false once the machine stopped for good. */
+static bool run_for(struct run *r, uint64_t n)
+{
+	r->m->cfg.max_insns = r->m->cpu.insns + n;
+	return machine_run(r->m) == MACHINE_LIMIT;
+}
+
+/* Run until the meminfo report's last line is out, in short slices, so
+ * the models see the state the kernel printed. */
+static void run_to_report_end(struct run *r)
+{
+	for (;;) {
+		const char *end = strstr(r->cap.buf, REPORT_END);
+		if (end && strchr(end + 1, '\n'))
+			break;
+		cr_assert(run_for(r, SLICE),
+			  "machine stopped before the report: %s", r->m->msg);
+	}
+}
+
+static void build_models(struct run *r)
+{
+	cr_assert(snapshot_take(&r->snap, r->m, NULL));
+	vmcore_update(&r->vc, &r->snap);
+	km_build(&r->km, &r->vc, &r->snap);
+}
+
+/* ---- the kernel's report text ------------------------------------------- */
+
+static const char *section(const struct run *r, const char *title)
+{
+	const char *p = strstr(r->cap.buf, title);
+	cr_assert(p, "no '%s' in the output", title);
+	return strchr(p, '\n') + 1;
+}
+
+static const struct km_zone *zone_named(const struct km_model *k, const char *name)
+{
+	for (unsigned z = 0; z < k->nzones; z++)
+		if (!strcmp(k->zone[z].name, name))
+			return &k->zone[z];
+	cr_assert_fail("no zone %s in the model", name);
+	return NULL;
+}
+
+static void check_buddyinfo(const struct run *r)
+{
+	const char *p = section(r, "# cat /proc/buddyinfo");
+	unsigned zones = 0;
+	char name[16];
+	int used;
+	while (sscanf(p, "Node 0, zone %15s%n", name, &used) == 1) {
+		const struct km_zone *z = zone_named(&r->km, name);
+		p += used;
+		for (unsigned o = 0; o < r->km.norders; o++) {
+			unsigned long v;
+			cr_assert_eq(sscanf(p, "%lu%n", &v, &used), 1);
+			p += used;
+			cr_assert_eq(z->nr_free[o], v, "zone %s order %u: model %" PRIu64 ", kernel %lu",
+				     name, o, z->nr_free[o], v);
+			cr_assert_eq(z->heads[o], v, "zone %s order %u: %" PRIu64 " PG_buddy heads in mem_map",
+				     name, o, z->heads[o]);
+		}
+		p = strchr(p, '\n') + 1;
+		zones++;
+	}
+	cr_assert_eq(zones, r->km.nzones);
+	cr_assert_gt(zones, 0);
+}
+
+static const struct km_cache *cache_named(const struct km_model *k, const char *name)
+{
+	for (unsigned i = 0; i < k->ncaches; i++)
+		if (!strcmp(k->cache[i].name, name))
+			return &k->cache[i];
+	cr_assert_fail("no cache %s in the model", name);
+	return NULL;
+}
+
+static void check_slabinfo(const struct run *r)
+{
+	const char *p = strchr(section(r, "# cat /proc/slabinfo"), '\n') + 1; /* version line */
+	p = strchr(p, '\n') + 1;                                             /* header */
+	unsigned n = 0;
+	char name[32];
+	unsigned long act, num, slabs, aslabs;
+	unsigned size, per, pages;
+	while (sscanf(p, "%31s %lu %lu %u %u %u : tunables %*u %*u %*u : slabdata %lu %lu", name, &act,
+		      &num, &size, &per, &pages, &aslabs, &slabs) == 8) {
+		const struct km_cache *c = cache_named(&r->km, name);
+		cr_assert_eq(c->active_objs, act, "%s active_objs", name);
+		cr_assert_eq(c->num_objs, num, "%s num_objs", name);
+		cr_assert_eq(c->objsize, size, "%s objsize", name);
+		cr_assert_eq(c->objperslab, per, "%s objperslab", name);
+		cr_assert_eq(c->pagesperslab, pages, "%s pagesperslab", name);
+		cr_assert_eq(c->active_slabs, aslabs, "%s active_slabs", name);
+		cr_assert_eq(c->num_slabs, slabs, "%s num_slabs", name);
+		p = strchr(p, '\n') + 1;
+		n++;
+	}
+	cr_assert_eq(n, r->km.ncaches);
+	cr_assert_gt(n, 0);
+}
+
+static void check_vmallocinfo(const struct run *r)
+{
+	const char *p = section(r, "# cat /proc/vmallocinfo");
+	unsigned n = 0;
+	unsigned long start, end, size, caller;
+	unsigned pages;
+	while (sscanf(p, "0x%lx-0x%lx %lu 0x%lx pages=%u", &start, &end, &size, &caller, &pages) == 5) {
+		cr_assert_lt(n, r->km.nvm);
+		const struct km_vmarea *a = &r->km.vm[n++];
+		cr_assert_eq(a->start, start);
+		cr_assert_eq(a->end, end);
+		cr_assert_eq(a->size, size);
+		cr_assert_eq(a->caller, caller);
+		cr_assert_eq(a->nr_pages, pages);
+		p = strchr(p, '\n') + 1;
+	}
+	cr_assert_eq(n, r->km.nvm);
+}
+
+static uint64_t meminfo_kb(const struct run *r, const char *label)
+{
+	const char *p = strstr(section(r, "# cat /proc/meminfo"), label);
+	unsigned long v;
+	cr_assert(p && sscanf(p + strlen(label), "%lu kB", &v) == 1, "no %s", label);
+	return v;
+}
+
+static void check_reports(const char *append)
+{
+	struct run *r = boot(GUEST_KERNEL_PATH, append);
+	run_to_report_end(r);
+	build_models(r);
+	cr_assert(r->km.ok, "%s", r->km.why);
+	check_buddyinfo(r);
+	check_slabinfo(r);
+	check_vmallocinfo(r);
+	cr_assert_eq(r->km.mem_total_kb, meminfo_kb(r, "MemTotal:"));
+	cr_assert_eq(r->km.mem_free_kb, meminfo_kb(r, "MemFree:"));
+	cr_assert_eq(r->km.slab_kb, meminfo_kb(r, "Slab:"));
+	/* Frames on the map: free ones add up to MemFree, slab ones to Slab. */
+	cr_assert_eq(r->km.owner_count[KM_FREE] * 4, r->km.mem_free_kb);
+	cr_assert_eq(r->km.owner_count[KM_SLAB] * 4, r->km.slab_kb);
+	cr_assert_gt(r->km.owner_count[KM_PAGETABLE], 0);
+	cr_assert_gt(r->km.owner_count[KM_KERNEL], 0);
+	done(r);
+}
+
+Test(ui_model, models_match_reports_printed_after_boot)
+{
+	check_reports("report");
+}
+
+Test(ui_model, models_match_reports_printed_after_selftests)
+{
+	check_reports("selftest report");
+}
+
+/* ---- page tables, TLB, hover ---------------------------------------------- */
+
+/* Every present leaf row maps its first address where the walker says. */
+static void check_leaf_rows(struct run *r, struct pgtree *t)
+{
+	unsigned leaves = 0;
+	for (size_t i = 0; i < t->n; i++) {
+		const struct pgt_row *row = &t->row[i];
+		if (!row->present || !row->leaf)
+			continue;
+		struct mmu_debug_walk w;
+		cr_assert(snapshot_probe(&r->snap, row->va, mmu_acc(ACC_READ, 0, false, false), &w),
+			  "row va %#" PRIx64, row->va);
+		cr_assert_eq(w.pa, row->target, "va %#" PRIx64 ": walk %#" PRIx64 ", row %#" PRIx64,
+			     row->va, w.pa, row->target);
+		leaves++;
+	}
+	cr_assert_gt(leaves, 0);
+}
+
+Test(ui_model, page_table_rows_agree_with_the_walker_when_opened)
+{
+	struct run *r = boot(GUEST_KERNEL_PATH, "report");
+	cr_assert(run_for(r, 3000000));
+	build_models(r);
+	static struct pgtree t;
+	pgtree_init(&t);
+	pgtree_build(&t, &r->snap, r->snap.cr3, r->snap.paging);
+	size_t top_rows = t.n;
+	cr_assert_gt(top_rows, 0);
+	for (size_t pass = 0; pass < 3; pass++) {   /* open every table, three levels deep */
+		for (size_t i = 0; i < t.n; i++)
+			if (t.row[i].present && !t.row[i].leaf && !t.row[i].expanded)
+				pgtree_toggle(&t, &t.row[i]);
+		pgtree_build(&t, &r->snap, r->snap.cr3, r->snap.paging);
+	}
+	cr_assert_gt(t.n, top_rows);
+	check_leaf_rows(r, &t);
+	char lines[8][96];
+	struct mmu_debug_walk w;
+	cr_assert(snapshot_probe(&r->snap, r->snap.rip, mmu_acc(ACC_FETCH, 0, false, false), &w));
+	unsigned n = pgtree_explain(&r->snap, r->snap.rip, lines, 8);
+	cr_assert_eq(n, w.nlevels + 2, "header, one line per level, outcome");
+	cr_assert(strstr(lines[1], "PML4E"), "%s", lines[1]);
+	cr_assert(strstr(lines[n - 1], "-> PA"), "%s", lines[n - 1]);
+	done(r);
+}
+
+Test(ui_model, tlb_rows_hold_the_translation_just_used)
+{
+	struct run *r = boot(GUEST_KERNEL_PATH, "report");
+	cr_assert(run_for(r, 2000000));
+	build_models(r);
+	static struct hw_model h;
+	hw_init(&h);
+	cr_assert(hw_build(&h, &r->snap, -1));
+	cr_assert_gt(h.nstruct, 3);
+	struct mmu_debug_walk w;
+	cr_assert(snapshot_probe(&r->snap, r->snap.rip, mmu_acc(ACC_FETCH, 0, false, false), &w));
+	cr_assert_geq(w.tlb_level_now, 0, "the code page is in a TLB");
+	bool found = false;
+	for (unsigned i = 0; i < h.nstruct; i++) {
+		const struct hw_struct *st = &h.st[i];
+		for (size_t j = 0; j < st->n && !st->pwc; j++) {
+			const struct hw_entry *e = &h.e[st->first + j];
+			uint64_t span = UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size);
+			if (r->snap.rip - e->la < span && e->pa == (w.pa & ~(span - 1)))
+				found = true;
+		}
+	}
+	cr_assert(found, "no TLB row maps RIP %#" PRIx64, r->snap.rip);
+	cr_assert_gt(h.cpi, 0.5);
+	hw_free(&h);
+	done(r);
+}
+
+Test(ui_model, struct_page_of_a_slab_frame_names_its_cache)
+{
+	struct run *r = boot(GUEST_KERNEL_PATH, "report");
+	run_to_report_end(r);
+	build_models(r);
+	uint64_t pfn = 0;
+	while (pfn < r->km.nframes && r->km.owner[pfn] != KM_SLAB)
+		pfn++;
+	cr_assert_lt(pfn, r->km.nframes, "a slab frame on the map");
+	struct km_page pg;
+	cr_assert(km_page(&r->km, &r->vc, &r->snap, pfn, &pg));
+	cr_assert_neq(pg.slab_cache, 0);
+	cr_assert_not_null(cache_named(&r->km, pg.slab_name));
+	done(r);
+}
+
+Test(ui_model, kernel_without_vmcoreinfo_still_has_hardware_views)
+{
+	struct run *r = boot(LONG_MODE_IMAGE, NULL);
+	run_for(r, 100000);
+	build_models(r);
+	cr_assert_not(r->vc.found);
+	cr_assert_not(r->km.ok);
+	cr_assert_eq(r->km.nzones, 0);
+	cr_assert_gt(r->km.owner_count[KM_KERNEL], 0);
+	done(r);
+}

@@ -2,6 +2,7 @@
 # packages (scripts/deps.sh), then configures and builds as needed.
 #
 #   make run     build, then run the main job (the MMU demonstration for now)
+#   make gui     build, then boot the bundled kernel under the visualizer
 #   make test    build, run every test, then again under ASan+UBSan
 #   make bench   build optimised, run the benchmarks (`bench <name> <value> <unit>`)
 #   make fuzz    build the libFuzzer targets with clang and run each for FUZZ_SECONDS
@@ -13,7 +14,7 @@ FUZZ_BUILD  ?= build-fuzz
 FUZZ_SECONDS ?= 60
 MESON       ?= meson
 
-.PHONY: all deps build run test test-fast test-asan bench fuzz clean
+.PHONY: all deps build run gui test test-fast test-asan bench fuzz clean
 
 all: build
 
@@ -31,6 +32,10 @@ build: deps $(BUILD)/build.ninja
 # code 0, which mmulab (like QEMU) reports as status 1.
 run: build
 	./$(BUILD)/mmulab run -kernel $(BUILD)/guestos/mmulab-kernel -append selftest -stats || [ $$? -eq 1 ]
+
+# The visualizer over the same run (needs a display; see docs/gui.md).
+gui: build
+	./$(BUILD)/mmulab gui -kernel $(BUILD)/guestos/mmulab-kernel -append "selftest report" --run
 
 test-fast: build
 	$(MESON) test -C $(BUILD) --print-errorlogs

@@ -11,7 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "emu/snapshot.h"
 #include "ui/gui.h"
+#include "ui/vmcore.h"
 
 #define W 1280
 #define H 800
@@ -114,6 +116,61 @@ Test(ui_render, typed_address_is_walked)
 	gui_frame(g);
 	cr_assert(strstr(gui_text_log(g), "VA 0xffff888000001000"), "%s", gui_text_log(g));
 	cr_assert(strstr(gui_text_log(g), "-> PA 0x1000 "));
+	close_gui(g);
+}
+
+Test(ui_render, hovering_a_frame_shows_its_struct_page)
+{
+	struct gui *g = open_gui("report", 20000000);
+	int x, y, w, h;
+	gui_panel_rect(g, GUI_FRAMES, &x, &y, &w, &h);
+	cr_assert(strstr(gui_text_log(g), "hover a frame"));
+	gui_pointer(g, x + w / 2, y + h / 3);
+	gui_frame(g);
+	const char *log = gui_text_log(g);
+	cr_assert(strstr(log, "pfn 0x") && strstr(log, "_refcount"), "%s", log);
+	close_gui(g);
+}
+
+/* Frames until the visualizer paused by itself (at most max). */
+static unsigned frames_until_paused(struct gui *g, unsigned max)
+{
+	unsigned n = 0;
+	while (n < max && !strstr(gui_text_log(g), "PAUSED")) {
+		gui_run_frame(g);
+		n++;
+	}
+	return n;
+}
+
+Test(ui_render, run_to_allocation_stops_at_alloc_pages)
+{
+	struct gui *g = open_gui("selftest", 14000000);
+	static struct snapshot s;
+	static struct vmcore v;
+	uint64_t alloc_pages;
+	cr_assert(gui_key(g, "A"));
+	gui_run_frame(g);
+	frames_until_paused(g, 20);
+	cr_assert(strstr(gui_text_log(g), "stopped at alloc_pages"), "%s", gui_text_log(g));
+	snapshot_init(&s);
+	cr_assert(snapshot_take(&s, gui_machine(g), NULL));
+	vmcore_update(&v, &s);
+	cr_assert(vmcore_get(&v, "SYMBOL", "alloc_pages", &alloc_pages));
+	cr_assert_eq(s.rip, alloc_pages);
+	snapshot_free(&s);
+	close_gui(g);
+}
+
+Test(ui_render, run_to_fault_stops_after_the_page_fault)
+{
+	struct gui *g = open_gui("faulttest", 13400000);
+	cr_assert_eq(gui_machine(g)->cpu.mmu.stats.faults_pf, 0);
+	cr_assert(gui_key(g, "F"));
+	gui_run_frame(g);
+	frames_until_paused(g, 20);
+	cr_assert(strstr(gui_text_log(g), "stopped after a page fault"), "%s", gui_text_log(g));
+	cr_assert_eq(gui_machine(g)->cpu.mmu.stats.faults_pf, 1);
 	close_gui(g);
 }
 

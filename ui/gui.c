@@ -256,12 +256,45 @@ static bool handle_key(struct gui *g, SDL_Keycode k)
 	return run_key(g, k) || view_key(g, k);
 }
 
+void gui_pointer(struct gui *g, int x, int y)
+{
+	g->hover_x = x;
+	g->hover_y = y;
+}
+
 bool gui_key(struct gui *g, const char *name)
 {
 	SDL_Keycode k = SDL_GetKeyFromName(name);
 	if (k == SDLK_UNKNOWN)
 		return false;
 	return handle_key(g, k);
+}
+
+static bool in_panel(const struct gui *g, enum gui_panel p, int x, int y)
+{
+	SDL_Point pt = { x, y };
+	return SDL_PointInRect(&pt, &g->rect[p]);
+}
+
+/* Wheel: scroll the page tables or the frame map under the pointer. */
+static void mouse_wheel(struct gui *g, int dy)
+{
+	if (in_panel(g, GUI_PAGETABLES, g->hover_x, g->hover_y))
+		move_cursor(g, -3 * dy);
+	else if (in_panel(g, GUI_FRAMES, g->hover_x, g->hover_y))
+		g->map_row0 = g->map_row0 - 4 * dy < 0 ? 0 : g->map_row0 - 4 * dy;
+}
+
+/* Click on a page-table row: select it, and open or close its table. */
+static void mouse_click(struct gui *g, int x, int y)
+{
+	if (!in_panel(g, GUI_PAGETABLES, x, y) || y < g->pt_rows_y)
+		return;
+	int row = g->pt_scroll + (y - g->pt_rows_y) / g->cv.ch;
+	if (row >= (int)g->pt.n)
+		return;
+	g->pt_cursor = row;
+	pgtree_toggle(&g->pt, &g->pt.row[row]);
 }
 
 /* False when the window was closed or q/Esc pressed. */
@@ -274,6 +307,10 @@ static bool poll_events(struct gui *g)
 		if (e.type == SDL_MOUSEMOTION) {
 			g->hover_x = e.motion.x;
 			g->hover_y = e.motion.y;
+		} else if (e.type == SDL_MOUSEWHEEL) {
+			mouse_wheel(g, e.wheel.y);
+		} else if (e.type == SDL_MOUSEBUTTONDOWN && e.button.button == SDL_BUTTON_LEFT) {
+			mouse_click(g, e.button.x, e.button.y);
 		}
 		if (e.type != SDL_KEYDOWN)
 			continue;

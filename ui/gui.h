@@ -58,6 +58,9 @@ const struct machine *gui_machine(const struct gui *g);
  * "Return", "/"). False for an unknown name. */
 bool gui_key(struct gui *g, const char *name);
 
+/* The mouse pointer moved to (x, y), as the window would report it. */
+void gui_pointer(struct gui *g, int x, int y);
+
 /* `mmulab gui`: the run options plus --screenshot FILE, --after-insns N,
  * --size WxH; the process exit status. */
 int gui_command(int argc, char **argv);

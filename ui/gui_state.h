@@ -37,6 +37,8 @@ struct gui {
 	uint64_t speed;               /* instructions per frame while running */
 	bool kernel_space;            /* page tables of the kernel (init_mm), not CR3 */
 	int pt_cursor, pt_scroll;
+	int pt_rows_y;                /* y of the first page-table row drawn */
+	int map_row0;                 /* first frame-map row shown (scrolling) */
 	bool pt_opened_rip;           /* tables along RIP's walk opened once */
 	bool input_active;
 	char input[20];

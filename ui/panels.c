@@ -149,6 +149,7 @@ static void draw_pagetables(struct gui *g)
 	y += g->cv.ch + 2;
 	int box = (GUI_WALK_LINES + 1) * g->cv.ch + 6;
 	int rows = (r->y + r->h - box - y - 4) / g->cv.ch;
+	g->pt_rows_y = y;
 	if (g->pt_cursor >= (int)g->pt.n)
 		g->pt_cursor = g->pt.n ? (int)g->pt.n - 1 : 0;
 	if (g->pt_cursor < g->pt_scroll)
@@ -206,7 +207,7 @@ int64_t panels_frame_at(const struct gui *g, int x, int y)
 	int cx = (x - m.x) / (m.cell + m.gap), cy = (y - m.y) / (m.cell + m.gap);
 	if (x < m.x || y < m.y || cx >= m.cols || cy >= m.rows)
 		return -1;
-	uint64_t pfn = (uint64_t)cy * (uint64_t)m.cols + (uint64_t)cx;
+	uint64_t pfn = ((uint64_t)cy + (uint64_t)g->map_row0) * (uint64_t)m.cols + (uint64_t)cx;
 	return pfn < g->km.nframes ? (int64_t)pfn : -1;
 }
 
@@ -247,13 +248,17 @@ static void draw_frames(struct gui *g)
 	int y = panel_begin(g, GUI_FRAMES);
 	struct map_geom m = map_geom(g);
 	canvas_textf(&g->cv, TX(g, GUI_FRAMES), y, TW(g, GUI_FRAMES), COL_DIM,
-		     "%" PRIu64 " frames, %d px per frame (z/x zoom)%s", g->km.nframes, m.cell,
+		     "%" PRIu64 " frames, %d px each (z/x zoom, wheel scrolls)%s", g->km.nframes, m.cell,
 		     g->km.ok ? "" : "  [hardware view]");
+	uint64_t total_rows = (g->km.nframes + (uint64_t)m.cols - 1) / (uint64_t)m.cols;
+	if ((uint64_t)g->map_row0 + (uint64_t)m.rows > total_rows)
+		g->map_row0 = total_rows > (uint64_t)m.rows ? (int)(total_rows - (uint64_t)m.rows) : 0;
+	uint64_t first = (uint64_t)g->map_row0 * (uint64_t)m.cols;
 	uint64_t shown = (uint64_t)m.cols * (uint64_t)m.rows;
-	for (uint64_t pfn = 0; pfn < g->km.nframes && pfn < shown; pfn++) {
-		int cx = m.x + (int)(pfn % (uint64_t)m.cols) * (m.cell + m.gap);
-		int cy = m.y + (int)(pfn / (uint64_t)m.cols) * (m.cell + m.gap);
-		canvas_fill(&g->cv, cx, cy, m.cell, m.cell, frame_colour(&g->km, pfn));
+	for (uint64_t i = 0; first + i < g->km.nframes && i < shown; i++) {
+		int cx = m.x + (int)(i % (uint64_t)m.cols) * (m.cell + m.gap);
+		int cy = m.y + (int)(i / (uint64_t)m.cols) * (m.cell + m.gap);
+		canvas_fill(&g->cv, cx, cy, m.cell, m.cell, frame_colour(&g->km, first + i));
 	}
 	int ly = m.y + m.rows * (m.cell + m.gap) + 4;
 	draw_hover(g, ly);

@@ -132,6 +132,20 @@ Test(ui_render, hovering_a_frame_shows_its_struct_page)
 	close_gui(g);
 }
 
+Test(ui_render, kernel_address_space_is_shown_on_k)
+{
+	struct gui *g = open_gui("report", 20000000);
+	cr_assert(strstr(gui_text_log(g), "current CR3, root"));
+	cr_assert(strstr(gui_text_log(g), "processes: none listed"));
+	cr_assert(gui_key(g, "K"));
+	gui_frame(g);
+	const char *log = gui_text_log(g);
+	cr_assert(strstr(log, "kernel (init_mm), root 0x"), "%s", log);
+	cr_assert_null(strstr(log, "root 0  ("), "the kernel's tables were found");
+	cr_assert(strstr(log, "PML4E"), "its rows are drawn");
+	close_gui(g);
+}
+
 /* Frames until the visualizer paused by itself (at most max). */
 static unsigned frames_until_paused(struct gui *g, unsigned max)
 {

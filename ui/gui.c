@@ -141,8 +141,7 @@ static void open_rip_path(struct gui *g)
 					g->pt_cursor = (int)i;
 				}
 		}
-		pgtree_build(&g->pt, &g->snap, g->kernel_space ? panels_kernel_root(g) : g->snap.cr3,
-			     g->snap.paging);
+		pgtree_build(&g->pt, &g->snap, panels_space_root(g, NULL, 0), g->snap.paging);
 	}
 	g->pt_opened_rip = true;
 }
@@ -154,8 +153,11 @@ void gui_frame(struct gui *g)
 	vmcore_update(&g->vc, &g->snap);
 	km_build(&g->km, &g->vc, &g->snap);
 	hw_build(&g->hw, &g->snap, g->km.ok ? (int64_t)g->km.mem_free_kb : -1);
-	uint64_t root = g->kernel_space ? panels_kernel_root(g) : g->snap.cr3;
-	pgtree_build(&g->pt, &g->snap, root, g->snap.paging);
+	if (g->space >= GUI_SPACE_TASK0 + g->km.ntasks)
+		g->space = GUI_SPACE_CR3; /* the task is gone */
+	uint64_t root = panels_space_root(g, NULL, 0);
+	pgtree_build(&g->pt, &g->snap, root,
+		     root || g->space == GUI_SPACE_CR3 ? g->snap.paging : PAGING_NONE);
 	open_rip_path(g);
 	if (!g->tlb_chosen) { /* list the fullest structure first */
 		for (unsigned i = 0; i < g->hw.nstruct; i++)
@@ -238,7 +240,16 @@ static bool view_key(struct gui *g, SDL_Keycode k)
 		if (g->pt_cursor < (int)g->pt.n)
 			pgtree_toggle(&g->pt, &g->pt.row[g->pt_cursor]);
 		break;
-	case SDLK_k: g->kernel_space = !g->kernel_space; g->pt_cursor = g->pt_scroll = 0; break;
+	case SDLK_k:
+		g->space = g->space == GUI_SPACE_KERNEL ? GUI_SPACE_CR3 : GUI_SPACE_KERNEL;
+		g->pt_cursor = g->pt_scroll = 0;
+		break;
+	case SDLK_p: /* the next process, then back to CR3 */
+		g->space = g->space < GUI_SPACE_TASK0 ? GUI_SPACE_TASK0 : g->space + 1;
+		if (g->space >= GUI_SPACE_TASK0 + g->km.ntasks)
+			g->space = GUI_SPACE_CR3;
+		g->pt_cursor = g->pt_scroll = 0;
+		break;
 	case SDLK_SLASH: g->input_active = true; g->input[0] = '\0'; break;
 	case SDLK_z: g->zoom = g->zoom < 16 ? g->zoom + 1 : 16; break;
 	case SDLK_x: g->zoom = g->zoom > 1 ? g->zoom - 1 : 1; break;

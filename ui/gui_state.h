@@ -16,6 +16,8 @@
 #define GUI_WALK_LINES 8
 #define GUI_LINE_MAX 128
 
+enum { GUI_SPACE_CR3 = 0, GUI_SPACE_KERNEL = 1, GUI_SPACE_TASK0 = 2 };
+
 enum gui_mode { GUI_PAUSED, GUI_RUNNING, GUI_TO_FAULT, GUI_TO_ALLOC };
 
 struct gui {
@@ -35,7 +37,7 @@ struct gui {
 	enum gui_mode mode;
 	bool stopped;                 /* the machine stopped for good */
 	uint64_t speed;               /* instructions per frame while running */
-	bool kernel_space;            /* page tables of the kernel (init_mm), not CR3 */
+	unsigned space;               /* page tables shown: GUI_SPACE_CR3, _KERNEL, or a task + _TASK0 */
 	int pt_cursor, pt_scroll;
 	int pt_rows_y;                /* y of the first page-table row drawn */
 	int map_row0;                 /* first frame-map row shown (scrolling) */
@@ -61,7 +63,7 @@ void panels_layout(struct gui *g);
 void panels_draw(struct gui *g);
 /* The frame under a pixel of the frame map, or -1. */
 int64_t panels_frame_at(const struct gui *g, int x, int y);
-/* The kernel's top-level page table (init_mm or the boot tables), 0 if unknown. */
-uint64_t panels_kernel_root(const struct gui *g);
+/* The top-level page table of the address space shown, and its name. */
+uint64_t panels_space_root(const struct gui *g, char *name, size_t len);
 
 #endif

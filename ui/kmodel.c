@@ -313,6 +313,56 @@ static void mark_table(void *ctx, uint64_t table_pa, unsigned level)
 	mark(k, table_pa >> KM_PAGE_SHIFT, 1, KM_PAGETABLE, 0);
 }
 
+/* ---- address spaces --------------------------------------------------------- */
+
+static uint64_t mm_pgd_pa(const struct km_ctx *c, uint64_t mm)
+{
+	uint64_t off, pa;
+	if (!mm || !vmcore_get(c->v, "OFFSET", "mm_struct.pgd", &off) ||
+	    !vmcore_pa(c->v, rd(c, mm + off, 8), &pa))
+		return 0;
+	return pa;
+}
+
+static void read_kernel_pgd(const struct km_ctx *c, struct km_model *k)
+{
+	uint64_t sym, pa;
+	k->kernel_pgd = 0;
+	if (vmcore_get(c->v, "SYMBOL", "init_mm", &sym))
+		k->kernel_pgd = mm_pgd_pa(c, sym);
+	if (!k->kernel_pgd && vmcore_get(c->v, "SYMBOL", "boot_pgd", &sym) && vmcore_pa(c->v, sym, &pa))
+		k->kernel_pgd = pa;
+}
+
+/* The task list: Linux links every task through task_struct.tasks with
+ * init_task as the head; a kernel may instead keep a separate head
+ * (SYMBOL(task_list)). */
+static void read_tasks(const struct km_ctx *c, struct km_model *k)
+{
+	uint64_t tasks, pid, comm, mm, head;
+	k->ntasks = 0;
+	if (!vmcore_get(c->v, "OFFSET", "task_struct.tasks", &tasks) ||
+	    !vmcore_get(c->v, "OFFSET", "task_struct.pid", &pid) ||
+	    !vmcore_get(c->v, "OFFSET", "task_struct.comm", &comm) ||
+	    !vmcore_get(c->v, "OFFSET", "task_struct.mm", &mm))
+		return;
+	if (!vmcore_get(c->v, "SYMBOL", "task_list", &head)) {
+		if (!vmcore_get(c->v, "SYMBOL", "init_task", &head))
+			return;
+		head += tasks;
+	}
+	uint64_t l = rd(c, head, 8);
+	for (unsigned n = 0; l && l != head && n < KM_LIST_MAX && k->ntasks < KM_MAX_TASKS;
+	     n++, l = rd(c, l, 8)) {
+		uint64_t t = l - tasks;
+		struct km_task *o = &k->task[k->ntasks++];
+		o->pid = (int)(int32_t)rd(c, t + pid, 4);
+		if (!vmcore_read_str(c->v, c->s, t + comm, o->comm, sizeof o->comm))
+			snprintf(o->comm, sizeof o->comm, "?");
+		o->pgd_pa = mm_pgd_pa(c, rd(c, t + mm, 8));
+	}
+}
+
 /* ---- the model -------------------------------------------------------------- */
 
 void km_init(struct km_model *k)
@@ -366,6 +416,8 @@ static bool read_kernel(struct km_model *k, const struct vmcore *v, const struct
 		k->mem_free_kb += k->zone[z].free_pages * 4;
 	}
 	k->slab_kb = slab_pages * 4;
+	read_kernel_pgd(&c, k);
+	read_tasks(&c, k);
 	classify_frames(&c, k);
 	return true;
 }
@@ -382,7 +434,8 @@ void km_build(struct km_model *k, const struct vmcore *v, const struct snapshot 
 	memset(k->order, 0, k->nframes);
 	k->ok = read_kernel(k, v, s);
 	if (!k->ok) {
-		k->nzones = k->ncaches = k->nvm = 0;
+		k->nzones = k->ncaches = k->nvm = k->ntasks = 0;
+		k->kernel_pgd = 0;
 		mark(k, s->kernel_start >> KM_PAGE_SHIFT,
 		     ((s->kernel_end + (1u << KM_PAGE_SHIFT) - 1) >> KM_PAGE_SHIFT) -
 			     (s->kernel_start >> KM_PAGE_SHIFT), KM_KERNEL, 0);

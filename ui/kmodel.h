@@ -17,6 +17,7 @@
 #define KM_MAX_ORDER 16
 #define KM_MAX_CACHES 64
 #define KM_MAX_VMAREAS 128
+#define KM_MAX_TASKS 64
 #define KM_MAX_FRAMES (UINT64_C(1) << 22) /* frames drawn: 16 GiB of 4 KiB pages */
 
 /* Who owns a frame, as the map colours it. */
@@ -57,6 +58,13 @@ struct km_vmarea {
 	unsigned nr_pages;
 };
 
+/* A process whose page tables can be shown. */
+struct km_task {
+	int pid;
+	char comm[16];
+	uint64_t pgd_pa;      /* its top-level page table; 0: none (a kernel thread) */
+};
+
 /* The fields of one struct page (hover text). */
 struct km_page {
 	uint64_t pfn, flags, private_, slab_cache;
@@ -78,6 +86,12 @@ struct km_model {
 	uint8_t *owner;          /* enum km_owner per frame (owned) */
 	uint8_t *order;          /* free: block order; otherwise 0 */
 	uint64_t owner_count[KM_NOWNERS];
+	/* Processes, when the kernel describes them (SYMBOL(init_task) or
+	 * SYMBOL(task_list), OFFSET(task_struct.tasks/pid/comm/mm),
+	 * OFFSET(mm_struct.pgd)); empty otherwise. */
+	unsigned ntasks;
+	struct km_task task[KM_MAX_TASKS];
+	uint64_t kernel_pgd;     /* init_mm's (or the boot) top-level table, 0: unknown */
 };
 
 void km_init(struct km_model *k);

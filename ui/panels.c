@@ -120,6 +120,20 @@ static void pt_row_text(const struct gui *g, const struct pgt_row *r, char *buf,
 			 mark, pgtree_level_name(g->pt.mode, r->level), idx, r->va, r->target, fl);
 }
 
+/* The process list on one line: pid and name, the one shown marked. */
+static void draw_tasks(struct gui *g, int x, int y, int w)
+{
+	char line[256];
+	int n = snprintf(line, sizeof line, "processes:");
+	if (!g->km.ntasks)
+		snprintf(line + n, sizeof line - (size_t)n, " none listed by the kernel");
+	for (unsigned i = 0; i < g->km.ntasks && n < (int)sizeof line; i++)
+		n += snprintf(line + n, sizeof line - (size_t)n, " %s%d:%s%s",
+			      g->space == GUI_SPACE_TASK0 + i ? "[" : "", g->km.task[i].pid,
+			      g->km.task[i].comm, g->space == GUI_SPACE_TASK0 + i ? "]" : "");
+	canvas_text(&g->cv, x, y, w, COL_DIM, line);
+}
+
 static void draw_walk_box(struct gui *g, int y)
 {
 	int x = TX(g, GUI_PAGETABLES), w = TW(g, GUI_PAGETABLES);
@@ -143,9 +157,12 @@ static void draw_pagetables(struct gui *g)
 {
 	int y = panel_begin(g, GUI_PAGETABLES), x = TX(g, GUI_PAGETABLES), w = TW(g, GUI_PAGETABLES);
 	const SDL_Rect *r = &g->rect[GUI_PAGETABLES];
-	canvas_textf(&g->cv, x, y, w, COL_DIM, "%s root %#" PRIx64 "  (k: %s)  processes: none listed",
-		     g->kernel_space ? "kernel (init_mm)" : "current CR3", g->pt.root,
-		     g->kernel_space ? "current" : "kernel");
+	char name[48];
+	panels_space_root(g, name, sizeof name);
+	canvas_textf(&g->cv, x, y, w, COL_DIM, "%s, root %#" PRIx64 "  (k: kernel, p: processes)", name,
+		     g->pt.root);
+	y += g->cv.ch;
+	draw_tasks(g, x, y, w);
 	y += g->cv.ch + 2;
 	int box = (GUI_WALK_LINES + 1) * g->cv.ch + 6;
 	int rows = (r->y + r->h - box - y - 4) / g->cv.ch;
@@ -493,6 +510,7 @@ static const char *const help_lines[] = {
 	"up/down   move in the page tables; PgUp/PgDn by page",
 	"enter     open / close the table under the cursor",
 	"k         kernel (init_mm) / current address space",
+	"p         next process's address space",
 	"/         type a virtual address to walk (hex, enter)",
 	"z / x     zoom the frame map in / out",
 	"t         next TLB / paging-structure cache",
@@ -526,14 +544,20 @@ void panels_draw(struct gui *g)
 		draw_help(g);
 }
 
-uint64_t panels_kernel_root(const struct gui *g)
+uint64_t panels_space_root(const struct gui *g, char *name, size_t len)
 {
-	uint64_t sym, off, pgd, pa;
-	if (vmcore_get(&g->vc, "SYMBOL", "init_mm", &sym) &&
-	    vmcore_get(&g->vc, "OFFSET", "mm_struct.pgd", &off) &&
-	    vmcore_read(&g->vc, &g->snap, sym + off, 8, &pgd) && vmcore_pa(&g->vc, pgd, &pa))
-		return pa;
-	if (vmcore_get(&g->vc, "SYMBOL", "boot_pgd", &sym) && vmcore_pa(&g->vc, sym, &pa))
-		return pa;
-	return 0;
+	if (g->space == GUI_SPACE_KERNEL) {
+		if (name)
+			snprintf(name, len, "kernel (init_mm)");
+		return g->km.kernel_pgd;
+	}
+	if (g->space >= GUI_SPACE_TASK0 && g->space - GUI_SPACE_TASK0 < g->km.ntasks) {
+		const struct km_task *t = &g->km.task[g->space - GUI_SPACE_TASK0];
+		if (name)
+			snprintf(name, len, "pid %d %s", t->pid, t->comm);
+		return t->pgd_pa;
+	}
+	if (name)
+		snprintf(name, len, "current CR3");
+	return g->snap.cr3;
 }

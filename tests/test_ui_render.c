@@ -176,9 +176,31 @@ Test(ui_render, run_to_allocation_stops_at_alloc_pages)
 	close_gui(g);
 }
 
+/* Instructions the kernel runs with `append` before its first page fault
+ * (found in slices of FAULT_SLICE; 0 if it exits without one). */
+#define FAULT_SLICE 100000u
+static uint64_t insns_before_first_fault(const char *append)
+{
+	char err[400];
+	struct machine *m = calloc(1, sizeof *m);
+	struct machine_config cfg = { .kernel = GUEST_KERNEL_PATH, .append = append };
+	cr_assert(m && machine_init(m, &cfg, err, sizeof err), "%s", err);
+	uint64_t at = 0;
+	do {
+		at = m->cpu.insns;
+		m->cfg.max_insns = at + FAULT_SLICE;
+	} while (machine_run(m) == MACHINE_LIMIT && !m->cpu.mmu.stats.faults_pf);
+	bool faulted = m->cpu.mmu.stats.faults_pf != 0;
+	machine_free(m);
+	free(m);
+	return faulted ? at : 0;
+}
+
 Test(ui_render, run_to_fault_stops_after_the_page_fault)
 {
-	struct gui *g = open_gui("faulttest", 13400000);
+	uint64_t before = insns_before_first_fault("faulttest");
+	cr_assert_gt(before, 0, "faulttest raises a page fault");
+	struct gui *g = open_gui("faulttest", before);
 	cr_assert_eq(gui_machine(g)->cpu.mmu.stats.faults_pf, 0);
 	cr_assert(gui_key(g, "F"));
 	gui_run_frame(g);

@@ -33,6 +33,7 @@
 #define GUI_DEFAULT_W 1280
 #define GUI_DEFAULT_H 800
 #define GUI_SHOT_FRAMES 60
+#define GUI_KM_SHARE 5.0             /* kernel model: at most 1/5 of the CPU time */
 
 static double now_s(void)
 {
@@ -146,12 +147,22 @@ static void open_rip_path(struct gui *g)
 	g->pt_opened_rip = true;
 }
 
-void gui_frame(struct gui *g)
+static double cpu_s(void);
+
+/* Snapshot, models, drawing. The kernel model reads every struct page:
+ * with throttle, it is rebuilt only when its last build took at most a
+ * fifth of the time since, so large guests keep the frame rate. */
+static void frame(struct gui *g, bool throttle)
 {
 	if (!snapshot_take(&g->snap, g->m, &g->rec))
 		snprintf(g->note, sizeof g->note, "out of memory copying the TLBs");
 	vmcore_update(&g->vc, &g->snap);
-	km_build(&g->km, &g->vc, &g->snap);
+	double t0 = cpu_s();
+	if (!throttle || t0 - g->km_when >= GUI_KM_SHARE * g->km_cost) {
+		km_build(&g->km, &g->vc, &g->snap);
+		g->km_when = cpu_s();
+		g->km_cost = g->km_when - t0;
+	}
 	hw_build(&g->hw, &g->snap, g->km.ok ? (int64_t)g->km.mem_free_kb : -1);
 	if (g->space >= GUI_SPACE_TASK0 + g->km.ntasks)
 		g->space = GUI_SPACE_CR3; /* the task is gone */
@@ -166,6 +177,11 @@ void gui_frame(struct gui *g)
 		g->tlb_chosen = g->hw.nstruct > 0;
 	}
 	panels_draw(g);
+}
+
+void gui_frame(struct gui *g)
+{
+	frame(g, false);
 }
 
 /* ---- input ------------------------------------------------------------------- */
@@ -375,7 +391,7 @@ void gui_run_frame(struct gui *g)
 		run_timed(g);
 	else if (g->mode != GUI_PAUSED)
 		seek(g);
-	gui_frame(g);
+	frame(g, g->mode == GUI_RUNNING);
 	present(g);
 }
 

@@ -56,6 +56,7 @@ struct gui {
 	char last_line[GUI_LINE_MAX]; /* last complete serial line */
 	char note[320];               /* last control message */
 	double fps, mips;
+	double km_cost, km_when;      /* CPU seconds of the last kernel-model build, and when */
 };
 
 /* ui/panels.c: draw every panel from the models. */

@@ -430,6 +430,14 @@ static bool open_window(struct gui *g, char *err, size_t errlen)
 		snprintf(err, errlen, "mmulab: gui: no display (%s); try --screenshot FILE", SDL_GetError());
 		return false;
 	}
+	/* SDL falls back to a driver that shows nothing when no display
+	 * answers; only accept that when asked for by name (tests, bench). */
+	const char *drv = SDL_GetCurrentVideoDriver(), *asked = SDL_getenv("SDL_VIDEODRIVER");
+	if (drv && (!strcmp(drv, "offscreen") || !strcmp(drv, "dummy")) && !(asked && *asked)) {
+		snprintf(err, errlen, "mmulab: gui: no display (set DISPLAY or WAYLAND_DISPLAY); try "
+				      "--screenshot FILE");
+		return false;
+	}
 	g->win = SDL_CreateWindow("mmulab", SDL_WINDOWPOS_UNDEFINED, SDL_WINDOWPOS_UNDEFINED,
 				  g->o.width, g->o.height, 0);
 	if (!g->win) {

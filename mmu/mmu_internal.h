@@ -33,11 +33,6 @@ bool walk_fault(struct mmu *m, uint64_t la, unsigned acc, uint8_t vector, uint32
 /* Report a translation: pa, source, size, cycles, events. Returns true. */
 bool walk_success(struct mmu *m, uint64_t la, unsigned acc, uint64_t pa, enum mmu_source src,
 		  enum mmu_page_size size, struct mmu_xlate *x);
-/* Fill one TLB level for a page of size max (fragmenting it as the level's
- * plan says). Precondition: the level holds no entry for la. */
-void walk_fill_level(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la, uint64_t pa,
-		     enum mmu_page_size max, enum mmu_page_size orig, uint16_t pcid, uint8_t rights,
-		     uint8_t pkey);
 /* A TLB hit found after the inline probe: rights, dirty assist, L1 refill. */
 bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t, struct tlb_entry *e,
 		  struct mmu_xlate *x);
@@ -92,6 +87,30 @@ static inline void walk_write_ad(struct mmu *m, uint64_t pa, uint64_t v, unsigne
 	phys_write(&m->phys, pa, v, esize);
 	x->cycles += m->model.ad_update;
 	m->stats.ad_updates++;
+}
+
+/* Fill one TLB level for a page of size max (fragmenting it as the level's
+ * plan says), reporting fill and eviction to an observer.
+ * Precondition of tlb_fill: the level holds no entry for la (just missed). */
+static inline void walk_fill_level(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la,
+				   uint64_t pa, enum mmu_page_size max, enum mmu_page_size orig,
+				   uint16_t pcid, uint8_t rights, uint8_t pkey)
+{
+	uint8_t plan = m->fill_plan[lvl][max];
+	if (plan == FILL_NONE)
+		return;
+	unsigned i = plan >> FILL_STRUCT_SHIFT;
+	enum mmu_page_size s = (enum mmu_page_size)(plan & FILL_SIZE_MASK);
+	struct tlb *t = &m->tlb[lvl][i];
+	if (MMU_LIKELY(!m->obs || !m->obs->tlb)) {
+		(void)tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, NULL);
+		return;
+	}
+	struct tlb_entry victim;
+	if (tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, &victim))
+		m->obs->tlb(m->obs->ctx, TLB_EV_EVICT, lvl, i, tlb_entry_la(&victim), victim.pa,
+			    (enum mmu_page_size)victim.size);
+	m->obs->tlb(m->obs->ctx, TLB_EV_FILL, lvl, i, la, pa, s);
 }
 
 #endif

@@ -243,28 +243,6 @@ void walk_plan_fills(struct mmu *m)
 	}
 }
 
-/* Precondition of tlb_fill: the level holds no entry for la (just missed). */
-void walk_fill_level(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la, uint64_t pa,
-		     enum mmu_page_size max, enum mmu_page_size orig, uint16_t pcid, uint8_t rights,
-		     uint8_t pkey)
-{
-	uint8_t plan = m->fill_plan[lvl][max];
-	if (plan == FILL_NONE)
-		return;
-	unsigned i = plan >> FILL_STRUCT_SHIFT;
-	enum mmu_page_size s = (enum mmu_page_size)(plan & FILL_SIZE_MASK);
-	struct tlb *t = &m->tlb[lvl][i];
-	if (MMU_LIKELY(!m->obs || !m->obs->tlb)) {
-		(void)tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, NULL);
-		return;
-	}
-	struct tlb_entry victim;
-	if (tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, &victim))
-		m->obs->tlb(m->obs->ctx, TLB_EV_EVICT, lvl, i, tlb_entry_la(&victim), victim.pa,
-			    (enum mmu_page_size)victim.size);
-	m->obs->tlb(m->obs->ctx, TLB_EV_FILL, lvl, i, la, pa, s);
-}
-
 /* Drop every entry for la of the current PCID (and global ones) from one
  * TLB level, so a refill cannot duplicate it. */
 static void walk_drop_page(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la)

@@ -46,14 +46,28 @@ struct fast_entry {
 	uint8_t rights; /* accumulated down to and including this entry */
 };
 
+/* The PWC sets and keys of la by level, computed once for the lookups and
+ * reused by the fills after the walk: every level the walk reads below a
+ * PWC hit was looked up first and missed. set NULL: the cache is absent. */
+struct fast_pwc_slots {
+	struct pwc_entry *set[FAST_MAX_LEVELS + 1];
+	uint64_t key[FAST_MAX_LEVELS + 1];
+};
+
 /* Longest PWC match, PDE cache first (§4.10.3.2): the level the walk
  * starts at, its table and the rights accumulated above it. */
-static inline unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top, uint64_t *table,
-				      uint8_t *rights, struct mmu_xlate *x)
+static inline unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top,
+				      struct fast_pwc_slots *ps, uint64_t *table, uint8_t *rights,
+				      struct mmu_xlate *x)
 {
 	for (unsigned l = 2; l <= top; l++) {
 		struct pwc *c = &m->pwc[paging_pwc_kind(l)];
-		struct pwc_entry *e = pwc_lookup(c, la, fast_shift(l), m->pcid);
+		ps->set[l] = NULL;
+		if (!c->sets)
+			continue;
+		ps->set[l] = pwc_set(c, la, fast_shift(l));
+		ps->key[l] = pwc_key(la, fast_shift(l), m->pcid);
+		struct pwc_entry *e = pwc_lookup_at(c, ps->set[l], ps->key[l]);
 		if (e) {
 			*table = e->next;
 			*rights = e->rights;
@@ -72,8 +86,9 @@ static inline unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top, 
  * read and D in the leaf on a write, PWC entries for the non-leaf entries
  * read, TLB entries in L1 and L2. */
 static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct fast_entry *ent,
-			unsigned n, unsigned start, uint64_t pa, enum mmu_page_size size,
-			uint8_t rights, uint8_t pkey, bool global, struct mmu_xlate *x)
+			unsigned n, unsigned start, const struct fast_pwc_slots *ps, uint64_t pa,
+			enum mmu_page_size size, uint8_t rights, uint8_t pkey, bool global,
+			struct mmu_xlate *x)
 {
 	unsigned kind = acc & ACC_KIND_MASK;
 	bool write = kind == ACC_WRITE;
@@ -86,8 +101,9 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 		rights |= TLB_R_DIRTY;
 	for (unsigned i = 0; i + 1 < n; i++) {
 		unsigned level = start - i;
-		pwc_fill(&m->pwc[paging_pwc_kind(level)], la, fast_shift(level), m->pcid,
-			 ent[i].val & m->addr_mask, ent[i].rights);
+		if (ps->set[level])
+			pwc_fill_at(&m->pwc[paging_pwc_kind(level)], ps->set[level], ps->key[level],
+				    m->pcid, ent[i].val & m->addr_mask, ent[i].rights);
 	}
 	uint16_t pcid = m->pcid | (global ? TLB_PCID_GLOBAL : 0);
 	walk_fill_level(m, kind == ACC_FETCH ? TLB_L1I : TLB_L1D, la, pa, size, size, pcid, rights,
@@ -106,13 +122,14 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
 {
 	struct fast_entry ent[FAST_MAX_LEVELS];
+	struct fast_pwc_slots ps;
 	unsigned n = 0, level;
 	uint64_t table, val;
 	uint8_t rights;
 	bool xd_on = m->efer & EFER_NXE;
 	m->stats.walks++;
 	x->cycles += m->l2_miss_latency + m->model.walk_start;
-	unsigned start = fast_pwc_start(m, la, paging_top_level(m->mode), &table, &rights, x);
+	unsigned start = fast_pwc_start(m, la, paging_top_level(m->mode), &ps, &table, &rights, x);
 	for (level = start;; level--) {
 		uint64_t pa = table + ((la >> fast_shift(level)) & FAST_INDEX_MASK) * 8;
 		uint8_t served;
@@ -143,8 +160,8 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate
 	if (ec)
 		return walk_fault(m, la, acc, VEC_PF, ec, x);
 	bool global = (val & PTE_G) && (m->cr4 & CR4_PGE);
-	return fast_commit(m, la, acc, ent, n, start, pa, leaf_size[level], leaf_rights, pkey, global,
-			   x);
+	return fast_commit(m, la, acc, ent, n, start, &ps, pa, leaf_size[level], leaf_rights, pkey,
+			   global, x);
 }
 
 bool walk_fast_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)

@@ -53,8 +53,8 @@ void start_kernel(unsigned long mbi_pa)
 	init_direct_mapping(memblock_end_of_DRAM());
 	mem_init();
 	kmem_cache_init();
-	mm_init();
 	vmcoreinfo_init();
+	mm_init();
 	time_init();
 	local_irq_enable();
 	show_buddyinfo();

@@ -33,6 +33,8 @@ static void mm_init_vmas(struct mm_struct *mm)
 
 void mm_init(void)
 {
+	if (mm_cachep)
+		return; /* once */
 	init_mm.pgd = swapper_pg_dir;
 	mm_init_vmas(&init_mm);
 	empty_zero_page_pfn = PFN_DOWN(__pa(empty_zero_page));

@@ -79,6 +79,10 @@ struct mmu {
 	uint16_t pcid;            /* current PCID: CR3[11:0] if CR4.PCIDE, else 0 */
 	bool pk_active;           /* IA-32e paging with CR4.PKE */
 	bool fast_off;            /* no inline fast path: paging off, observer or PKE */
+	/* Set by differential tests and benchmarks only: every TLB miss takes
+	 * the generic walk (walk.c), never the IA-32e fast path (walk_fast.c),
+	 * which must give the same outcome, state, statistics and cycles. */
+	bool walk_generic;
 	uint16_t perm_ok[ACC_CONTEXTS];   /* bit r set: rights r allow this access */
 	uint16_t perm_fast[ACC_CONTEXTS]; /* perm_ok minus writes needing a D update */
 	uint64_t rsvd_table[6];   /* reserved bits of a non-leaf entry, by level */

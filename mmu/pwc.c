@@ -26,56 +26,6 @@ void pwc_free(struct pwc *c)
 	c->e = NULL;
 }
 
-static struct pwc_entry *pwc_set(const struct pwc *c, uint64_t la, unsigned shift)
-{
-	return &c->e[((la >> shift) & (c->sets - 1)) * c->ways];
-}
-
-struct pwc_entry *pwc_probe(const struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid)
-{
-	if (!c->sets)
-		return NULL;
-	struct pwc_entry *set = pwc_set(c, la, shift);
-	uint64_t key = pwc_key(la, shift, pcid);
-	for (uint32_t w = 0; w < c->ways; w++)
-		if (set[w].key == key)
-			return &set[w];
-	return NULL;
-}
-
-struct pwc_entry *pwc_lookup(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid)
-{
-	if (!c->sets)
-		return NULL;
-	c->st.lookups++;
-	struct pwc_entry *e = pwc_probe(c, la, shift, pcid);
-	if (e) {
-		c->st.hits++;
-		e->lru = ++c->clock;
-	}
-	return e;
-}
-
-void pwc_fill(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid, uint64_t next,
-	      uint8_t rights)
-{
-	if (!c->sets)
-		return;
-	/* An empty way (lru 0), else the least recently used. */
-	struct pwc_entry *set = pwc_set(c, la, shift), *e = set;
-	for (uint32_t w = 1; w < c->ways; w++)
-		if (set[w].lru < e->lru)
-			e = &set[w];
-	if (e->key)
-		c->st.evictions++;
-	e->key = pwc_key(la, shift, pcid);
-	e->next = next;
-	e->pcid = pcid;
-	e->rights = rights;
-	e->lru = ++c->clock;
-	c->st.fills++;
-}
-
 static unsigned pwc_invalidate_if(struct pwc *c, bool all, uint16_t pcid)
 {
 	unsigned n = 0;

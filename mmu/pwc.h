@@ -50,14 +50,77 @@ struct pwc {
 bool pwc_init(struct pwc *c, const struct mmu_pwc_geom *g);
 void pwc_free(struct pwc *c);
 
+static inline struct pwc_entry *pwc_set(const struct pwc *c, uint64_t la, unsigned shift)
+{
+	return &c->e[((la >> shift) & (c->sets - 1)) * c->ways];
+}
+
+/* The _at forms take the set and key a caller has computed once for a
+ * lookup and, after a miss, the fill of the same entry (the walk's miss
+ * path). Precondition: the cache is present (sets != 0). */
+static inline struct pwc_entry *pwc_probe_at(const struct pwc *c, struct pwc_entry *set,
+					     uint64_t key)
+{
+	for (uint32_t w = 0; w < c->ways; w++)
+		if (set[w].key == key)
+			return &set[w];
+	return NULL;
+}
+
+/* A counted lookup: statistics and LRU are updated on a hit. */
+static inline struct pwc_entry *pwc_lookup_at(struct pwc *c, struct pwc_entry *set, uint64_t key)
+{
+	c->st.lookups++;
+	struct pwc_entry *e = pwc_probe_at(c, set, key);
+	if (e) {
+		c->st.hits++;
+		e->lru = ++c->clock;
+	}
+	return e;
+}
+
+/* Precondition: the set holds no entry for key (the caller has just looked
+ * it up and missed), so no search for a duplicate is made. The victim is
+ * an empty way (lru 0), else the least recently used. */
+static inline void pwc_fill_at(struct pwc *c, struct pwc_entry *set, uint64_t key, uint16_t pcid,
+			       uint64_t next, uint8_t rights)
+{
+	struct pwc_entry *e = set;
+	for (uint32_t w = 1; w < c->ways; w++)
+		if (set[w].lru < e->lru)
+			e = &set[w];
+	if (e->key)
+		c->st.evictions++;
+	e->key = key;
+	e->next = next;
+	e->pcid = pcid;
+	e->rights = rights;
+	e->lru = ++c->clock;
+	c->st.fills++;
+}
+
 /* shift: the low bit of the linear-address bits that select the cached entry's
- * successor region (21 for a PDE under 4-level paging, 22 under 32-bit). */
-struct pwc_entry *pwc_probe(const struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid);
-struct pwc_entry *pwc_lookup(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid);
-/* Precondition: c holds no entry for this key (the caller has just looked
- * it up and missed), so no search for a duplicate is made. */
-void pwc_fill(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid, uint64_t next,
-	      uint8_t rights);
+ * successor region (21 for a PDE under 4-level paging, 22 under 32-bit).
+ * An absent cache (sets == 0) holds nothing and takes nothing. */
+static inline struct pwc_entry *pwc_probe(const struct pwc *c, uint64_t la, unsigned shift,
+					  uint16_t pcid)
+{
+	return c->sets ? pwc_probe_at(c, pwc_set(c, la, shift), pwc_key(la, shift, pcid)) : NULL;
+}
+
+static inline struct pwc_entry *pwc_lookup(struct pwc *c, uint64_t la, unsigned shift,
+					   uint16_t pcid)
+{
+	return c->sets ? pwc_lookup_at(c, pwc_set(c, la, shift), pwc_key(la, shift, pcid)) : NULL;
+}
+
+static inline void pwc_fill(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid,
+			    uint64_t next, uint8_t rights)
+{
+	if (c->sets)
+		pwc_fill_at(c, pwc_set(c, la, shift), pwc_key(la, shift, pcid), pcid, next, rights);
+}
+
 /* Invalidate every entry (all PCIDs), or those of one PCID. */
 unsigned pwc_invalidate_all(struct pwc *c);
 unsigned pwc_invalidate_pcid(struct pwc *c, uint16_t pcid);

@@ -34,46 +34,6 @@ void tlb_free(struct tlb *t)
 	t->e = NULL;
 }
 
-/* The way to replace: an empty one (lru 0), else the least recently used. */
-static struct tlb_entry *tlb_victim(const struct tlb *t, struct tlb_entry *set)
-{
-	struct tlb_entry *v = set;
-	for (uint32_t w = 1; w < t->ways; w++)
-		if (set[w].lru < v->lru)
-			v = &set[w];
-	return v;
-}
-
-bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
-	      enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights, uint8_t pkey,
-	      struct tlb_entry *victim)
-{
-	struct tlb_entry *e = tlb_victim(t, tlb_set(t, la, size));
-	bool evicted = e->key != 0;
-	if (evicted) {
-		t->st.evictions++;
-		if (!--t->nvalid[e->size])
-			t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
-		if (victim)
-			*victim = *e;
-	}
-	t->nvalid[size]++;
-	t->live |= (uint8_t)PG_SIZE_BIT(size);
-	uint64_t mask = (UINT64_C(1) << mmu_page_shift(size)) - 1;
-	e->key = tlb_key(la, size, pcid);
-	e->pa = pa & ~mask;
-	e->lru = ++t->clock;
-	e->pcid = pcid;
-	e->rights = rights;
-	e->pkey = pkey;
-	e->size = (uint8_t)size;
-	e->orig_size = (uint8_t)orig_size;
-	if (orig_size != size)
-		t->splinters++;
-	t->st.fills++;
-	return evicted;
-}
-
 static bool tlb_scope_matches(const struct tlb_entry *e, enum tlb_inv_scope scope, uint16_t pcid)
 {
 	bool global = e->pcid & TLB_PCID_GLOBAL;

@@ -91,19 +91,6 @@ static uint64_t walk_page_base(const struct mmu *m, uint64_t entry, enum mmu_pag
 	return walk_table_addr(m, entry) & ~mask;
 }
 
-/* Rights after one more entry: R/W and U/S ANDed, XD ORed where XD is in
- * effect (PAE and IA-32e paging with IA32_EFER.NXE = 1, §4.6.1). */
-static uint8_t walk_rights(const struct mmu *m, uint8_t rights, uint64_t entry)
-{
-	if (!(entry & PTE_US))
-		rights &= (uint8_t)~TLB_R_USER;
-	if (!(entry & PTE_RW))
-		rights &= (uint8_t)~TLB_R_WRITE;
-	if (m->mode != PAGING_32 && (m->efer & EFER_NXE) && (entry & PTE_XD))
-		rights &= (uint8_t)~TLB_R_EXEC;
-	return rights;
-}
-
 /* ---- the walk ------------------------------------------------------------- */
 
 static bool walk_run(const struct mmu *m, uint64_t la, unsigned level, uint64_t table,
@@ -136,7 +123,7 @@ static bool walk_run(const struct mmu *m, uint64_t la, unsigned level, uint64_t 
 			return false;
 		}
 		if (!r->from_register) /* PDPTE registers carry no rights (§4.4.2) */
-			rights = walk_rights(m, rights, r->val);
+			rights = walk_rights(rights, r->val, m->mode != PAGING_32 && (m->efer & EFER_NXE));
 		r->rights_after = rights;
 		if (leaf) {
 			w->found = true;
@@ -168,7 +155,7 @@ static bool walk_pk_denies(const struct mmu *m, unsigned acc, uint8_t rights, ui
 }
 
 /* Error-code bits that describe the access itself (§4.7). */
-static uint32_t walk_pfec_access(const struct mmu *m, unsigned acc)
+uint32_t walk_pfec_access(const struct mmu *m, unsigned acc)
 {
 	unsigned kind = acc & ACC_KIND_MASK;
 	uint32_t ec = 0;
@@ -183,7 +170,7 @@ static uint32_t walk_pfec_access(const struct mmu *m, unsigned acc)
 }
 
 /* Returns 0 if allowed, else the protection-fault error code. */
-static uint32_t walk_check_rights(const struct mmu *m, unsigned acc, uint8_t rights, uint8_t pkey)
+uint32_t walk_check_rights(const struct mmu *m, unsigned acc, uint8_t rights, uint8_t pkey)
 {
 	bool pk = walk_pk_denies(m, acc, rights, pkey);
 	if (((m->perm_ok[acc] >> rights) & 1) && !pk)
@@ -199,8 +186,8 @@ static void walk_notify_access(struct mmu *m, uint64_t la, unsigned acc, const s
 		m->obs->access(m->obs->ctx, la, acc, x);
 }
 
-static bool walk_fault(struct mmu *m, uint64_t la, unsigned acc, uint8_t vector, uint32_t ec,
-		       struct mmu_xlate *x)
+bool walk_fault(struct mmu *m, uint64_t la, unsigned acc, uint8_t vector, uint32_t ec,
+		struct mmu_xlate *x)
 {
 	mmu_fault_set(&x->fault, vector, true, ec);
 	if (vector == VEC_PF) {
@@ -218,8 +205,8 @@ static bool walk_fault(struct mmu *m, uint64_t la, unsigned acc, uint8_t vector,
 	return false;
 }
 
-static bool walk_success(struct mmu *m, uint64_t la, unsigned acc, uint64_t pa,
-			 enum mmu_source src, enum mmu_page_size size, struct mmu_xlate *x)
+bool walk_success(struct mmu *m, uint64_t la, unsigned acc, uint64_t pa, enum mmu_source src,
+		  enum mmu_page_size size, struct mmu_xlate *x)
 {
 	x->pa = pa;
 	x->source = (uint8_t)src;
@@ -235,9 +222,6 @@ static bool walk_success(struct mmu *m, uint64_t la, unsigned acc, uint64_t pa,
  * size: the largest size the level holds that is not larger than the page
  * (a 4M page only as 4M, 2M or 4K), in the first structure holding it.
  * Computed once per model by walk_plan_fills. */
-#define FILL_NONE 0xff
-#define FILL_STRUCT_SHIFT 4 /* plan = structure index << 4 | enum mmu_page_size */
-#define FILL_SIZE_MASK 0xfu
 
 void walk_plan_fills(struct mmu *m)
 {
@@ -259,28 +243,6 @@ void walk_plan_fills(struct mmu *m)
 	}
 }
 
-/* Precondition of tlb_fill: the level holds no entry for la (just missed). */
-static void walk_fill_level(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la, uint64_t pa,
-			    enum mmu_page_size max, enum mmu_page_size orig, uint16_t pcid,
-			    uint8_t rights, uint8_t pkey)
-{
-	uint8_t plan = m->fill_plan[lvl][max];
-	if (plan == FILL_NONE)
-		return;
-	unsigned i = plan >> FILL_STRUCT_SHIFT;
-	enum mmu_page_size s = (enum mmu_page_size)(plan & FILL_SIZE_MASK);
-	struct tlb *t = &m->tlb[lvl][i];
-	if (MMU_LIKELY(!m->obs || !m->obs->tlb)) {
-		(void)tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, NULL);
-		return;
-	}
-	struct tlb_entry victim;
-	if (tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, &victim))
-		m->obs->tlb(m->obs->ctx, TLB_EV_EVICT, lvl, i, tlb_entry_la(&victim), victim.pa,
-			    (enum mmu_page_size)victim.size);
-	m->obs->tlb(m->obs->ctx, TLB_EV_FILL, lvl, i, la, pa, s);
-}
-
 /* Drop every entry for la of the current PCID (and global ones) from one
  * TLB level, so a refill cannot duplicate it. */
 static void walk_drop_page(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la)
@@ -294,17 +256,6 @@ static void walk_drop_page(struct mmu *m, enum mmu_tlb_level lvl, uint64_t la)
 
 /* ---- the slow path -------------------------------------------------------- */
 
-static uint32_t walk_read_cycles(struct mmu *m, uint64_t pa, uint8_t *served)
-{
-	uint32_t c = 0;
-	if (m->model.walk_timing == WALK_TIMING_FLAT) {
-		*served = CACHE_DRAM;
-		return m->model.walk_level_cycles;
-	}
-	*served = (uint8_t)cache_access(&m->dcache, pa, &c);
-	return c;
-}
-
 /* Account the memory reads of a walk: timing, statistics, watch flags, events. */
 static void walk_account_reads(struct mmu *m, const struct walk_rec *w, struct mmu_xlate *x)
 {
@@ -313,13 +264,7 @@ static void walk_account_reads(struct mmu *m, const struct walk_rec *w, struct m
 		if (r->from_register)
 			continue;
 		uint8_t served;
-		uint32_t cycles = walk_read_cycles(m, r->pa, &served);
-		x->cycles += cycles;
-		x->walk_reads++;
-		m->stats.walk_reads[r->level]++;
-		m->stats.walk_cache[served]++;
-		if (phys_in_ram(&m->phys, r->pa, 1))
-			m->phys.frame_flags[r->pa >> PHYS_FRAME_SHIFT] |= FRAME_WALKED;
+		uint32_t cycles = walk_account_read(m, r->level, r->pa, &served, x);
 		if (MMU_UNLIKELY(m->obs && m->obs->walk_step)) {
 			struct mmu_walk_step s = {.level = r->level, .entry_pa = r->pa, .entry = r->val,
 						  .cycles = cycles, .cache = served};
@@ -341,9 +286,7 @@ static void walk_update_ad(struct mmu *m, const struct walk_rec *w, bool write, 
 			v |= PTE_D;
 		if (v == r->val)
 			continue;
-		phys_write(&m->phys, r->pa, v, esize);
-		x->cycles += m->model.ad_update;
-		m->stats.ad_updates++;
+		walk_write_ad(m, r->pa, v, esize, x);
 		if (MMU_UNLIKELY(m->obs && m->obs->ad_update))
 			m->obs->ad_update(m->obs->ctx, r->pa, r->val, v);
 	}
@@ -412,8 +355,8 @@ static bool walk_translate(struct mmu *m, uint64_t la, unsigned acc, struct mmu_
 }
 
 /* A TLB hit found in the slow path (any L1 structure, or L2). */
-static bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t,
-			 struct tlb_entry *e, struct mmu_xlate *x)
+bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t, struct tlb_entry *e,
+		  struct mmu_xlate *x)
 {
 	x->cycles += t->latency;
 	uint32_t ec = walk_check_rights(m, acc, e->rights, e->pkey);
@@ -441,8 +384,7 @@ static bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t
 
 /* probed0: the inline fast path has already probed the first L1 structure
  * for its smallest page size and found nothing. */
-static bool walk_slow_path(struct mmu *m, uint64_t la, unsigned acc, bool probed0,
-			   struct mmu_xlate *x)
+bool walk_slow_path(struct mmu *m, uint64_t la, unsigned acc, bool probed0, struct mmu_xlate *x)
 {
 	unsigned kind = acc & ACC_KIND_MASK;
 	x->cycles = 0;
@@ -481,7 +423,8 @@ bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
  * structure (large pages: a kernel's direct map) is the common case, served
  * here with the same checks, counts and cost as walk_tlb_hit gives it, but
  * without the general path's set-up. The inline path runs only with paging
- * on, no observer and no protection keys, so perm_fast decides. */
+ * on, no observer and no protection keys, so perm_fast decides. Otherwise,
+ * under IA-32e paging, the fused miss path of walk_fast.c takes over. */
 bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
 {
 	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
@@ -495,7 +438,7 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		if (!e)
 			continue;
 		if (!((m->perm_fast[acc] >> e->rights) & 1))
-			break;
+			return walk_slow_path(m, la, acc, true, x);
 		m->tlb[l1][0].st.misses++;
 		t->st.hits++;
 		e->lru = ++t->clock;
@@ -509,6 +452,8 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		m->stats.cycles += t->latency;
 		return true;
 	}
+	if (m->mode >= PAGING_4LEVEL && !m->walk_generic)
+		return walk_fast_miss(m, la, acc, x);
 	return walk_slow_path(m, la, acc, true, x);
 }
 

@@ -11,6 +11,9 @@ struct fixture *fixture_new(const char *model, enum mmu_paging_mode mode)
 	cr_assert(f);
 	cr_assert(mmu_model_resolve(&f->model, model, err, sizeof err), "%s", err);
 	cr_assert(mmu_init(&f->m, &f->model, TEST_RAM, err, sizeof err), "%s", err);
+#ifdef MMU_TEST_GENERIC_WALK
+	f->m.walk_generic = true; /* the *_generic test builds: no IA-32e fast path */
+#endif
 	if (mode != PAGING_NONE)
 		cr_assert(ptb_init(&f->pt, &f->m.phys, mode, TEST_POOL, TEST_POOL_END));
 	f->pt.mode = mode;

@@ -111,6 +111,9 @@ static struct lab *lab_new(const char *model, unsigned maxphyaddr, enum mmu_pagi
 	if (maxphyaddr)
 		l->model.maxphyaddr = maxphyaddr;
 	cr_assert(mmu_init(&l->m, &l->model, LAB_RAM, err, sizeof err), "%s", err);
+#ifdef MMU_TEST_GENERIC_WALK
+	l->m.walk_generic = true; /* test_perm_matrix_generic: no IA-32e fast path */
+#endif
 	cr_assert(ptb_init(&l->pt, &l->m.phys, mode, LAB_POOL, LAB_POOL_END));
 	cr_assert(ptb_map(&l->pt, la, pa, size, PT_OPEN_FLAGS, PT_OPEN_FLAGS), "ptb_map %s %#llx -> %#llx",
 		  mmu_page_size_name(size), (unsigned long long)la, (unsigned long long)pa);

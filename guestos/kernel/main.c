@@ -13,6 +13,7 @@
 #include "guestos/mm/gfp.h"
 #include "guestos/mm/init.h"
 #include "guestos/mm/memblock.h"
+#include "guestos/mm/mmap.h"
 #include "guestos/mm/slab.h"
 
 void __noreturn start_kernel(unsigned long mbi_pa);
@@ -53,6 +54,7 @@ void start_kernel(unsigned long mbi_pa)
 	mem_init();
 	kmem_cache_init();
 	vmcoreinfo_init();
+	mm_init();
 	time_init();
 	local_irq_enable();
 	show_buddyinfo();

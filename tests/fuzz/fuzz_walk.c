@@ -30,7 +30,13 @@
  *     no translation. While stale, only the #GP outcome is compared;
  *   - MOV to CR3 under PAE paging faults exactly when the reference's
  *     PDPTE load finds a reserved bit (§4.4.1);
- *   - the zero frame is never written.
+ *   - the zero frame is never written;
+ *   - a twin machine, forced onto the generic miss path (struct mmu
+ *     walk_generic), runs every operation too: each translation's outcome
+ *     and cycles, the statistics, TLB and paging-structure-cache contents
+ *     and frame flags after it, and at the end of the input RAM and the
+ *     data-cache model, must equal the machine's own, which takes the
+ *     IA-32e fast path (mmu/walk_fast.c) wherever it applies.
  * Any mismatch prints the state and aborts.
  */
 #include <stdbool.h>
@@ -41,6 +47,7 @@
 #include <string.h>
 
 #include "mmu/mmu.h"
+#include "tests/mmu_compare.h"
 #include "tests/ref_paging.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -102,6 +109,7 @@ enum { FL_WP = 1, FL_SMEP = 2, FL_SMAP = 4, FL_NXE = 8, FL_PSE = 16, FL_PGE = 32
 
 struct run {
 	struct mmu *m;
+	struct mmu *twin; /* the same operations on the generic miss path */
 	enum mmu_paging_mode mode;
 	unsigned maxphyaddr;
 	uint8_t flags;
@@ -113,9 +121,11 @@ struct run {
 	unsigned op;      /* index of the current op, for messages */
 };
 
-static struct mmu *machine(unsigned i)
+/* Machine i, or its twin (generic miss path) when twin. */
+static struct mmu *machine(unsigned i, bool twin)
 {
-	static struct mmu *machines[N_MACHINES];
+	static struct mmu *all[2][N_MACHINES];
+	struct mmu **machines = all[twin];
 	if (!machines[i]) {
 		struct mmu_model model;
 		char err[256];
@@ -126,6 +136,7 @@ static struct mmu *machine(unsigned i)
 			fprintf(stderr, "fuzz_walk: mmu_init: %s\n", err);
 			abort();
 		}
+		machines[i]->walk_generic = twin;
 	}
 	return machines[i];
 }
@@ -239,8 +250,9 @@ static void poke(struct run *r, struct input *in)
 	uint64_t frame = in_u8(in) % REGION_FRAMES;
 	uint64_t slot = in_bytes(in, 2) % (PHYS_FRAME_SIZE / entry_bytes(r));
 	uint64_t v = in_bytes(in, 8);
-	phys_write(&r->m->phys, REGION_BASE + frame * PHYS_FRAME_SIZE + slot * entry_bytes(r), v,
-		   entry_bytes(r));
+	uint64_t pa = REGION_BASE + frame * PHYS_FRAME_SIZE + slot * entry_bytes(r);
+	phys_write(&r->m->phys, pa, v, entry_bytes(r));
+	phys_write(&r->twin->phys, pa, v, entry_bytes(r));
 }
 
 /* ---- control state ------------------------------------------------------------ */
@@ -307,6 +319,7 @@ static void reload(struct run *r, uint64_t cr3)
 	uint64_t cr0, cr4, efer;
 	compose_control(r, &cr0, &cr4, &efer);
 	mmu_set_control(r->m, cr0, cr3, cr4, efer);
+	mmu_set_control(r->twin, cr0, cr3, cr4, efer);
 	r->cpu.cr0 = cr0;
 	r->cpu.cr3 = cr3;
 	r->cpu.cr4 = cr4;
@@ -329,8 +342,10 @@ static void mov_cr3(struct run *r, struct input *in)
 	bool expect_ok = true;
 	if (r->mode == PAGING_PAE)
 		expect_ok = ref_load_pdptes(&r->mem, v, r->maxphyaddr, regs);
-	struct mmu_fault f = {0};
+	struct mmu_fault f = {0}, ft = {0};
 	bool ok = mmu_write_cr3(r->m, v, &f);
+	if (mmu_write_cr3(r->twin, v, &ft) != ok)
+		fail(r, "MOV to CR3 differs on the generic miss path");
 	if (ok != expect_ok)
 		fail(r, ok ? "MOV to CR3 loaded PDPTEs with reserved bits" : "MOV to CR3 faulted");
 	if (!ok) {
@@ -446,6 +461,19 @@ static void check_flags(struct run *r, const struct ref_result *ref, const uint6
 	}
 }
 
+/* The generic miss path gave the same outcome and left the same state. */
+static void check_twin(struct run *r, uint64_t la, unsigned acc, bool ok, const struct mmu_xlate *x,
+		       bool ok_twin, const struct mmu_xlate *xt)
+{
+	char why[160], buf[256];
+	if (!mmu_compare_xlate(ok, x, ok_twin, xt, why, sizeof why) ||
+	    !mmu_compare_state(r->m, r->twin, false, why, sizeof why)) {
+		snprintf(buf, sizeof buf, "la %#llx acc %#x: fast/generic miss path: %s",
+			 (unsigned long long)la, acc, why);
+		fail(r, buf);
+	}
+}
+
 static void translate(struct run *r, struct input *in)
 {
 	uint8_t how = in_u8(in);
@@ -466,8 +494,10 @@ static void translate(struct run *r, struct input *in)
 				before[i] = phys_read(&r->m->phys, ref.entry[i].pa, ref.entry[i].bytes);
 		check_debug(r, la, acc, &ref);
 	}
-	struct mmu_xlate x;
+	struct mmu_xlate x, xt;
 	bool ok = mmu_translate(r->m, la, acc, &x);
+	bool ok_twin = mmu_translate(r->twin, la, acc, &xt);
+	check_twin(r, la, acc, ok, &x, ok_twin, &xt);
 	if (ok && (x.pa >> 52))
 		fail(r, "physical address beyond 52 bits");
 	if (!compare)
@@ -492,7 +522,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.mode = modes[in_u8(&in) % 5];
 	r.flags = in_u8(&in);
 	unsigned mi = in_u8(&in) % N_MACHINES;
-	r.m = machine(mi);
+	r.m = machine(mi, false);
+	r.twin = machine(mi, true);
 	r.maxphyaddr = maxphyaddrs[mi];
 	r.mem.ram = r.m->phys.ram;
 	r.mem.size = r.m->phys.size;
@@ -516,8 +547,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t cr3 = choose_cr3(&r, cr3_sel, cr3_low);
 	if (r.mode == PAGING_PAE && !(rb & 0x80))
 		clean_pdpt(&r, cr3);
+	/* The twin starts from the same memory: the region and its PDPT clean-up. */
+	memcpy(r.twin->phys.ram, r.m->phys.ram, RAM_SIZE);
 	reload(&r, cr3);
 	mmu_write_pkru(r.m, r.cpu.pkru);
+	mmu_write_pkru(r.twin, r.cpu.pkru);
 
 	for (r.op = 0; in.left && r.op < MAX_OPS; r.op++) {
 		switch (in_u8(&in) % 12) {
@@ -527,7 +561,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 6: {
 			struct mmu_fault f;
 			uint64_t la = read_la(&r, &in, in_u8(&in));
-			bool ok = mmu_invlpg(r.m, la, &f);
+			bool ok = mmu_invlpg(r.m, la, &f) && mmu_invlpg(r.twin, la, &f);
 			if (!ok)
 				fail(&r, "INVLPG faulted");
 			break;
@@ -538,6 +572,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		case 8:
 			r.cpu.pkru = (uint32_t)in_bytes(&in, 4);
 			mmu_write_pkru(r.m, r.cpu.pkru);
+			mmu_write_pkru(r.twin, r.cpu.pkru);
 			break;
 		case 9:
 			r.flags = in_u8(&in);
@@ -557,6 +592,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (memcmp(r.m->phys.ram + ZERO_FRAME, zero_frame, sizeof zero_frame) != 0)
 		fail(&r, "the zero frame was written");
+	char why[160];
+	if (memcmp(r.m->phys.ram, r.twin->phys.ram, RAM_SIZE) != 0)
+		fail(&r, "RAM differs on the generic miss path (A/D flags)");
+	if (!mmu_compare_state(r.m, r.twin, true, why, sizeof why))
+		fail(&r, why);
 	/* The region is rebuilt by the next input; nothing else was written. */
 	return 0;
 }

@@ -1,12 +1,14 @@
-/* Exception handling. Nothing is expected yet: every exception is a kernel
- * bug, so it is reported with the full register state and the machine
- * stops with EXIT_CODE_EXCEPTION. */
+/* Exception handling. Page faults go to the memory manager first; every
+ * other exception, and a page fault it cannot resolve, is a kernel bug:
+ * it is reported with the full register state and the machine stops with
+ * EXIT_CODE_EXCEPTION. */
 #include "guestos/arch/x86/traps.h"
 
 #include "guestos/arch/x86/i8259.h"
 #include "guestos/arch/x86/io.h"
 #include "guestos/arch/x86/processor-flags.h"
 #include "guestos/kernel/printk.h"
+#include "guestos/mm/mmap.h"
 
 static const char *const exception_names[NR_EXCEPTION_VECTORS] = {
 	[X86_TRAP_DE] = "divide error",
@@ -62,6 +64,10 @@ void do_exception(struct pt_regs *regs)
 		do_IRQ((unsigned int)(regs->vector - FIRST_EXTERNAL_VECTOR));
 		return;
 	}
+	/* Page faults the memory manager resolves (demand paging, COW, stack
+	 * growth) return; the rest are reported below. */
+	if (regs->vector == X86_TRAP_PF && !do_page_fault(regs, regs->error_code, read_cr2()))
+		return;
 	console_set_loglevel(CONSOLE_LOGLEVEL_DEFAULT + 1);
 	printk(KERN_EMERG "unexpected exception %lu (%s), error code 0x%lx\n", regs->vector,
 	       exception_name(regs->vector), regs->error_code);

@@ -1,0 +1,185 @@
+/* The TLB-miss path specialised for IA-32e paging (4-level and 5-level,
+ * SDM Vol. 3A §4.5), taken when no observer is attached.
+ *
+ * Why: a TLB miss is the expensive event mmulab exists to model, and
+ * workloads that touch many pages spend most host time here. The generic
+ * path (walk.c) serves every paging mode in separate passes: TLB probes,
+ * a pure walk into a record, then timing, statistics, permission, A/D
+ * write-back and fills, each pass asking the mode again. This path does
+ * the same work in one pass with IA-32e's geometry as constants: 8-byte
+ * entries, 9 index bits per level, large pages at levels 3 and 2, no PDPTE
+ * registers, XD in every entry.
+ *
+ * Contract: for every input it gives what walk_slow_path gives — physical
+ * address or fault (vector, error code, CR2), the A/D flags in memory, the
+ * TLB, PWC and data-cache contents and LRU order, every statistic and the
+ * cycle count. Everything with an effect happens in the generic path's
+ * order: data-cache accesses level by level, then A/D writes, PWC fills
+ * (top down), the L1 then the L2 TLB fill. Rare cases (a hit in a larger
+ * page size of the first L1 structure or in the L2 TLB, any fault) are
+ * handed to the generic helpers at the point where both paths agree.
+ * tests/test_walk_fast.c and tests/fuzz/fuzz_walk.c run both paths on the
+ * same inputs and compare everything (struct mmu walk_generic forces the
+ * generic one).
+ */
+#include "mmu/mmu.h"
+#include "mmu/mmu_internal.h"
+
+#define FAST_MAX_LEVELS 5
+#define FAST_INDEX_MASK ((UINT64_C(1) << PAGING64_INDEX_BITS) - 1)
+#define FAST_RIGHTS_ALL (TLB_R_USER | TLB_R_WRITE | TLB_R_EXEC)
+
+/* walk_fast_miss clears struct mmu_xlate's meta word for "no source yet". */
+_Static_assert(SRC_NOPAGING == 0 && PG_4K == 0, "a zero meta word: no source, 4K");
+
+/* Low bit of the linear-address bits indexing the structure at level
+ * (Figures 4-8, 4-9): 12, 21, 30, 39, 48. */
+static inline unsigned fast_shift(unsigned level)
+{
+	return PHYS_FRAME_SHIFT + PAGING64_INDEX_BITS * (level - 1);
+}
+
+/* What the pass keeps of each entry it read: enough for the A/D updates
+ * and the PWC fills that follow a successful walk. */
+struct fast_entry {
+	uint64_t pa, val;
+	uint8_t rights; /* accumulated down to and including this entry */
+};
+
+/* The PWC sets and keys of la by level, computed once for the lookups and
+ * reused by the fills after the walk: every level the walk reads below a
+ * PWC hit was looked up first and missed. set NULL: the cache is absent. */
+struct fast_pwc_slots {
+	struct pwc_entry *set[FAST_MAX_LEVELS + 1];
+	uint64_t key[FAST_MAX_LEVELS + 1];
+};
+
+/* Longest PWC match, PDE cache first (§4.10.3.2): the level the walk
+ * starts at, its table and the rights accumulated above it. */
+static inline unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top,
+				      struct fast_pwc_slots *ps, uint64_t *table, uint8_t *rights,
+				      struct mmu_xlate *x)
+{
+	for (unsigned l = 2; l <= top; l++) {
+		struct pwc *c = &m->pwc[paging_pwc_kind(l)];
+		ps->set[l] = NULL;
+		if (!c->sets)
+			continue;
+		ps->set[l] = pwc_set(c, la, fast_shift(l));
+		ps->key[l] = pwc_key(la, fast_shift(l), m->pcid);
+		struct pwc_entry *e = pwc_lookup_at(c, ps->set[l], ps->key[l]);
+		if (e) {
+			*table = e->next;
+			*rights = e->rights;
+			x->cycles += c->latency;
+			x->pwc_level = (uint8_t)l;
+			return l - 1;
+		}
+	}
+	/* CR3 holds the top structure's frame (Table 4-12). */
+	*table = m->cr3 & m->addr_mask;
+	*rights = FAST_RIGHTS_ALL;
+	return top;
+}
+
+/* A successful walk's effects (§4.8, §4.10.2, §4.10.3): A in every entry
+ * read and D in the leaf on a write, PWC entries for the non-leaf entries
+ * read, TLB entries in L1 and L2. */
+static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct fast_entry *ent,
+			unsigned n, unsigned start, const struct fast_pwc_slots *ps, uint64_t pa,
+			enum mmu_page_size size, uint8_t rights, uint8_t pkey, bool global,
+			struct mmu_xlate *x)
+{
+	unsigned kind = acc & ACC_KIND_MASK;
+	bool write = kind == ACC_WRITE;
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t v = ent[i].val | PTE_A | (write && i == n - 1 ? PTE_D : 0);
+		if (v != ent[i].val)
+			walk_write_ad(m, ent[i].pa, v, 8, x);
+	}
+	if (write)
+		rights |= TLB_R_DIRTY;
+	for (unsigned i = 0; i + 1 < n; i++) {
+		unsigned level = start - i;
+		if (ps->set[level])
+			pwc_fill_at(&m->pwc[paging_pwc_kind(level)], ps->set[level], ps->key[level],
+				    m->pcid, ent[i].val & m->addr_mask, ent[i].rights);
+	}
+	uint16_t pcid = m->pcid | (global ? TLB_PCID_GLOBAL : 0);
+	walk_fill_level(m, kind == ACC_FETCH ? TLB_L1I : TLB_L1D, la, pa, size, size, pcid, rights,
+			pkey);
+	walk_fill_level(m, TLB_L2, la, pa, size, size, pcid, rights, pkey);
+	x->pa = pa;
+	x->source = SRC_WALK;
+	x->size = (uint8_t)size;
+	m->stats.cycles += x->cycles;
+	return true;
+}
+
+/* The walk from the PWC hit (or CR3) to the leaf (§4.5): each entry read
+ * is timed as it is read; a not-present entry or a reserved bit ends it
+ * with #PF (§4.7), then the leaf's rights are checked (§4.6). */
+static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+{
+	struct fast_entry ent[FAST_MAX_LEVELS];
+	struct fast_pwc_slots ps;
+	unsigned n = 0, level;
+	uint64_t table, val;
+	uint8_t rights;
+	bool xd_on = m->efer & EFER_NXE;
+	m->stats.walks++;
+	x->cycles += m->l2_miss_latency + m->model.walk_start;
+	unsigned start = fast_pwc_start(m, la, paging_top_level(m->mode), &ps, &table, &rights, x);
+	for (level = start;; level--) {
+		uint64_t pa = table + ((la >> fast_shift(level)) & FAST_INDEX_MASK) * 8;
+		uint8_t served;
+		val = phys_read(&m->phys, pa, 8);
+		(void)walk_account_read(m, level, pa, &served, x);
+		if (!(val & PTE_P))
+			return walk_fault(m, la, acc, VEC_PF, walk_pfec_access(m, acc), x);
+		/* PS = 1 ends the walk at a PDPTE (1G) or PDE (2M); it is
+		 * reserved in PML5Es and PML4Es (rsvd_table). */
+		bool leaf = level == 1 || ((val & PTE_PS) && level <= 3);
+		if (val & (leaf && level > 1 ? m->rsvd_leaf[level] : m->rsvd_table[level]))
+			return walk_fault(m, la, acc, VEC_PF,
+					  PFEC_P | PFEC_RSVD | walk_pfec_access(m, acc), x);
+		rights = walk_rights(rights, val, xd_on);
+		ent[n].pa = pa;
+		ent[n].val = val;
+		ent[n++].rights = rights;
+		if (leaf)
+			break;
+		table = val & m->addr_mask;
+	}
+	static const enum mmu_page_size leaf_size[4] = {PG_4K, PG_4K, PG_2M, PG_1G};
+	uint64_t off_mask = (UINT64_C(1) << fast_shift(level)) - 1;
+	uint64_t pa = (val & m->addr_mask & ~off_mask) | (la & off_mask);
+	uint8_t leaf_rights = rights | ((val & PTE_D) ? TLB_R_DIRTY : 0);
+	uint8_t pkey = m->pk_active ? (uint8_t)((val & PTE_PKEY_MASK) >> PTE_PKEY_SHIFT) : 0;
+	uint32_t ec = walk_check_rights(m, acc, leaf_rights, pkey);
+	if (ec)
+		return walk_fault(m, la, acc, VEC_PF, ec, x);
+	bool global = (val & PTE_G) && (m->cr4 & CR4_PGE);
+	return fast_commit(m, la, acc, ent, n, start, &ps, pa, leaf_size[level], leaf_rights, pkey,
+			   global, x);
+}
+
+bool walk_fast_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+{
+	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	struct tlb *t0 = &m->tlb[l1][0];
+	/* The inline probe covered only the first structure's smallest size. */
+	if (MMU_UNLIKELY(tlb_probe_from(t0, la, m->pcid, t0->size0 + 1u)))
+		return walk_slow_path(m, la, acc, true, x);
+	x->meta = 0; /* cycles, walk_reads, pwc_level 0; SRC_NOPAGING, PG_4K until known */
+	m->stats.translations++;
+	for (unsigned i = 0; i < m->ntlb[l1]; i++)
+		m->tlb[l1][i].st.misses++;
+	for (unsigned i = 0; i < m->ntlb[TLB_L2]; i++) {
+		struct tlb *t = &m->tlb[TLB_L2][i];
+		struct tlb_entry *e = tlb_lookup(t, la, m->pcid);
+		if (e)
+			return walk_tlb_hit(m, la, acc, t, e, x);
+	}
+	return fast_walk(m, la, acc, x);
+}

@@ -42,6 +42,14 @@ static bool build_atlas(struct canvas *c, TTF_Font *f, char *err, size_t errlen)
 	TTF_GlyphMetrics(f, 'M', NULL, NULL, NULL, NULL, &adv);
 	c->cw = adv > 0 ? adv : 8;
 	c->ch = TTF_FontLineSkip(f);
+	SDL_Color white = { 255, 255, 255, 255 };
+	for (int i = 0; i < CANVAS_GLYPHS; i++) { /* a descender ('_') may reach below the line skip */
+		SDL_Surface *g = TTF_RenderGlyph_Blended(f, (Uint16)(32 + i), white);
+		if (g && g->h > c->ch)
+			c->ch = g->h;
+		if (g)
+			SDL_FreeSurface(g);
+	}
 	c->atlas = SDL_CreateRGBSurfaceWithFormat(0, c->cw * CANVAS_GLYPHS, c->ch, 32,
 						  SDL_PIXELFORMAT_ARGB8888);
 	if (!c->atlas) {
@@ -50,7 +58,6 @@ static bool build_atlas(struct canvas *c, TTF_Font *f, char *err, size_t errlen)
 	}
 	SDL_FillRect(c->atlas, NULL, 0);
 	SDL_SetSurfaceBlendMode(c->atlas, SDL_BLENDMODE_BLEND);
-	SDL_Color white = { 255, 255, 255, 255 };
 	for (int i = 0; i < CANVAS_GLYPHS; i++) {
 		SDL_Surface *g = TTF_RenderGlyph_Blended(f, (Uint16)(32 + i), white);
 		if (!g)

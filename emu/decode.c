@@ -484,6 +484,9 @@ static void refine(struct insn *d, const ZydisDecodedInstruction *zi)
 			specialise(d, exec_incdec_r_wide(d->sub == UN_DEC, d->osz));
 		}
 		break;
+	case OP_MOV:
+		specialise(d, exec_mov_wide(d->osz, d->k0, d->k1));
+		break;
 	case OP_JCC:
 		if (zi->machine_mode == ZYDIS_MACHINE_MODE_LONG_64 && d->osz == 8)
 			specialise(d, exec_jcc_64(d->sub));

@@ -78,7 +78,7 @@ struct mmu {
 	enum mmu_paging_mode mode;
 	uint16_t pcid;            /* current PCID: CR3[11:0] if CR4.PCIDE, else 0 */
 	bool pk_active;           /* IA-32e paging with CR4.PKE */
-	bool fast_off;            /* no inline fast path: paging off, observer or PKE */
+	bool fast_off;            /* no inline fast path: paging off, access observer or PKE */
 	uint16_t perm_ok[ACC_CONTEXTS];   /* bit r set: rights r allow this access */
 	uint16_t perm_fast[ACC_CONTEXTS]; /* perm_ok minus writes needing a D update */
 	uint64_t rsvd_table[6];   /* reserved bits of a non-leaf entry, by level */

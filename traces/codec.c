@@ -15,58 +15,19 @@ void trace_codec_init(struct trace_codec *c)
 	memset(c, 0, sizeof *c);
 }
 
-static unsigned pred_class(uint8_t acc)
-{
-	return (acc & ACC_KIND_MASK) == ACC_FETCH;
-}
-
-static uint64_t pred_tag(uint64_t la, uint8_t acc)
-{
-	return ((la >> PHYS_FRAME_SHIFT) << 1 | pred_class(acc)) + 1;
-}
-
-static unsigned pred_index(uint64_t tag)
-{
-	/* Fibonacci hashing: neighbouring pages spread over the table. */
-	return (unsigned)((tag * UINT64_C(0x9e3779b97f4a7c15)) >> 52) & (TRACE_PRED_ENTRIES - 1);
-}
-
-bool trace_codec_predict(const struct trace_codec *c, uint64_t la, uint8_t acc,
-			 struct trace_access *out)
-{
-	uint64_t tag = pred_tag(la, acc);
-	const struct trace_pred_entry *e = &c->pred[pred_index(tag)];
-	unsigned cls = pred_class(acc);
-	if (e->tag != tag || !c->l1_known[cls][e->size])
-		return false;
-	/* Every field trace_access_equal reads; the step arrays stay unused. */
-	out->la = la;
-	out->acc = acc;
-	out->ok = true;
-	out->predicted = false;
-	out->pa = e->pfn << PHYS_FRAME_SHIFT | (la & (PHYS_FRAME_SIZE - 1));
-	out->vector = 0;
-	out->error_code = 0;
-	out->cycles = c->l1_cycles[cls][e->size];
-	out->source = SRC_L1;
-	out->size = e->size;
-	out->walk_reads = out->pwc_level = out->nsteps = out->nad = 0;
-	return true;
-}
-
 void trace_codec_update(struct trace_codec *c, const struct trace_access *a)
 {
 	c->la = a->la;
 	if (!a->ok)
 		return;
 	c->pa = a->pa;
-	unsigned cls = pred_class(a->acc), size = a->size & 3;
+	unsigned cls = trace_pred_class(a->acc), size = a->size & 3;
 	if (a->source == SRC_L1) {
 		c->l1_cycles[cls][size] = a->cycles;
 		c->l1_known[cls][size] = 1;
 	}
-	uint64_t tag = pred_tag(a->la, a->acc);
-	struct trace_pred_entry *e = &c->pred[pred_index(tag)];
+	uint64_t tag = trace_pred_tag(a->la, a->acc);
+	struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
 	e->tag = tag;
 	e->pfn = a->pa >> PHYS_FRAME_SHIFT;
 	e->size = (uint8_t)size;

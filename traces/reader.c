@@ -409,42 +409,6 @@ static void get_record(struct cursor *c, struct trace_record *rec)
 	}
 }
 
-/* The common record, a predicted access with a one- or two-byte address
- * delta, decoded without the general path; false to take the general path
- * (which also reports every error). Learning from a predicted access
- * changes only the previous addresses: the table entry already holds it. */
-static bool trace_reader_fast_access(struct trace_reader *r, struct trace_record *rec)
-{
-	const uint8_t *p = r->buf + r->pos;
-	size_t avail = r->len - r->pos;
-	uint64_t delta;
-	size_t n;
-	if (avail < 2 || p[0] >= (1u << TRACE_TAG_ACCESS_FORM_SHIFT))
-		return false;
-	if (!(p[1] & 0x80)) {
-		delta = p[1];
-		n = 2;
-	} else if (avail >= 3 && !(p[2] & 0x80)) {
-		delta = (uint64_t)(p[1] & 0x7f) | (uint64_t)p[2] << 7;
-		n = 3;
-	} else {
-		return false;
-	}
-	uint64_t la = r->codec.la + (uint64_t)trace_unzigzag(delta);
-	struct trace_access *a = &rec->access;
-	if (r->block_seen >= r->block_records || !trace_codec_predict(&r->codec, la, p[0], a))
-		return false;
-	a->predicted = true;
-	rec->kind = TR_ACCESS;
-	r->codec.la = la;
-	r->codec.pa = a->pa;
-	r->pos += n;
-	r->block_seen++;
-	r->records++;
-	r->accesses++;
-	return true;
-}
-
 enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_record *rec)
 {
 	if (r->ended)
@@ -460,7 +424,7 @@ enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_re
 		if (r->ended)
 			return TRACE_READ_END;
 	}
-	if (trace_reader_fast_access(r, rec))
+	if (trace_reader_next_fast(r, rec))
 		return TRACE_READ_RECORD;
 	struct cursor c = {.r = r, .start = r->block_offset + r->pos};
 	get_record(&c, rec);

@@ -197,7 +197,10 @@ static enum trace_replay_result rp_run(struct trace_replay *r, struct trace_read
 	enum trace_read_status st = TRACE_READ_ERROR;
 	if (!rec)
 		snprintf(rd->err, sizeof rd->err, "replay: out of memory");
-	while (rec && res == TRACE_REPLAY_OK && (st = trace_reader_next(rd, rec)) == TRACE_READ_RECORD) {
+	while (rec && res == TRACE_REPLAY_OK) {
+		if (!trace_reader_next_fast(rd, rec) &&
+		    (st = trace_reader_next(rd, rec)) != TRACE_READ_RECORD)
+			break;
 		res = rp_record(r, rec);
 		r->records++;
 	}

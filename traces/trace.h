@@ -23,6 +23,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "mmu/mmu.h"
 #include "mmu/phys.h"
 
 #define TRACE_MAGIC "MMUTRACE"
@@ -142,10 +143,48 @@ struct trace_codec {
 };
 
 void trace_codec_init(struct trace_codec *c);
+
+static inline unsigned trace_pred_class(uint8_t acc)
+{
+	return (acc & ACC_KIND_MASK) == ACC_FETCH;
+}
+
+static inline uint64_t trace_pred_tag(uint64_t la, uint8_t acc)
+{
+	return ((la >> PHYS_FRAME_SHIFT) << 1 | trace_pred_class(acc)) + 1;
+}
+
+static inline unsigned trace_pred_index(uint64_t tag)
+{
+	/* Fibonacci hashing: neighbouring pages spread over the table. */
+	return (unsigned)((tag * UINT64_C(0x9e3779b97f4a7c15)) >> 52) & (TRACE_PRED_ENTRIES - 1);
+}
+
 /* The predicted outcome of an access to la with context acc: an L1 hit on
- * the frame this page mapped to last time. False when there is none. */
-bool trace_codec_predict(const struct trace_codec *c, uint64_t la, uint8_t acc,
-			 struct trace_access *out);
+ * the frame this page mapped to last time. False when there is none.
+ * Inline: the replay's inner loop. */
+static inline bool trace_codec_predict(const struct trace_codec *c, uint64_t la, uint8_t acc,
+				       struct trace_access *out)
+{
+	uint64_t tag = trace_pred_tag(la, acc);
+	const struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
+	unsigned cls = trace_pred_class(acc);
+	if (e->tag != tag || !c->l1_known[cls][e->size])
+		return false;
+	/* Every field trace_access_equal reads; the step arrays stay unused. */
+	out->la = la;
+	out->acc = acc;
+	out->ok = true;
+	out->predicted = false;
+	out->pa = e->pfn << PHYS_FRAME_SHIFT | (la & (PHYS_FRAME_SIZE - 1));
+	out->vector = 0;
+	out->error_code = 0;
+	out->cycles = c->l1_cycles[cls][e->size];
+	out->source = SRC_L1;
+	out->size = e->size;
+	out->walk_reads = out->pwc_level = out->nsteps = out->nad = 0;
+	return true;
+}
 /* Learn from an access's full outcome (both sides call it in record order). */
 void trace_codec_update(struct trace_codec *c, const struct trace_access *a);
 /* Whether two outcomes are the same (every field the format holds). */
@@ -226,6 +265,46 @@ bool trace_reader_open_mem(struct trace_reader *r, const void *data, size_t len,
  * were checked), TRACE_READ_ERROR with r->err set. */
 enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_record *rec);
 void trace_reader_close(struct trace_reader *r);
+
+/* The common record, a predicted access with a one- or two-byte address
+ * delta, decoded inline; false to take trace_reader_next (which handles
+ * everything else and reports every error). A loop may call this first.
+ * Learning from a predicted access changes only the previous addresses:
+ * the table entry already holds it. */
+static inline bool trace_reader_next_fast(struct trace_reader *r, struct trace_record *rec)
+{
+	size_t avail = r->len - r->pos;
+	uint64_t delta;
+	size_t n;
+	if (r->ended || avail < 2)
+		return false;
+	const uint8_t *p = r->buf + r->pos;
+	if (p[0] >= (1u << TRACE_TAG_ACCESS_FORM_SHIFT))
+		return false;
+	if (!(p[1] & 0x80)) {
+		delta = p[1];
+		n = 2;
+	} else if (avail >= 3 && !(p[2] & 0x80)) {
+		delta = (uint64_t)(p[1] & 0x7f) | (uint64_t)p[2] << 7;
+		n = 3;
+	} else {
+		return false;
+	}
+	uint64_t la = r->codec.la + (uint64_t)trace_unzigzag(delta);
+	struct trace_access *a = &rec->access;
+	if (r->block_seen >= r->block_records || !trace_codec_predict(&r->codec, la, p[0], a))
+		return false;
+	a->predicted = true;
+	rec->kind = TR_ACCESS;
+	r->codec.la = la;
+	r->codec.pa = a->pa;
+	r->pos += n;
+	r->block_seen++;
+	r->records++;
+	r->accesses++;
+	return true;
+}
+
 
 /* ---- names -------------------------------------------------------------- */
 

@@ -96,6 +96,12 @@ Test(trace_replay, other_timing_is_reported_as_the_first_divergence)
 	cr_assert_eq(res, TRACE_REPLAY_OK, "what-if mode checks nothing: %s", r->msg);
 	cr_assert_gt(r->m.stats.walks, 0);
 	trace_replay_free(r);
+	mmu_model_default(&model);
+	model.tlb[TLB_L1D][0].latency += 1; /* 4-KiB L1 DTLB hits one cycle slower */
+	res = trace_replay_mem(r, data, len, "thrash", &model, true);
+	cr_assert_eq(res, TRACE_REPLAY_DIVERGED, "a predicted L1 hit is checked too");
+	cr_assert(strstr(r->msg, " L1 4k "), "%s", r->msg);
+	trace_replay_free(r);
 	free(r);
 	free(data);
 }

@@ -424,8 +424,12 @@ enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_re
 		if (r->ended)
 			return TRACE_READ_END;
 	}
-	if (trace_reader_next_fast(r, rec))
+	struct trace_predicted pr;
+	if (trace_reader_next_predicted(r, &pr)) {
+		rec->kind = TR_ACCESS;
+		trace_predicted_access(&pr, &rec->access);
 		return TRACE_READ_RECORD;
+	}
 	struct cursor c = {.r = r, .start = r->block_offset + r->pos};
 	get_record(&c, rec);
 	if (c.bad)

@@ -48,39 +48,58 @@ static void rp_ad_update(void *ctx, uint64_t entry_pa, uint64_t old, uint64_t ne
 
 /* ---- records ------------------------------------------------------------ */
 
-static enum trace_replay_result rp_access(struct trace_replay *r, const struct trace_access *want)
+/* Compare a translation's outcome (ok, x and the walk the observer saw)
+ * with the recorded one. */
+static enum trace_replay_result rp_compare(struct trace_replay *r, const struct trace_access *want,
+					   bool ok, const struct mmu_xlate *x)
 {
 	struct trace_access *got = &r->got;
-	struct mmu_xlate x;
-	got->nsteps = got->nad = 0;
-	bool ok = mmu_translate(&r->m, want->la, want->acc, &x);
-	r->accesses++;
-	if (!r->check)
-		return TRACE_REPLAY_OK;
-	/* The common case first: an expected hit that is one. */
-	if (MMU_LIKELY(ok && want->ok && !want->nsteps && !got->nsteps && x.pa == want->pa &&
-		       x.cycles == want->cycles && x.source == want->source &&
-		       x.size == want->size && x.walk_reads == want->walk_reads &&
-		       x.pwc_level == want->pwc_level))
-		return TRACE_REPLAY_OK;
 	got->la = want->la;
 	got->acc = want->acc;
 	got->ok = ok;
-	got->cycles = x.cycles;
-	got->walk_reads = x.walk_reads;
-	got->pwc_level = x.pwc_level;
-	got->pa = ok ? x.pa : 0;
-	got->source = ok ? x.source : 0;
-	got->size = ok ? x.size : 0;
-	got->vector = ok ? 0 : x.fault.vector;
-	got->error_code = ok ? 0 : x.fault.error_code;
-	if (MMU_LIKELY(trace_access_equal(want, got)))
+	got->cycles = x->cycles;
+	got->walk_reads = x->walk_reads;
+	got->pwc_level = x->pwc_level;
+	got->pa = ok ? x->pa : 0;
+	got->source = ok ? x->source : 0;
+	got->size = ok ? x->size : 0;
+	got->vector = ok ? 0 : x->fault.vector;
+	got->error_code = ok ? 0 : x->fault.error_code;
+	if (trace_access_equal(want, got))
 		return TRACE_REPLAY_OK;
 	char acc[4], e[400], g[400];
 	trace_access_outcome_text(want, e, sizeof e);
 	trace_access_outcome_text(got, g, sizeof g);
 	return diverged(r, "%s la=%#" PRIx64 ": expected %s; actual %s",
 			trace_acc_name(want->acc, acc), want->la, e, g);
+}
+
+static enum trace_replay_result rp_access(struct trace_replay *r, const struct trace_access *want)
+{
+	struct mmu_xlate x;
+	r->got.nsteps = r->got.nad = 0;
+	bool ok = mmu_translate(&r->m, want->la, want->acc, &x);
+	r->accesses++;
+	return r->check ? rp_compare(r, want, ok, &x) : TRACE_REPLAY_OK;
+}
+
+/* A predicted access: the expected outcome is an L1 hit, compared as one
+ * meta word; anything else takes the full comparison. */
+static enum trace_replay_result rp_predicted(struct trace_replay *r, const struct trace_predicted *p)
+{
+	struct mmu_xlate x, want_x;
+	r->got.nsteps = r->got.nad = 0;
+	bool ok = mmu_translate(&r->m, p->la, p->acc, &x);
+	r->accesses++;
+	want_x.meta = 0;
+	want_x.cycles = p->cycles;
+	want_x.source = SRC_L1;
+	want_x.size = p->size;
+	if (MMU_LIKELY((ok && x.pa == p->pa && x.meta == want_x.meta && !r->got.nsteps) || !r->check))
+		return TRACE_REPLAY_OK;
+	struct trace_access want;
+	trace_predicted_access(p, &want);
+	return rp_compare(r, &want, ok, &x);
 }
 
 static enum trace_replay_result rp_ctl(struct trace_replay *r, const struct trace_record *rec)
@@ -198,10 +217,13 @@ static enum trace_replay_result rp_run(struct trace_replay *r, struct trace_read
 	if (!rec)
 		snprintf(rd->err, sizeof rd->err, "replay: out of memory");
 	while (rec && res == TRACE_REPLAY_OK) {
-		if (!trace_reader_next_fast(rd, rec) &&
-		    (st = trace_reader_next(rd, rec)) != TRACE_READ_RECORD)
+		struct trace_predicted p;
+		if (trace_reader_next_predicted(rd, &p))
+			res = rp_predicted(r, &p);
+		else if ((st = trace_reader_next(rd, rec)) == TRACE_READ_RECORD)
+			res = rp_record(r, rec);
+		else
 			break;
-		res = rp_record(r, rec);
 		r->records++;
 	}
 	free(rec);

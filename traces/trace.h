@@ -160,31 +160,60 @@ static inline unsigned trace_pred_index(uint64_t tag)
 	return (unsigned)((tag * UINT64_C(0x9e3779b97f4a7c15)) >> 52) & (TRACE_PRED_ENTRIES - 1);
 }
 
-/* The predicted outcome of an access to la with context acc: an L1 hit on
- * the frame this page mapped to last time. False when there is none.
- * Inline: the replay's inner loop. */
-static inline bool trace_codec_predict(const struct trace_codec *c, uint64_t la, uint8_t acc,
-				       struct trace_access *out)
+/* A predicted access: an L1 hit on the frame this 4-KiB page (and fetch or
+ * data class) mapped to at its last success, with the cycles of the last
+ * L1 hit of that class and page size. */
+struct trace_predicted {
+	uint64_t la, pa;
+	uint32_t cycles;
+	uint8_t acc, size;
+};
+
+/* The prediction for an access to la with context acc; false when there
+ * is none. Inline: the replay's inner loop. */
+static inline bool trace_codec_lookup(const struct trace_codec *c, uint64_t la, uint8_t acc,
+				      struct trace_predicted *p)
 {
 	uint64_t tag = trace_pred_tag(la, acc);
 	const struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
 	unsigned cls = trace_pred_class(acc);
 	if (e->tag != tag || !c->l1_known[cls][e->size])
 		return false;
-	/* Every field trace_access_equal reads; the step arrays stay unused. */
-	out->la = la;
-	out->acc = acc;
-	out->ok = true;
-	out->predicted = false;
-	out->pa = e->pfn << PHYS_FRAME_SHIFT | (la & (PHYS_FRAME_SIZE - 1));
-	out->vector = 0;
-	out->error_code = 0;
-	out->cycles = c->l1_cycles[cls][e->size];
-	out->source = SRC_L1;
-	out->size = e->size;
-	out->walk_reads = out->pwc_level = out->nsteps = out->nad = 0;
+	p->la = la;
+	p->acc = acc;
+	p->pa = e->pfn << PHYS_FRAME_SHIFT | (la & (PHYS_FRAME_SIZE - 1));
+	p->cycles = c->l1_cycles[cls][e->size];
+	p->size = e->size;
 	return true;
 }
+
+/* The full outcome a prediction stands for: every field
+ * trace_access_equal reads (the step arrays stay unused). */
+static inline void trace_predicted_access(const struct trace_predicted *p, struct trace_access *out)
+{
+	out->la = p->la;
+	out->acc = p->acc;
+	out->ok = true;
+	out->predicted = true;
+	out->pa = p->pa;
+	out->vector = 0;
+	out->error_code = 0;
+	out->cycles = p->cycles;
+	out->source = SRC_L1;
+	out->size = p->size;
+	out->walk_reads = out->pwc_level = out->nsteps = out->nad = 0;
+}
+
+static inline bool trace_codec_predict(const struct trace_codec *c, uint64_t la, uint8_t acc,
+				       struct trace_access *out)
+{
+	struct trace_predicted p;
+	if (!trace_codec_lookup(c, la, acc, &p))
+		return false;
+	trace_predicted_access(&p, out);
+	return true;
+}
+
 /* Learn from an access's full outcome (both sides call it in record order). */
 void trace_codec_update(struct trace_codec *c, const struct trace_access *a);
 /* Whether two outcomes are the same (every field the format holds). */
@@ -267,16 +296,16 @@ enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_re
 void trace_reader_close(struct trace_reader *r);
 
 /* The common record, a predicted access with a one- or two-byte address
- * delta, decoded inline; false to take trace_reader_next (which handles
- * everything else and reports every error). A loop may call this first.
- * Learning from a predicted access changes only the previous addresses:
- * the table entry already holds it. */
-static inline bool trace_reader_next_fast(struct trace_reader *r, struct trace_record *rec)
+ * delta, decoded inline into p; false to take trace_reader_next (which
+ * handles everything else and reports every error). A loop may call this
+ * first. Learning from a predicted access changes only the previous
+ * addresses: the table entry already holds it. */
+static inline bool trace_reader_next_predicted(struct trace_reader *r, struct trace_predicted *pr)
 {
 	size_t avail = r->len - r->pos;
 	uint64_t delta;
 	size_t n;
-	if (r->ended || avail < 2)
+	if (r->ended || avail < 2 || r->block_seen >= r->block_records)
 		return false;
 	const uint8_t *p = r->buf + r->pos;
 	if (p[0] >= (1u << TRACE_TAG_ACCESS_FORM_SHIFT))
@@ -291,20 +320,16 @@ static inline bool trace_reader_next_fast(struct trace_reader *r, struct trace_r
 		return false;
 	}
 	uint64_t la = r->codec.la + (uint64_t)trace_unzigzag(delta);
-	struct trace_access *a = &rec->access;
-	if (r->block_seen >= r->block_records || !trace_codec_predict(&r->codec, la, p[0], a))
+	if (!trace_codec_lookup(&r->codec, la, p[0], pr))
 		return false;
-	a->predicted = true;
-	rec->kind = TR_ACCESS;
 	r->codec.la = la;
-	r->codec.pa = a->pa;
+	r->codec.pa = pr->pa;
 	r->pos += n;
 	r->block_seen++;
 	r->records++;
 	r->accesses++;
 	return true;
 }
-
 
 /* ---- names -------------------------------------------------------------- */
 

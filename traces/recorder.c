@@ -185,8 +185,10 @@ static void on_access(void *ctx, uint64_t la, unsigned acc, const struct mmu_xla
 	a->pa = a->ok ? x->pa : 0;
 	a->source = a->ok ? x->source : 0;
 	a->size = a->ok ? x->size : 0;
-	if (a->ok)
-		a->vector = 0, a->error_code = 0;
+	if (a->ok) {
+		a->vector = 0;
+		a->error_code = 0;
+	}
 	trace_writer_put(&r->w, &r->acc);
 	if (r->w.accesses >= r->next_checkpoint) {
 		r->next_checkpoint += TRACE_CHECKPOINT_EVERY;

@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,19 +84,28 @@ static enum trace_replay_result rp_access(struct trace_replay *r, const struct t
 	return r->check ? rp_compare(r, want, ok, &x) : TRACE_REPLAY_OK;
 }
 
+/* The meta word of struct mmu_xlate for an L1 hit, built with shifts (not
+ * byte stores, which a following 8-byte load could not forward from):
+ * cycles in bytes 0..3, then source, size, walk reads, PWC level. */
+_Static_assert(offsetof(struct mmu_xlate, source) - offsetof(struct mmu_xlate, meta) == 4 &&
+		       offsetof(struct mmu_xlate, size) - offsetof(struct mmu_xlate, meta) == 5 &&
+		       offsetof(struct mmu_xlate, walk_reads) - offsetof(struct mmu_xlate, meta) == 6 &&
+		       offsetof(struct mmu_xlate, pwc_level) - offsetof(struct mmu_xlate, meta) == 7,
+	       "struct mmu_xlate meta layout");
+#define RP_META_SOURCE_SHIFT 32
+#define RP_META_SIZE_SHIFT 40
+
 /* A predicted access: the expected outcome is an L1 hit, compared as one
  * meta word; anything else takes the full comparison. */
 static enum trace_replay_result rp_predicted(struct trace_replay *r, const struct trace_predicted *p)
 {
-	struct mmu_xlate x, want_x;
+	struct mmu_xlate x;
 	r->got.nsteps = r->got.nad = 0;
 	bool ok = mmu_translate(&r->m, p->la, p->acc, &x);
 	r->accesses++;
-	want_x.meta = 0;
-	want_x.cycles = p->cycles;
-	want_x.source = SRC_L1;
-	want_x.size = p->size;
-	if (MMU_LIKELY((ok && x.pa == p->pa && x.meta == want_x.meta && !r->got.nsteps) || !r->check))
+	uint64_t want_meta = (uint64_t)p->cycles | (uint64_t)SRC_L1 << RP_META_SOURCE_SHIFT |
+			     (uint64_t)p->size << RP_META_SIZE_SHIFT;
+	if (MMU_LIKELY((ok && x.pa == p->pa && x.meta == want_meta && !r->got.nsteps) || !r->check))
 		return TRACE_REPLAY_OK;
 	struct trace_access want;
 	trace_predicted_access(p, &want);

@@ -32,7 +32,7 @@ static void usage(FILE *f)
 		"  replay FILE [-model M] replay a trace through the MMU model alone, check every\n"
 		"                         outcome; with another model: what-if statistics\n"
 		"  trace-dump FILE        print a trace's records as text\n"
-		"  trace-stats FILE       summarise a trace"
+		"  trace-stats FILE       summarise a trace\n"
 		"  disasm FILE            disassemble the executable segments of an ELF kernel\n"
 		"  mmu-demo [-model M]    build page tables, translate a scripted sequence of\n"
 		"                         addresses and print every walk, cache outcome and cycle\n"

@@ -14,6 +14,15 @@
 #define MMULAB_VERSION "unknown"
 #endif
 
+/* The recorder's one-line errors, as the command's "mmulab: ..." line. */
+static bool prefixed(char *err, size_t errlen)
+{
+	char why[300];
+	snprintf(why, sizeof why, "%s", err);
+	snprintf(err, errlen, "mmulab: %s", why);
+	return false;
+}
+
 static uint64_t min_bound(uint64_t limit, uint64_t at)
 {
 	return limit && limit < at ? limit : at;
@@ -37,16 +46,18 @@ bool trace_run_machine(struct machine *m, const struct trace_run_opts *o, char *
 	struct trace_recorder *r = calloc(1, sizeof *r);
 	struct trace_client cl = {.insns = &c->insns, .cycles = &c->cycles, .cpl = &c->cpl,
 				  .emu_version = MMULAB_VERSION};
-	if (!r || !trace_recorder_start(r, &c->mmu, o->file, &cl, err, errlen)) {
-		if (!r)
-			snprintf(err, errlen, "mmulab: out of memory");
-		free(r);
+	if (!r) {
+		snprintf(err, errlen, "mmulab: out of memory");
 		return false;
+	}
+	if (!trace_recorder_start(r, &c->mmu, o->file, &cl, err, errlen)) {
+		free(r);
+		return prefixed(err, errlen);
 	}
 	if (o->insns)
 		m->cfg.max_insns = min_bound(limit, c->insns + o->insns);
 	machine_run(m);
-	bool ok = trace_recorder_stop(r, err, errlen);
+	bool ok = trace_recorder_stop(r, err, errlen) || prefixed(err, errlen);
 	free(r);
 	m->cfg.max_insns = limit;
 	if (o->insns && m->stop == MACHINE_LIMIT && (!limit || c->insns < limit))

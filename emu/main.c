@@ -5,6 +5,7 @@
 
 #include "emu/demo.h"
 #include "emu/run.h"
+#include "traces/tool.h"
 #include "mmu/model.h"
 
 #define MMULAB_VERSION "0.1.0"
@@ -25,6 +26,13 @@ static void usage(FILE *f)
 		"      -stats             print instructions, cycles, CPI, MIPS and MMU counters\n"
 		"      -max-insns N       stop after N instructions\n"
 		"      -d insn            log every executed instruction to stderr\n"
+		"      -trace FILE        record an MMU trace of the run (traces/FORMAT.md)\n"
+		"      -trace-from N      start the trace at instruction N\n"
+		"      -trace-insns M     record M instructions only\n"
+		"  replay FILE [-model M] replay a trace through the MMU model alone, check every\n"
+		"                         outcome; with another model: what-if statistics\n"
+		"  trace-dump FILE        print a trace's records as text\n"
+		"  trace-stats FILE       summarise a trace\n"
 		"  disasm FILE            disassemble the executable segments of an ELF kernel\n"
 		"  mmu-demo [-model M]    build page tables, translate a scripted sequence of\n"
 		"                         addresses and print every walk, cache outcome and cycle\n"
@@ -34,7 +42,7 @@ static void usage(FILE *f)
 		"\n"
 		"  -model M   'skylake' (default), 'flat', or a model file (see docs/model-format.md)\n"
 		"\n"
-		"Not implemented yet: gui, replay, trace-dump, trace-stats.\n");
+		"Not implemented yet: gui.\n");
 }
 
 /* Parse the options shared by the commands that take a model. */
@@ -95,7 +103,13 @@ int main(int argc, char **argv)
 		return run_command(argc - 2, argv + 2);
 	if (!strcmp(cmd, "disasm"))
 		return disasm_command(argc - 2, argv + 2);
-	static const char *const later[] = {"gui", "replay", "trace-dump", "trace-stats"};
+	if (!strcmp(cmd, "replay"))
+		return trace_replay_command(argc - 2, argv + 2, stdout);
+	if (!strcmp(cmd, "trace-dump"))
+		return trace_dump_command(argc - 2, argv + 2, stdout);
+	if (!strcmp(cmd, "trace-stats"))
+		return trace_stats_command(argc - 2, argv + 2, stdout);
+	static const char *const later[] = {"gui"};
 	for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
 		if (!strcmp(cmd, later[i])) {
 			fprintf(stderr, "mmulab: '%s' is not implemented yet in this version\n", cmd);

@@ -58,6 +58,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	./$(BENCH_BUILD)/bench/mmu_bench
 	./$(BENCH_BUILD)/bench/cpu_bench
 	./$(BENCH_BUILD)/bench/ui_bench
+	if [ -x $(BENCH_BUILD)/bench/trace_bench ]; then ./$(BENCH_BUILD)/bench/trace_bench; fi
 
 $(FUZZ_BUILD)/build.ninja:
 	scripts/deps.sh fuzz
@@ -74,6 +75,10 @@ fuzz: $(FUZZ_BUILD)/build.ninja
 	UBSAN_OPTIONS=halt_on_error=1 ./$(FUZZ_BUILD)/tests/fuzz/fuzz_multiboot \
 		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
 		$(FUZZ_BUILD)/corpus-multiboot tests/fuzz/corpus_multiboot
+	mkdir -p $(FUZZ_BUILD)/corpus-trace
+	UBSAN_OPTIONS=halt_on_error=1 ./$(FUZZ_BUILD)/tests/fuzz/fuzz_trace \
+		-max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 -rss_limit_mb=4096 \
+		$(FUZZ_BUILD)/corpus-trace tests/fuzz/corpus_trace
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(BENCH_BUILD) $(FUZZ_BUILD)

@@ -6,8 +6,19 @@
  *                      512 MiB, so every access misses the TLBs
  *   cpu_memcpy_mips    a qword copy loop over 64 KiB (load, store, adds)
  *   cpu_rep_movsb_gbs  rep movsb of 64 KiB, repeated
+ *   cpu_c_workload_mips the compiled C workload of tests/guest, booted
+ *                      as a Multiboot guest (bench/guest_loops.c)
  *   cpu_rss_mib        the process's peak resident set after the above,
  *                      against the guest RAM they touched (512 MiB + tables)
+ *
+ * With qemu-system-x86_64 on PATH, the same workloads also run under QEMU
+ * TCG from the guest image bench/guest_loops.c: qemu_alu_mips,
+ * qemu_tlb_mips, qemu_memcpy_mips, qemu_rep_movsb_gbs,
+ * qemu_c_workload_mips, and cpu_vs_qemu_<workload>_ratio (mmulab's figure
+ * over QEMU's). QEMU is timed from outside, at two counts of the
+ * workload, and the difference taken, which removes its start-up; the
+ * instructions in that difference are counted by running the same image
+ * in mmulab (docs/cpu.md, "Performance").
  *
  * Output: "bench <name> <value> <unit>". Host time is used only here.
  */
@@ -16,7 +27,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench/host_cmd.h"
 #include "emu/cpu.h"
+#include "emu/machine.h"
 #include "mmu/ptbuild.h"
 
 #define BENCH_TRIALS 3
@@ -155,7 +168,7 @@ static const uint8_t movsb_loop[] = {
 	0xf4,                                     /*    hlt */
 };
 
-static void bench_movsb(void);
+static double bench_movsb(void);
 
 /* Peak resident set (VmHWM in /proc/self/status), MiB. */
 static double peak_rss_mib(void)
@@ -182,23 +195,159 @@ static bool wanted(int argc, char **argv, const char *name)
 	return false;
 }
 
-/* Arguments (alu, tlb, movsb) pick figures; none: all. */
+/* ---- guest-image workloads (mmulab and QEMU) ------------------------------ */
+
+#ifdef BENCH_GUEST_IMAGE
+/* One workload of bench/guest_loops.c with its QEMU counts: the image runs
+ * it `lo` and `hi` times; QEMU's figure is the difference. */
+struct guest_workload {
+	const char *arg;     /* the image's command-line word */
+	const char *name;    /* figure suffix: qemu_<name>_<unit> */
+	uint64_t lo, hi;
+	bool linear;         /* instructions grow by the same amount each count */
+	double bytes_per_count; /* GB/s figure when non-zero */
+};
+
+static const struct guest_workload guest_workloads[] = {
+	{ "alu", "alu", 1000000, 60000000, true, 0 },
+	{ "tlb", "tlb", 1, 8, true, 0 },
+	{ "memcpy", "memcpy", 1, 800, true, 0 },
+	{ "movsb", "rep_movsb", 1, 100, true, MOVSB_BYTES },
+	{ "cworkload", "c_workload", 2, 12, false, 0 },
+};
+#define C_WORKLOAD_RUNS 4
+
+/* Boot the image in mmulab with "arg count"; the retired instructions,
+ * and the host seconds of the run in *secs. */
+static uint64_t mmulab_guest_run(const char *arg, uint64_t count, double *secs)
+{
+	char append[64], err[256];
+	snprintf(append, sizeof append, "%s %llu", arg, (unsigned long long)count);
+	struct machine_config cfg = { .kernel = BENCH_GUEST_IMAGE, .append = append };
+	struct machine *m = calloc(1, sizeof *m);
+	if (!m || !machine_init(m, &cfg, err, sizeof err))
+		die(m ? err : "out of memory");
+	double t0 = now_seconds();
+	if (machine_run(m) != MACHINE_EXIT || machine_exit_status(m) != 1)
+		die("the bench guest image did not exit cleanly");
+	*secs = now_seconds() - t0;
+	uint64_t n = m->cpu.insns;
+	machine_free(m);
+	free(m);
+	return n;
+}
+
+/* cpu_c_workload_mips: the C workload runs C_WORKLOAD_RUNS times in one
+ * boot; best of BENCH_TRIALS. */
+static double bench_c_workload(void)
+{
+	double best = 0;
+	for (int i = 0; i < BENCH_TRIALS; i++) {
+		double t;
+		uint64_t n = mmulab_guest_run("cworkload", C_WORKLOAD_RUNS, &t);
+		if ((double)n / t / 1e6 > best)
+			best = (double)n / t / 1e6;
+	}
+	return best;
+}
+
+#define QEMU "qemu-system-x86_64"
+
+static bool qemu_installed(void)
+{
+	return bench_host_command("command -v " QEMU " >/dev/null 2>&1") == 0;
+}
+
+/* Host seconds of one QEMU run of the image with "arg count"; it must
+ * leave through isa-debug-exit with 0 (status 1). */
+static double qemu_seconds(const char *arg, uint64_t count)
+{
+	char cmd[1024];
+	snprintf(cmd, sizeof cmd,
+		 QEMU " -accel tcg -kernel '%s' -append '%s %llu' -display none -serial none"
+		 " -no-reboot -m 128M -device isa-debug-exit,iobase=0xf4,iosize=0x04",
+		 BENCH_GUEST_IMAGE, arg, (unsigned long long)count);
+	double t0 = now_seconds();
+	int st = bench_host_command(cmd);
+	double t = now_seconds() - t0;
+	if (st != 1)
+		die("QEMU did not run the bench guest image to its debug exit");
+	return t;
+}
+
+/* Instructions QEMU ran between the lo and hi counts: counted in mmulab
+ * (the same image, a deterministic guest), at counts 1 and 2 for loops
+ * that grow linearly, else at lo and hi themselves. */
+static double guest_insn_delta(const struct guest_workload *w)
+{
+	double t;
+	if (w->linear) {
+		uint64_t one = mmulab_guest_run(w->arg, 1, &t), two = mmulab_guest_run(w->arg, 2, &t);
+		return (double)(two - one) * (double)(w->hi - w->lo);
+	}
+	uint64_t lo = mmulab_guest_run(w->arg, w->lo, &t), hi = mmulab_guest_run(w->arg, w->hi, &t);
+	return (double)(hi - lo);
+}
+
+/* Print QEMU's figure for w and mmulab's over it (cpu_figure, 0 = not
+ * measured in this run). */
+static void bench_qemu_one(const struct guest_workload *w, double cpu_figure)
+{
+	double dt = qemu_seconds(w->arg, w->hi) - qemu_seconds(w->arg, w->lo);
+	if (dt <= 0)
+		die("QEMU's run times do not grow with the count");
+	double figure;
+	if (w->bytes_per_count > 0) {
+		figure = w->bytes_per_count * (double)(w->hi - w->lo) / dt / 1e9;
+		printf("bench qemu_%s_gbs %.3f GB/s\n", w->name, figure);
+	} else {
+		figure = guest_insn_delta(w) / dt / 1e6;
+		printf("bench qemu_%s_mips %.1f MIPS\n", w->name, figure);
+	}
+	if (cpu_figure > 0)
+		printf("bench cpu_vs_qemu_%s_ratio %.2f x\n", w->name, cpu_figure / figure);
+}
+#endif
+
+/* Arguments (alu, tlb, memcpy, movsb, cworkload, rss, qemu) pick
+ * figures; none: all. */
 int main(int argc, char **argv)
 {
-	if (wanted(argc, argv, "alu"))
-		printf("bench cpu_alu_mips %.1f MIPS\n", best_mips(alu_loop, sizeof alu_loop, false));
-	if (wanted(argc, argv, "tlb"))
-		printf("bench cpu_tlb_mips %.1f MIPS\n", best_mips(tlb_loop, sizeof tlb_loop, true));
-	if (wanted(argc, argv, "memcpy"))
-		printf("bench cpu_memcpy_mips %.1f MIPS\n", best_mips(memcpy_loop, sizeof memcpy_loop, false));
+	double alu = 0, tlb = 0, copy = 0, movsb = 0, cwork = 0;
+	if (wanted(argc, argv, "alu")) {
+		alu = best_mips(alu_loop, sizeof alu_loop, false);
+		printf("bench cpu_alu_mips %.1f MIPS\n", alu);
+	}
+	if (wanted(argc, argv, "tlb")) {
+		tlb = best_mips(tlb_loop, sizeof tlb_loop, true);
+		printf("bench cpu_tlb_mips %.1f MIPS\n", tlb);
+	}
+	if (wanted(argc, argv, "memcpy")) {
+		copy = best_mips(memcpy_loop, sizeof memcpy_loop, false);
+		printf("bench cpu_memcpy_mips %.1f MIPS\n", copy);
+	}
 	if (wanted(argc, argv, "movsb"))
-		bench_movsb();
+		movsb = bench_movsb();
+#ifdef BENCH_GUEST_IMAGE
+	if (wanted(argc, argv, "cworkload")) {
+		cwork = bench_c_workload();
+		printf("bench cpu_c_workload_mips %.1f MIPS\n", cwork);
+	}
+#endif
 	if (wanted(argc, argv, "rss"))
 		printf("bench cpu_rss_mib %.0f MiB\n", peak_rss_mib());
+#ifdef BENCH_GUEST_IMAGE
+	const double cpu_figures[] = { alu, tlb, copy, movsb, cwork };
+	if (wanted(argc, argv, "qemu") && qemu_installed())
+		for (size_t i = 0; i < sizeof guest_workloads / sizeof guest_workloads[0]; i++)
+			bench_qemu_one(&guest_workloads[i], cpu_figures[i]);
+#else
+	(void)cwork;
+#endif
 	return 0;
 }
 
-static void bench_movsb(void)
+static double bench_movsb(void)
 {
 	double best = 1e30;
 	for (int i = 0; i < BENCH_TRIALS; i++) {
@@ -207,6 +356,7 @@ static void bench_movsb(void)
 		if (t < best)
 			best = t;
 	}
-	printf("bench cpu_rep_movsb_gbs %.2f GB/s\n",
-	       (double)MOVSB_BYTES * MOVSB_ROUNDS / best / 1e9);
+	double gbs = (double)MOVSB_BYTES * MOVSB_ROUNDS / best / 1e9;
+	printf("bench cpu_rep_movsb_gbs %.2f GB/s\n", gbs);
+	return gbs;
 }

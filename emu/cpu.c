@@ -117,6 +117,7 @@ void cpu_refresh_mode(struct cpu *c)
 	/* The per-page fetch shortcut skips the CS limit check, so it is used
 	 * only where no offset can exceed the limit. */
 	c->fetch_whole_pages = m64 || cs->limit == LIMIT_4G;
+	c->fetch_chains = c->fetch_whole_pages && (c->fetch_base & PAGE_OFFSET_MASK) == 0;
 	cpu_invalidate_fetch(c);
 }
 
@@ -228,65 +229,127 @@ static enum cpu_stop exception(struct cpu *c)
 	return intr_raise_exception(c) ? CPU_STOP_LIMIT : CPU_STOP_TRIPLE_FAULT;
 }
 
+/* Look up the instruction at RIP: one compare of the page number and one
+ * slot load while RIP stays in the page last entered, else fetch_slow.
+ * NULL with c->fault set on a fault. */
+static inline const struct insn *fetch(struct cpu *c)
+{
+	uint64_t la = (c->rip + c->fetch_base) & c->la_mask;
+	const struct insn *d = NULL;
+	if (MMU_LIKELY(la >> PHYS_FRAME_SHIFT == c->fetch_page))
+		d = icache_lookup(c->fetch_cp, la & PAGE_OFFSET_MASK);
+	return MMU_LIKELY(d != NULL) ? d : fetch_slow(c);
+}
+
+/* After a retired instruction: the interrupt shadow counts it. */
+static inline void retire_shadow(struct cpu *c)
+{
+	if (MMU_UNLIKELY(c->intr_shadow))
+		c->intr_shadow--;
+}
+
+/* A handler returned something other than EXEC_OK: commit or roll back,
+ * and say whether the loop stops (CPU_STOP_LIMIT: it goes on). *retired
+ * is set when the instruction retired. */
+static enum cpu_stop finish_special(struct cpu *c, enum exec_result r, bool *retired)
+{
+	*retired = r != EXEC_FAULT;
+	switch (r) {
+	case EXEC_HLT:
+		c->rip = c->next_rip;
+		c->intr_shadow = 0; /* STI; HLT wakes on the next interrupt */
+		return CPU_STOP_HLT;
+	case EXEC_YIELD:
+		c->rip = c->next_rip;
+		retire_shadow(c);
+		return CPU_STOP_YIELD;
+	default:
+		return exception(c);
+	}
+}
+
 /* The dispatch loop. It is the one place that advances RIP and the
  * instruction counter: a handler leaves RIP alone and says, by its result,
  * whether to commit next_rip. Base costs are added here, memory cycles by
  * the memory path; neither is a function call.
  *
- * The fetch shortcut's CS base, linear wrap and RIP wrap are kept in
- * locals: they change only in cpu_refresh_mode, which also forgets the
- * fetch page, so the next instruction takes fetch_slow, after which the
- * locals are reloaded. Retired instructions are counted in *retired and
- * added to c->insns by cpu_run. */
+ * Two levels. The outer loop looks the instruction at RIP up (fetch:
+ * page compare, slot load, or fetch_slow). The inner loop runs it and
+ * then finds the next instruction without leaving while it can:
+ *  - chained (INSN_CHAIN: straight-line, and its successor in the page's
+ *    decoded array starts where it ends): a pointer increment;
+ *  - INSN_LOCAL (a near branch, a string step) whose next RIP is in the
+ *    same page: that page's slot.
+ * Both find exactly what the outer loop's fetch would (the fetch page is
+ * unchanged: these instructions do not touch the fetch state; with
+ * fetch_chains the CS base is page-aligned, so RIP and linear address
+ * agree on the page and the offset, and RIP cannot wrap inside a page),
+ * so instruction and cycle counts are those of looking each one up. A
+ * write to the page's code clears its links and slots (emu/icache.c), so
+ * the loop leaves right after the instruction that wrote to its own code.
+ *
+ * Interrupt shadow: instructions found in the inner loop never set it, so
+ * when it is pending at a lookup only that one instruction runs before
+ * the shadow is counted down.
+ *
+ * n counts attempts (retired or faulted), bounded by max_insns; failed
+ * attempts are subtracted for *retired. */
 static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retired)
 {
-	uint64_t base = c->fetch_base, la_mask = c->la_mask, ip_mask = c->ip_mask, done = 0;
+	uint64_t n = 0, failed = 0;
 	enum cpu_stop stop = CPU_STOP_LIMIT;
-	for (uint64_t n = 0; n < max_insns; n++) {
-		uint64_t la = (c->rip + base) & la_mask;
-		const struct insn *d = NULL;
-		if (MMU_LIKELY(la >> PHYS_FRAME_SHIFT == c->fetch_page))
-			d = icache_lookup(c->fetch_cp, la & PAGE_OFFSET_MASK);
+	while (n < max_insns) {
+		const struct insn *d = fetch(c);
 		if (MMU_UNLIKELY(!d)) {
-			d = fetch_slow(c);
-			base = c->fetch_base, la_mask = c->la_mask, ip_mask = c->ip_mask;
-			if (!d) {
-				stop = exception(c);
-				if (stop != CPU_STOP_LIMIT)
-					break;
-				continue;
-			}
-		}
-		c->next_rip = (c->rip + d->len) & ip_mask;
-		enum exec_result r = d->fn(c, d);
-		c->cycles += d->cost;
-		if (MMU_LIKELY(r == EXEC_OK)) {
-			c->rip = c->next_rip;
-			done++;
-			if (MMU_UNLIKELY(c->intr_shadow))
-				c->intr_shadow--;
+			n++, failed++;
+			stop = exception(c);
+			if (stop != CPU_STOP_LIMIT)
+				break;
 			continue;
 		}
-		if (r == EXEC_HLT) {
-			c->rip = c->next_rip;
-			done++;
-			c->intr_shadow = 0; /* STI; HLT wakes on the next interrupt */
-			stop = CPU_STOP_HLT;
-			break;
+		const struct code_page *cp = c->fetch_cp;
+		uint64_t rip = c->rip;
+		/* Instructions this lookup may run: 1, or up to the bound. */
+		bool inner = c->fetch_chains && cp && !c->intr_shadow;
+		uint64_t budget = inner ? max_insns - n : 1, left = budget;
+		c->next_rip = (rip + d->len) & c->ip_mask;
+		for (;;) {
+			enum exec_result r = d->fn(c, d);
+			c->cycles += d->cost;
+			if (MMU_UNLIKELY(r != EXEC_OK)) {
+				bool done;
+				n += budget - left + 1;
+				c->rip = rip;
+				stop = finish_special(c, r, &done);
+				failed += !done;
+				goto next;
+			}
+			if (--left == 0)
+				break;
+			if (d->flags & INSN_CHAIN) {
+				rip += d->len;
+				d++;
+			} else {
+				uint64_t to = c->next_rip;
+				if (!(d->flags & INSN_LOCAL) || ((to ^ rip) >> PHYS_FRAME_SHIFT) != 0)
+					break;
+				const struct insn *t = icache_lookup(cp, to & PAGE_OFFSET_MASK);
+				if (!t)
+					break;
+				rip = to;
+				d = t;
+			}
+			c->rip = rip;
+			c->next_rip = rip + d->len;
 		}
-		if (r == EXEC_YIELD) {
-			c->rip = c->next_rip;
-			done++;
-			if (c->intr_shadow)
-				c->intr_shadow--;
-			stop = CPU_STOP_YIELD;
-			break;
-		}
-		stop = exception(c);
+		n += budget - left;
+		c->rip = c->next_rip;
+		retire_shadow(c);
+	next:
 		if (stop != CPU_STOP_LIMIT)
 			break;
 	}
-	*retired = done;
+	*retired = n - failed;
 	return stop;
 }
 

@@ -108,6 +108,10 @@ struct cpu {
 	uint64_t fetch_base;    /* CS base outside 64-bit mode, else 0 */
 	uint64_t la_mask;       /* linear-address wrap: 2^64 or 2^32 */
 	bool fetch_whole_pages; /* every offset in a page is inside CS */
+	/* fetch_whole_pages, and CS base page-aligned, so RIP wraps only at
+	 * page boundaries: chained instructions may follow each other
+	 * (emu/icache.h, "Chaining"). */
+	bool fetch_chains;
 	struct insn scratch;    /* an instruction that is not cached */
 
 	struct icache *icache;

@@ -32,12 +32,43 @@ static const uint8_t class_cost[CLS_NCLASSES] = {
 	[CLS_BITSCAN] = 3, [CLS_LOCKED] = 18, [CLS_STRING] = 1, [CLS_SYSTEM] = 20,
 };
 
+/* Whether op is straight-line (INSN_PLAIN): its class never branches nor
+ * touches system state, except the few simple or stack operations that
+ * may open the interrupt window or yield to the devices (CLI/STI, POPF).
+ * Strings, branches and system instructions write next_rip or change
+ * what the fetch depends on. */
+static bool op_is_plain(enum insn_op op)
+{
+	switch (op_table[op].cls) {
+	case CLS_SIMPLE: case CLS_STACK: case CLS_MUL: case CLS_DIV: case CLS_BITSCAN:
+	case CLS_LOCKED:
+		return op != OP_CLI_STI && op != OP_POPF;
+	default:
+		return false;
+	}
+}
+
+/* Whether op is INSN_LOCAL: plain, or a near branch, or a memory string
+ * instruction (INS/OUTS talk to the devices). */
+static bool op_is_local(enum insn_op op)
+{
+	enum insn_class cls = op_table[op].cls;
+	if (cls == CLS_BRANCH || (cls == CLS_STRING && op != OP_INS && op != OP_OUTS))
+		return true;
+	return op_is_plain(op);
+}
+
 static void set_op(struct insn *d, enum insn_op op, unsigned sub)
 {
 	d->op = (uint8_t)op;
 	d->sub = (uint8_t)sub;
 	d->fn = op_table[op].fn;
 	d->cost = class_cost[op_table[op].cls];
+	d->flags &= (uint8_t)~(INSN_PLAIN | INSN_LOCAL);
+	if (op_is_plain(op))
+		d->flags |= INSN_PLAIN;
+	if (op_is_local(op))
+		d->flags |= INSN_LOCAL;
 }
 
 /* GPR number for a Zydis register, REG_NONE for anything else. */
@@ -375,6 +406,8 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_LFS, OP_LOAD_FAR_PTR, SEG_FS },
 		{ ZYDIS_MNEMONIC_LGS, OP_LOAD_FAR_PTR, SEG_GS },
 		{ ZYDIS_MNEMONIC_LSS, OP_LOAD_FAR_PTR, SEG_SS },
+		{ ZYDIS_MNEMONIC_LAR, OP_LAR_LSL, 0 }, { ZYDIS_MNEMONIC_LSL, OP_LAR_LSL, 1 },
+		{ ZYDIS_MNEMONIC_VERR, OP_VERR_VERW, 0 }, { ZYDIS_MNEMONIC_VERW, OP_VERR_VERW, 1 },
 	};
 	for (size_t i = 0; i < sizeof map / sizeof map[0]; i++) {
 		if (map[i].m == m) {
@@ -428,17 +461,35 @@ static const enum insn_op alu_reg_op[] = {
 	[ALU_OP_XOR] = OP_XOR_R, [ALU_OP_CMP] = OP_CMP_R, [ALU_OP_TEST] = OP_TEST_R,
 };
 
+/* Use a specialised handler for the form, if there is one (emu/exec.h). */
+static void specialise(struct insn *d, insn_handler fn)
+{
+	if (fn)
+		d->fn = fn;
+}
+
 /* Second pass over the chosen opcode: forms the handlers tell apart. */
 static void refine(struct insn *d, const ZydisDecodedInstruction *zi)
 {
 	switch (d->op) {
 	case OP_ALU:
-		if (d->k0 == OPK_REG && d->k1 != OPK_MEM)
+		if (d->k0 == OPK_REG && d->k1 != OPK_MEM) {
 			set_op(d, alu_reg_op[d->sub], d->sub);
+			specialise(d, exec_alu_r_wide(d->sub, d->osz, d->k1 == OPK_IMM));
+		}
 		break;
 	case OP_UNARY:
-		if (d->k0 == OPK_REG && (d->sub == UN_INC || d->sub == UN_DEC))
+		if (d->k0 == OPK_REG && (d->sub == UN_INC || d->sub == UN_DEC)) {
 			set_op(d, d->sub == UN_INC ? OP_INC_R : OP_DEC_R, d->sub);
+			specialise(d, exec_incdec_r_wide(d->sub == UN_DEC, d->osz));
+		}
+		break;
+	case OP_MOV:
+		specialise(d, exec_mov_wide(d->osz, d->k0, d->k1));
+		break;
+	case OP_JCC:
+		if (zi->machine_mode == ZYDIS_MACHINE_MODE_LONG_64 && d->osz == 8)
+			specialise(d, exec_jcc_64(d->sub));
 		break;
 	case OP_MUL1:
 		if (zi->mnemonic == ZYDIS_MNEMONIC_IMUL)

@@ -21,6 +21,18 @@
 #include "emu/insn_list.h"
 #undef X
 
+/* Specialised handlers the decoder picks for the most frequent forms
+ * (emu/decode.c refine); NULL where none exists and the generic handler
+ * stays. Register-destination ALU forms (OP_*_R) at 32 or 64 bits with a
+ * register or immediate source; INC/DEC of a 32/64-bit register; Jcc in
+ * 64-bit mode; MOV at 32/64 bits. */
+insn_handler exec_alu_r_wide(unsigned op, unsigned osz, bool imm);
+insn_handler exec_incdec_r_wide(bool dec, unsigned osz);
+insn_handler exec_jcc_64(unsigned cc);
+/* MOV at 32/64 bits by operand kinds (enum opk): register or memory
+ * destination, register, immediate or memory source. */
+insn_handler exec_mov_wide(unsigned osz, unsigned dst, unsigned src);
+
 /* Sub-operations (struct insn.sub). The ALU group follows the /digit
  * order of opcodes 80–83 (SDM Vol. 2 Table A-6), TEST last. */
 enum alu_op { ALU_OP_ADD, ALU_OP_OR, ALU_OP_ADC, ALU_OP_SBB, ALU_OP_AND, ALU_OP_SUB,

@@ -49,6 +49,19 @@ static inline void flags_defer(struct cpu *c, enum lazy_op op, unsigned w, uint6
 	c->lf_res = res;
 }
 
+/* The same for an operation whose flags depend on its result alone (the
+ * logic group) or on one operand and the result (INC/DEC): the unused
+ * operands are not stored (emu/cpu.c flags_materialize reads only
+ * lf_res for LF_LOGIC and lf_a, lf_res for LF_INC/LF_DEC). */
+static inline void flags_defer_res(struct cpu *c, enum lazy_op op, unsigned w, uint64_t a,
+				   uint64_t res)
+{
+	c->lf_op = (uint8_t)op;
+	c->lf_w = (uint8_t)w;
+	c->lf_a = a;
+	c->lf_res = res;
+}
+
 /* Make CF exact in c->rflags without computing the other flags, for
  * INC/DEC, which keep CF and defer the rest: ADD carries when the
  * truncated result is below an operand, SUB borrows when a < b, the

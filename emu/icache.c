@@ -4,9 +4,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Forget the decoded code of one page (its memory stays for reuse). */
+/* Forget the decoded code of one page (its memory stays for reuse). The
+ * chain links go too: the run loop may be inside this page's array, and
+ * must look the next instruction up afresh (emu/icache.h, "Chaining"). */
 static void page_empty(struct icache *ic, struct code_page *cp)
 {
+	for (uint32_t i = 0; i < cp->n; i++)
+		cp->insns[i].flags &= (uint8_t)~INSN_CHAIN;
 	if (cp->n)
 		memset(cp->slot, 0, sizeof cp->slot);
 	cp->n = 0;
@@ -118,6 +122,10 @@ const struct insn *icache_add(struct icache *ic, struct code_page *cp, unsigned 
 		cp->cap = cap;
 	}
 	cp->insns[cp->n] = *d;
+	cp->insns[cp->n].flags &= (uint8_t)~INSN_CHAIN;
+	if (cp->n && cp->last_end == offset && (cp->insns[cp->n - 1].flags & INSN_PLAIN))
+		cp->insns[cp->n - 1].flags |= INSN_CHAIN;
+	cp->last_end = offset + d->len;
 	cp->slot[offset] = (uint16_t)++cp->n;
 	cp->in_use = true;
 	ic->phys->frame_flags[cp->frame] |= FRAME_CODE;

@@ -14,6 +14,15 @@
  * and address sizes differ): a page remembers its mode, and entering it in
  * another mode empties it.
  *
+ * Chaining: instructions are appended to a page's array in the order
+ * they are first executed, so straight-line code lies in the array in
+ * address order. When an INSN_PLAIN instruction is followed in the array
+ * by the instruction that starts at its end, it gets INSN_CHAIN, and the
+ * run loop steps from one to the next with a pointer increment. Emptying
+ * a page (a write to the frame, a mode change) clears INSN_CHAIN on every
+ * instruction the page held, including one that is executing, so the loop
+ * leaves the chain right after the instruction that wrote to its own code.
+ *
  * Memory bound: at most ICACHE_MAX_PAGES code pages and about
  * ICACHE_MAX_INSNS decoded instructions; when entering a page finds either
  * budget used up, every page is freed (a full flush), so the cache stays
@@ -35,6 +44,7 @@ struct code_page {
 	uint16_t slot[PHYS_FRAME_SIZE]; /* 0, or 1 + index into insns */
 	struct insn *insns;
 	uint32_t n, cap;
+	uint32_t last_end;              /* offset just past insns[n - 1] */
 	uint64_t frame;
 	enum cpu_mode mode;             /* the mode insns were decoded for */
 	bool in_use;                    /* holds decoded code (FRAME_CODE set) */

@@ -65,6 +65,20 @@ enum opk { OPK_NONE = 0, OPK_REG, OPK_MEM, OPK_IMM };
 #define INSN_REP 0x02u    /* REP / REPE */
 #define INSN_REPNE 0x04u  /* REPNE */
 #define INSN_SIGNED 0x08u /* MOVSX/IMUL/IDIV/SAR flavour of a handler */
+/* On EXEC_OK the instruction has changed nothing the fetch depends on
+ * (CS, mode, paging state, the fetch page, the interrupt shadow) and has
+ * not yielded: the run loop may look its successor up in the same page
+ * without leaving (near branches, strings, INSN_PLAIN). From the opcode. */
+#define INSN_LOCAL 0x40u
+/* INSN_LOCAL, and on EXEC_OK it always continues at the next instruction
+ * (it never writes next_rip). From the opcode. */
+#define INSN_PLAIN 0x10u
+/* Set by the decoded-instruction cache on a cached INSN_PLAIN instruction
+ * whose successor in the page's instruction array is the instruction that
+ * starts where it ends, in the same frame: the run loop may go from one to
+ * the next without looking RIP up (emu/cpu.c, emu/icache.h). Cleared on
+ * every instruction of a page when its decoded code is invalidated. */
+#define INSN_CHAIN 0x20u
 
 struct insn {
 	insn_handler fn;

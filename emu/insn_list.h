@@ -95,3 +95,5 @@ X(MOV_DR, exec_mov_dr, CLS_SYSTEM)     /* sub: DR number | MOV_CR_WRITE */
 X(BCD, exec_bcd, CLS_SIMPLE)           /* sub: enum bcd_op; legacy modes only */
 X(PUSHA, exec_pusha, CLS_STACK)        /* PUSHA, PUSHAD (legacy modes) */
 X(POPA, exec_popa, CLS_STACK)          /* POPA, POPAD (legacy modes) */
+X(LAR_LSL, exec_lar_lsl, CLS_SYSTEM)   /* LAR, LSL (sub 0 / 1) */
+X(VERR_VERW, exec_verr_verw, CLS_SYSTEM) /* VERR, VERW (sub 0 / 1) */

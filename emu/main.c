@@ -5,6 +5,7 @@
 
 #include "emu/demo.h"
 #include "emu/run.h"
+#include "traces/tool.h"
 #include "ui/gui.h"
 #include "mmu/model.h"
 
@@ -26,6 +27,13 @@ static void usage(FILE *f)
 		"      -stats             print instructions, cycles, CPI, MIPS and MMU counters\n"
 		"      -max-insns N       stop after N instructions\n"
 		"      -d insn            log every executed instruction to stderr\n"
+		"      -trace FILE        record an MMU trace of the run (traces/FORMAT.md)\n"
+		"      -trace-from N      start the trace at instruction N\n"
+		"      -trace-insns M     record M instructions only\n"
+		"  replay FILE [-model M] replay a trace through the MMU model alone, check every\n"
+		"                         outcome; with another model: what-if statistics\n"
+		"  trace-dump FILE        print a trace's records as text\n"
+		"  trace-stats FILE       summarise a trace\n"
 		"  gui -kernel FILE [run options] [--run] [--size WxH]\n"
 		"      [--screenshot FILE --after-insns N]\n"
 		"                         the visualizer: page tables, frames, free lists, slab,\n"
@@ -39,9 +47,7 @@ static void usage(FILE *f)
 		"  help                   this text\n"
 		"  version                print the version\n"
 		"\n"
-		"  -model M   'skylake' (default), 'flat', or a model file (see docs/model-format.md)\n"
-		"\n"
-		"Not implemented yet: replay, trace-dump, trace-stats.\n");
+		"  -model M   'skylake' (default), 'flat', or a model file (see docs/model-format.md)\n");
 }
 
 /* Parse the options shared by the commands that take a model. */
@@ -104,13 +110,12 @@ int main(int argc, char **argv)
 		return gui_command(argc - 2, argv + 2);
 	if (!strcmp(cmd, "disasm"))
 		return disasm_command(argc - 2, argv + 2);
-	static const char *const later[] = {"replay", "trace-dump", "trace-stats"};
-	for (size_t i = 0; i < sizeof later / sizeof later[0]; i++) {
-		if (!strcmp(cmd, later[i])) {
-			fprintf(stderr, "mmulab: '%s' is not implemented yet in this version\n", cmd);
-			return 2;
-		}
-	}
+	if (!strcmp(cmd, "replay"))
+		return trace_replay_command(argc - 2, argv + 2, stdout);
+	if (!strcmp(cmd, "trace-dump"))
+		return trace_dump_command(argc - 2, argv + 2, stdout);
+	if (!strcmp(cmd, "trace-stats"))
+		return trace_stats_command(argc - 2, argv + 2, stdout);
 	fprintf(stderr, "mmulab: unknown command '%s' (see 'mmulab help')\n", cmd);
 	return 2;
 }

@@ -73,15 +73,17 @@ MMU_WUR static inline bool mem_xlate(struct cpu *c, unsigned seg, uint64_t ea, u
 }
 
 /* Perform a translated access (cannot fail). size 1..8. Physical
- * addresses at or above c->mmio_floor go to the devices (emu/io.h). */
-static inline uint64_t mem_load_part(struct cpu *c, uint64_t pa, unsigned size)
+ * addresses at or above c->mmio_floor go to the devices (emu/io.h).
+ * Always inlined: callers pass a constant size, and the RAM copy then
+ * becomes one load or store. */
+static inline __attribute__((always_inline)) uint64_t mem_load_part(struct cpu *c, uint64_t pa, unsigned size)
 {
 	if (MMU_UNLIKELY(pa >= c->mmio_floor))
 		return io_mmio_load(c, pa, size);
 	return phys_read(&c->mmu.phys, pa, size);
 }
 
-static inline void mem_store_part(struct cpu *c, uint64_t pa, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void mem_store_part(struct cpu *c, uint64_t pa, unsigned size, uint64_t v)
 {
 	if (MMU_UNLIKELY(pa >= c->mmio_floor))
 		io_mmio_store(c, pa, size, v);
@@ -89,7 +91,7 @@ static inline void mem_store_part(struct cpu *c, uint64_t pa, unsigned size, uin
 		phys_write(&c->mmu.phys, pa, v, size);
 }
 
-static inline uint64_t mem_load(struct cpu *c, const struct memref *r, unsigned size)
+static inline __attribute__((always_inline)) uint64_t mem_load(struct cpu *c, const struct memref *r, unsigned size)
 {
 	if (MMU_LIKELY(r->n1 >= size))
 		return mem_load_part(c, r->pa, size);
@@ -97,7 +99,7 @@ static inline uint64_t mem_load(struct cpu *c, const struct memref *r, unsigned 
 	       mem_load_part(c, r->pa2, size - r->n1) << (8 * r->n1);
 }
 
-static inline void mem_store(struct cpu *c, const struct memref *r, unsigned size, uint64_t v)
+static inline __attribute__((always_inline)) void mem_store(struct cpu *c, const struct memref *r, unsigned size, uint64_t v)
 {
 	if (MMU_LIKELY(r->n1 >= size)) {
 		mem_store_part(c, r->pa, size, v);

@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "emu/machine.h"
+#include "emu/trace_run.h"
 #include "mmu/model.h"
 
 #define KIB UINT64_C(1024)
@@ -40,6 +41,7 @@ struct run_opts {
 	struct mmu_model model;
 	const char *serial;
 	bool stats;
+	struct trace_run_opts trace;
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -75,6 +77,15 @@ static int parse_valued(struct run_opts *o, const char *opt, const char *val)
 		o->mc.max_insns = strtoull(val, &end, 10);
 		if (errno || *end || *val < '0' || *val > '9' || o->mc.max_insns == 0)
 			return usage_error("bad instruction count '%s'", val);
+	} else if (!strcmp(opt, "-trace")) {
+		o->trace.file = val;
+	} else if (!strcmp(opt, "-trace-from") || !strcmp(opt, "-trace-insns")) {
+		char *end;
+		errno = 0;
+		uint64_t v = strtoull(val, &end, 10);
+		if (errno || *end || *val < '0' || *val > '9')
+			return usage_error("bad instruction count '%s'", val);
+		*(!strcmp(opt, "-trace-from") ? &o->trace.from : &o->trace.insns) = v;
 	} else if (!strcmp(opt, "-d")) {
 		if (strcmp(val, "insn"))
 			return usage_error("unknown log item '%s' (only 'insn')", val);
@@ -88,7 +99,8 @@ static int parse_valued(struct run_opts *o, const char *opt, const char *val)
 static bool takes_value(const char *opt)
 {
 	static const char *const valued[] = {"-kernel", "-m", "-serial", "-initrd", "-append",
-					     "-model", "-max-insns", "-d"};
+					     "-model", "-max-insns", "-d", "-trace", "-trace-from",
+					     "-trace-insns"};
 	for (size_t i = 0; i < sizeof valued / sizeof valued[0]; i++)
 		if (!strcmp(opt, valued[i]))
 			return true;
@@ -116,6 +128,8 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 	}
 	if (!o->mc.kernel)
 		return usage_error("%s", "no kernel given (-kernel FILE)");
+	if (!o->trace.file && (o->trace.from || o->trace.insns))
+		return usage_error("%s", "-trace-from and -trace-insns need -trace FILE");
 	o->mc.model = &o->model;
 	return 0;
 }
@@ -142,14 +156,20 @@ static int run_machine(struct run_opts *o)
 		return RUN_STATUS_USAGE;
 	}
 	double t0 = host_seconds();
-	machine_run(m);
+	bool traced = true;
+	if (o->trace.file)
+		traced = trace_run_machine(m, &o->trace, err, sizeof err);
+	else
+		machine_run(m);
 	double t1 = host_seconds();
+	if (!traced)
+		fprintf(stderr, "%s\n", err);
 	fflush(stdout);
 	if (m->msg[0])
 		fprintf(stderr, "%s\n", m->msg);
 	if (o->stats)
 		machine_print_stats(m, t1 - t0, stderr);
-	int status = machine_exit_status(m);
+	int status = traced ? machine_exit_status(m) : RUN_STATUS_USAGE;
 	machine_free(m);
 	free(m);
 	return status;

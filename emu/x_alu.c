@@ -49,6 +49,39 @@ enum exec_result exec_alu(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
+/* The result of one of the deferred-flag operations (ADD SUB CMP AND
+ * TEST OR XOR) on a and b, already masked to width w by m; its flags are
+ * recorded for later (emu/flags.h). op is a constant in every caller. */
+static inline __attribute__((always_inline)) uint64_t alu_lazy(struct cpu *c, unsigned op,
+							       unsigned w, uint64_t m,
+							       uint64_t a, uint64_t b)
+{
+	uint64_t r;
+	switch (op) {
+	case ALU_OP_ADD:
+		r = (a + b) & m;
+		flags_defer(c, LF_ADD, w, a, b, r);
+		return r;
+	case ALU_OP_SUB:
+	case ALU_OP_CMP:
+		r = (a - b) & m;
+		flags_defer(c, LF_SUB, w, a, b, r);
+		return r;
+	case ALU_OP_AND:
+	case ALU_OP_TEST:
+		r = a & b;
+		break;
+	case ALU_OP_OR:
+		r = a | b;
+		break;
+	default: /* XOR */
+		r = a ^ b;
+		break;
+	}
+	flags_defer_res(c, LF_LOGIC, w, a, r);
+	return r;
+}
+
 /* Register destination, register or immediate source. op is a constant
  * in each caller, so every handler below compiles to a few instructions;
  * flags are deferred (emu/flags.h) except for ADC/SBB, which read CF. */
@@ -60,33 +93,11 @@ static inline __attribute__((always_inline)) enum exec_result alu_reg(struct cpu
 	uint64_t m = alu_mask(w), r;
 	uint64_t a = reg_get(c, d->r0, d->osz);
 	uint64_t b = (d->k1 == OPK_REG ? reg_get(c, d->r1, d->osz) : d->imm) & m;
-	switch (op) {
-	case ALU_OP_ADD:
-		r = (a + b) & m;
-		flags_defer(c, LF_ADD, w, a, b, r);
-		break;
-	case ALU_OP_SUB:
-	case ALU_OP_CMP:
-		r = (a - b) & m;
-		flags_defer(c, LF_SUB, w, a, b, r);
-		break;
-	case ALU_OP_AND:
-	case ALU_OP_TEST:
-		r = a & b;
-		flags_defer(c, LF_LOGIC, w, a, b, r);
-		break;
-	case ALU_OP_OR:
-		r = a | b;
-		flags_defer(c, LF_LOGIC, w, a, b, r);
-		break;
-	case ALU_OP_XOR:
-		r = a ^ b;
-		flags_defer(c, LF_LOGIC, w, a, b, r);
-		break;
-	default: /* ADC, SBB */
+	if (op == ALU_OP_ADC || op == ALU_OP_SBB) {
 		flags_sync(c);
 		r = alu_apply(op, w, a, b, &c->rflags);
-		break;
+	} else {
+		r = alu_lazy(c, op, w, m, a, b);
 	}
 	if (op != ALU_OP_CMP && op != ALU_OP_TEST)
 		reg_set(c, d->r0, d->osz, r);
@@ -103,6 +114,77 @@ enum exec_result exec_xor_r(struct cpu *c, const struct insn *d) { return alu_re
 enum exec_result exec_cmp_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_CMP); }
 enum exec_result exec_test_r(struct cpu *c, const struct insn *d) { return alu_reg(c, d, ALU_OP_TEST); }
 
+/* The 32- and 64-bit register forms, the bulk of compiled code. No
+ * high-byte registers exist at these sizes, and a 32-bit result is
+ * zero-extended into the 64-bit register (SDM Vol. 1 §3.4.1.1), so
+ * masking operands and result with the width's mask is the whole of
+ * reg_get/reg_set. op, the width and the source kind are constants in
+ * each handler below. */
+static inline __attribute__((always_inline)) uint64_t wide_mask(unsigned osz)
+{
+	return osz == 8 ? UINT64_MAX : UINT32_MAX;
+}
+
+static inline __attribute__((always_inline)) enum exec_result
+alu_wide(struct cpu *c, const struct insn *d, unsigned op, unsigned osz, bool imm)
+{
+	uint64_t m = wide_mask(osz);
+	uint64_t a = c->gpr[d->r0] & m;
+	uint64_t b = (imm ? d->imm : c->gpr[d->r1]) & m;
+	uint64_t r = alu_lazy(c, op, osz == 8 ? ALU_W64 : ALU_W32, m, a, b);
+	if (op != ALU_OP_CMP && op != ALU_OP_TEST)
+		c->gpr[d->r0] = r;
+	return EXEC_OK;
+}
+
+static enum exec_result add_r64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_ADD, 8, false); }
+static enum exec_result add_i64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_ADD, 8, true); }
+static enum exec_result add_r32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_ADD, 4, false); }
+static enum exec_result add_i32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_ADD, 4, true); }
+static enum exec_result sub_r64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_SUB, 8, false); }
+static enum exec_result sub_i64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_SUB, 8, true); }
+static enum exec_result sub_r32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_SUB, 4, false); }
+static enum exec_result sub_i32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_SUB, 4, true); }
+static enum exec_result cmp_r64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_CMP, 8, false); }
+static enum exec_result cmp_i64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_CMP, 8, true); }
+static enum exec_result cmp_r32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_CMP, 4, false); }
+static enum exec_result cmp_i32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_CMP, 4, true); }
+static enum exec_result and_r64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_AND, 8, false); }
+static enum exec_result and_i64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_AND, 8, true); }
+static enum exec_result and_r32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_AND, 4, false); }
+static enum exec_result and_i32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_AND, 4, true); }
+static enum exec_result test_r64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_TEST, 8, false); }
+static enum exec_result test_i64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_TEST, 8, true); }
+static enum exec_result test_r32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_TEST, 4, false); }
+static enum exec_result test_i32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_TEST, 4, true); }
+static enum exec_result or_r64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_OR, 8, false); }
+static enum exec_result or_i64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_OR, 8, true); }
+static enum exec_result or_r32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_OR, 4, false); }
+static enum exec_result or_i32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_OR, 4, true); }
+static enum exec_result xor_r64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_XOR, 8, false); }
+static enum exec_result xor_i64(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_XOR, 8, true); }
+static enum exec_result xor_r32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_XOR, 4, false); }
+static enum exec_result xor_i32(struct cpu *c, const struct insn *d) { return alu_wide(c, d, ALU_OP_XOR, 4, true); }
+
+/* [op][64-bit][immediate source]; NULL where the generic handler stays
+ * (ADC/SBB read CF). */
+static const insn_handler alu_wide_handlers[][2][2] = {
+	[ALU_OP_ADD] = { { add_r32, add_i32 }, { add_r64, add_i64 } },
+	[ALU_OP_SUB] = { { sub_r32, sub_i32 }, { sub_r64, sub_i64 } },
+	[ALU_OP_CMP] = { { cmp_r32, cmp_i32 }, { cmp_r64, cmp_i64 } },
+	[ALU_OP_AND] = { { and_r32, and_i32 }, { and_r64, and_i64 } },
+	[ALU_OP_TEST] = { { test_r32, test_i32 }, { test_r64, test_i64 } },
+	[ALU_OP_OR] = { { or_r32, or_i32 }, { or_r64, or_i64 } },
+	[ALU_OP_XOR] = { { xor_r32, xor_i32 }, { xor_r64, xor_i64 } },
+};
+
+insn_handler exec_alu_r_wide(unsigned op, unsigned osz, bool imm)
+{
+	if ((osz != 4 && osz != 8) || op >= sizeof alu_wide_handlers / sizeof alu_wide_handlers[0])
+		return NULL;
+	return alu_wide_handlers[op][osz == 8][imm];
+}
+
 /* INC/DEC keep CF: it is settled in rflags before INC/DEC's own flags
  * are deferred (the other status bits are all rewritten by INC/DEC). */
 static inline __attribute__((always_inline)) void incdec_reg(struct cpu *c, const struct insn *d,
@@ -113,6 +195,33 @@ static inline __attribute__((always_inline)) void incdec_reg(struct cpu *c, cons
 	flags_settle_cf(c);
 	flags_defer(c, op, d->w, a, 1, r);
 	reg_set(c, d->r0, d->osz, r);
+}
+
+/* 32- and 64-bit INC/DEC of a register (see alu_wide). */
+static inline __attribute__((always_inline)) enum exec_result
+incdec_wide(struct cpu *c, const struct insn *d, enum lazy_op op, unsigned osz)
+{
+	uint64_t m = wide_mask(osz);
+	uint64_t a = c->gpr[d->r0] & m;
+	uint64_t r = (op == LF_INC ? a + 1 : a - 1) & m;
+	flags_settle_cf(c);
+	flags_defer_res(c, op, osz == 8 ? ALU_W64 : ALU_W32, a, r);
+	c->gpr[d->r0] = r;
+	return EXEC_OK;
+}
+
+static enum exec_result inc_r64(struct cpu *c, const struct insn *d) { return incdec_wide(c, d, LF_INC, 8); }
+static enum exec_result inc_r32(struct cpu *c, const struct insn *d) { return incdec_wide(c, d, LF_INC, 4); }
+static enum exec_result dec_r64(struct cpu *c, const struct insn *d) { return incdec_wide(c, d, LF_DEC, 8); }
+static enum exec_result dec_r32(struct cpu *c, const struct insn *d) { return incdec_wide(c, d, LF_DEC, 4); }
+
+insn_handler exec_incdec_r_wide(bool dec, unsigned osz)
+{
+	if (osz != 4 && osz != 8)
+		return NULL;
+	if (dec)
+		return osz == 8 ? dec_r64 : dec_r32;
+	return osz == 8 ? inc_r64 : inc_r32;
 }
 
 enum exec_result exec_inc_r(struct cpu *c, const struct insn *d)

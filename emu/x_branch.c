@@ -10,6 +10,45 @@ enum exec_result exec_jcc(struct cpu *c, const struct insn *d)
 	return branch_to(c, rel_target(c, d)) ? EXEC_OK : EXEC_FAULT;
 }
 
+/* Jcc rel in 64-bit mode with the 64-bit operand size (the only size
+ * there, SDM Vol. 2 Jcc): no truncation, and the target need only be
+ * canonical (#GP(0) otherwise). The condition pair (cc >> 1) is a constant in each handler
+ * below, so flags_cond reduces to the pending operation's test; bit 0 of
+ * the condition code, the negation, comes from d->sub. */
+static inline __attribute__((always_inline)) enum exec_result jcc64(struct cpu *c,
+								    const struct insn *d,
+								    unsigned pair)
+{
+	if (!flags_cond(c, pair << 1 | (d->sub & 1)))
+		return EXEC_OK;
+	uint64_t t = c->next_rip + d->imm;
+	/* A target in the page of this instruction, which was fetched, is
+	 * canonical; others are checked. */
+	if (((t ^ c->rip) >> PHYS_FRAME_SHIFT) != 0 && MMU_UNLIKELY(!mmu_canonical(&c->mmu, t)))
+		return fault(c, VEC_GP, true, 0);
+	c->next_rip = t;
+	return EXEC_OK;
+}
+
+static enum exec_result jcc64_o(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_O >> 1); }
+static enum exec_result jcc64_b(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_B >> 1); }
+static enum exec_result jcc64_e(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_E >> 1); }
+static enum exec_result jcc64_be(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_BE >> 1); }
+static enum exec_result jcc64_s(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_S >> 1); }
+static enum exec_result jcc64_p(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_P >> 1); }
+static enum exec_result jcc64_l(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_L >> 1); }
+static enum exec_result jcc64_le(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_LE >> 1); }
+
+insn_handler exec_jcc_64(unsigned cc)
+{
+	static const insn_handler by_pair[8] = {
+		[ALU_CC_O >> 1] = jcc64_o, [ALU_CC_B >> 1] = jcc64_b, [ALU_CC_E >> 1] = jcc64_e,
+		[ALU_CC_BE >> 1] = jcc64_be, [ALU_CC_S >> 1] = jcc64_s, [ALU_CC_P >> 1] = jcc64_p,
+		[ALU_CC_L >> 1] = jcc64_l, [ALU_CC_LE >> 1] = jcc64_le,
+	};
+	return by_pair[(cc >> 1) & 7];
+}
+
 enum exec_result exec_jmp(struct cpu *c, const struct insn *d)
 {
 	return branch_to(c, rel_target(c, d)) ? EXEC_OK : EXEC_FAULT;

@@ -14,6 +14,51 @@ enum exec_result exec_mov(struct cpu *c, const struct insn *d)
 	return mem_write(c, d->seg, insn_ea(c, d), d->osz, v) ? EXEC_OK : EXEC_FAULT;
 }
 
+/* 32- and 64-bit MOV with the operand kinds constant: no high-byte
+ * registers at these sizes, a 32-bit register write zero-extends (SDM
+ * Vol. 1 §3.4.1.1), and the memory path is inlined for the one size. */
+static inline __attribute__((always_inline)) enum exec_result
+mov_wide(struct cpu *c, const struct insn *d, unsigned osz, enum opk dst, enum opk src)
+{
+	uint64_t v;
+	if (src == OPK_REG)
+		v = c->gpr[d->r1];
+	else if (src == OPK_IMM)
+		v = d->imm;
+	else if (!mem_read(c, d->seg, insn_ea(c, d), osz, &v))
+		return EXEC_FAULT;
+	if (dst == OPK_REG) {
+		c->gpr[d->r0] = osz == 8 ? v : (uint32_t)v;
+		return EXEC_OK;
+	}
+	return mem_write(c, d->seg, insn_ea(c, d), osz, v) ? EXEC_OK : EXEC_FAULT;
+}
+
+static enum exec_result mov_rr64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_REG, OPK_REG); }
+static enum exec_result mov_ri64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_REG, OPK_IMM); }
+static enum exec_result mov_rm64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_REG, OPK_MEM); }
+static enum exec_result mov_mr64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_MEM, OPK_REG); }
+static enum exec_result mov_mi64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_MEM, OPK_IMM); }
+static enum exec_result mov_rr32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_REG, OPK_REG); }
+static enum exec_result mov_ri32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_REG, OPK_IMM); }
+static enum exec_result mov_rm32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_REG, OPK_MEM); }
+static enum exec_result mov_mr32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_MEM, OPK_REG); }
+static enum exec_result mov_mi32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_MEM, OPK_IMM); }
+
+insn_handler exec_mov_wide(unsigned osz, unsigned dst, unsigned src)
+{
+	/* [64-bit][destination kind][source kind], NULL: no such form. */
+	static const insn_handler forms[2][4][4] = {
+		[0][OPK_REG] = { [OPK_REG] = mov_rr32, [OPK_IMM] = mov_ri32, [OPK_MEM] = mov_rm32 },
+		[0][OPK_MEM] = { [OPK_REG] = mov_mr32, [OPK_IMM] = mov_mi32 },
+		[1][OPK_REG] = { [OPK_REG] = mov_rr64, [OPK_IMM] = mov_ri64, [OPK_MEM] = mov_rm64 },
+		[1][OPK_MEM] = { [OPK_REG] = mov_mr64, [OPK_IMM] = mov_mi64 },
+	};
+	if ((osz != 4 && osz != 8) || dst > OPK_IMM || src > OPK_IMM)
+		return NULL;
+	return forms[osz == 8][dst][src];
+}
+
 /* MOVZX zero-extends, MOVSX/MOVSXD sign-extend the ssz-byte source. */
 enum exec_result exec_movx(struct cpu *c, const struct insn *d)
 {

@@ -123,7 +123,10 @@ static void ctl_recompute(struct mmu *m)
 	m->mode = ctl_paging_mode(m);
 	m->pcid = (m->cr4 & CR4_PCIDE) ? (uint16_t)(m->cr3 & CR3_PCID_MASK) : 0;
 	m->pk_active = (m->cr4 & CR4_PKE) && (m->efer & EFER_LMA) && m->mode >= PAGING_4LEVEL;
-	m->fast_off = m->mode == PAGING_NONE || m->pk_active || m->obs;
+	/* An observer of every access needs the slow path, which reports
+	 * them; an inline hit has no other event, so observers without an
+	 * access callback (a trace replay) keep the fast path. */
+	m->fast_off = m->mode == PAGING_NONE || m->pk_active || (m->obs && m->obs->access);
 	for (unsigned l = 0; l < TLB_NLEVELS; l++)
 		for (unsigned i = 0; i < m->ntlb[l]; i++)
 			tlb_set_pcid(&m->tlb[l][i], m->pcid);
@@ -180,7 +183,7 @@ unsigned mmu_invalidate_addr(struct mmu *m, uint64_t la, uint16_t pcid, bool wit
 	return n + ctl_pwc_invalidate(m, false, pcid);
 }
 
-void mmu_flush_all(struct mmu *m)
+static void ctl_flush_all(struct mmu *m)
 {
 	unsigned n = ctl_flush_everything(m);
 	cache_flush(&m->dcache);
@@ -246,7 +249,7 @@ static bool ctl_load_pdptes(struct mmu *m, uint64_t cr3, uint64_t pdpte[4])
 	return true;
 }
 
-void mmu_set_control(struct mmu *m, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer)
+static void ctl_set_control(struct mmu *m, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer)
 {
 	m->cr0 = cr0;
 	m->cr3 = cr3;
@@ -294,7 +297,7 @@ static bool ctl_apply(struct mmu *m, uint64_t cr0, uint64_t cr4, bool reload, st
 	return true;
 }
 
-bool mmu_write_cr0(struct mmu *m, uint64_t v, struct mmu_fault *f)
+static bool ctl_write_cr0(struct mmu *m, uint64_t v, struct mmu_fault *f)
 {
 	if (v >> 32)
 		return ctl_gp0(f);
@@ -322,7 +325,7 @@ bool mmu_write_cr0(struct mmu *m, uint64_t v, struct mmu_fault *f)
 		       CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_UMIP | CR4_LA57 | CR4_FSGSBASE | \
 		       CR4_PCIDE | CR4_OSXSAVE | CR4_SMEP | CR4_SMAP | CR4_PKE)
 
-bool mmu_write_cr4(struct mmu *m, uint64_t v, struct mmu_fault *f)
+static bool ctl_write_cr4(struct mmu *m, uint64_t v, struct mmu_fault *f)
 {
 	uint64_t old = m->cr4, changed = old ^ v;
 	bool lma = m->efer & EFER_LMA;
@@ -350,7 +353,7 @@ bool mmu_write_cr4(struct mmu *m, uint64_t v, struct mmu_fault *f)
 
 /* ---- MOV to CR3 ----------------------------------------------------------- */
 
-bool mmu_write_cr3(struct mmu *m, uint64_t v, struct mmu_fault *f)
+static bool ctl_write_cr3(struct mmu *m, uint64_t v, struct mmu_fault *f)
 {
 	bool lma = m->efer & EFER_LMA;
 	bool noflush = lma && (m->cr4 & CR4_PCIDE) && (v & CR3_NOFLUSH);
@@ -379,7 +382,7 @@ bool mmu_write_cr3(struct mmu *m, uint64_t v, struct mmu_fault *f)
 
 /* ---- WRMSR IA32_EFER (SDM Vol. 3A §2.2.1, §9.8.5) ------------------------- */
 
-bool mmu_write_efer(struct mmu *m, uint64_t v, struct mmu_fault *f)
+static bool ctl_write_efer(struct mmu *m, uint64_t v, struct mmu_fault *f)
 {
 	if (v & ~(EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE))
 		return ctl_gp0(f);
@@ -395,14 +398,14 @@ bool mmu_write_efer(struct mmu *m, uint64_t v, struct mmu_fault *f)
 	return true;
 }
 
-void mmu_write_pkru(struct mmu *m, uint32_t v)
+static void ctl_write_pkru(struct mmu *m, uint32_t v)
 {
 	m->pkru = v;
 }
 
 /* ---- INVLPG and INVPCID (SDM Vol. 3A §4.10.4.1, Vol. 2 INVLPG, INVPCID) -- */
 
-bool mmu_invlpg(struct mmu *m, uint64_t la, struct mmu_fault *f)
+static bool ctl_invlpg(struct mmu *m, uint64_t la, struct mmu_fault *f)
 {
 	(void)f;
 	if ((m->efer & EFER_LMA) && !mmu_canonical(m, la))
@@ -413,7 +416,8 @@ bool mmu_invlpg(struct mmu *m, uint64_t la, struct mmu_fault *f)
 	return true;
 }
 
-bool mmu_invpcid(struct mmu *m, uint64_t type, uint64_t pcid, uint64_t la, struct mmu_fault *f)
+static bool ctl_invpcid(struct mmu *m, uint64_t type, uint64_t pcid, uint64_t la,
+			struct mmu_fault *f)
 {
 	if (type > INVPCID_ALL_NONGLOBAL)
 		return ctl_gp0(f);
@@ -440,4 +444,64 @@ bool mmu_invpcid(struct mmu *m, uint64_t type, uint64_t pcid, uint64_t la, struc
 	}
 	ctl_notify_flush(m, FLUSH_INVPCID, type, n);
 	return true;
+}
+
+/* ---- public entry points: run the operation, then tell the observer ----- */
+
+static bool ctl_notify(struct mmu *m, enum mmu_ctl_op op, bool ok, uint64_t a0, uint64_t a1,
+		       uint64_t a2, uint64_t a3)
+{
+	if (MMU_UNLIKELY(m->obs && m->obs->ctl)) {
+		struct mmu_ctl_event e = {.op = op, .arg = {a0, a1, a2, a3}, .ok = ok};
+		m->obs->ctl(m->obs->ctx, &e);
+	}
+	return ok;
+}
+
+void mmu_flush_all(struct mmu *m)
+{
+	ctl_flush_all(m);
+	(void)ctl_notify(m, CTL_FLUSH_ALL, true, 0, 0, 0, 0);
+}
+
+void mmu_set_control(struct mmu *m, uint64_t cr0, uint64_t cr3, uint64_t cr4, uint64_t efer)
+{
+	ctl_set_control(m, cr0, cr3, cr4, efer);
+	(void)ctl_notify(m, CTL_SET_CONTROL, true, cr0, cr3, cr4, efer);
+}
+
+bool mmu_write_cr0(struct mmu *m, uint64_t v, struct mmu_fault *f)
+{
+	return ctl_notify(m, CTL_CR0, ctl_write_cr0(m, v, f), v, 0, 0, 0);
+}
+
+bool mmu_write_cr3(struct mmu *m, uint64_t v, struct mmu_fault *f)
+{
+	return ctl_notify(m, CTL_CR3, ctl_write_cr3(m, v, f), v, 0, 0, 0);
+}
+
+bool mmu_write_cr4(struct mmu *m, uint64_t v, struct mmu_fault *f)
+{
+	return ctl_notify(m, CTL_CR4, ctl_write_cr4(m, v, f), v, 0, 0, 0);
+}
+
+bool mmu_write_efer(struct mmu *m, uint64_t v, struct mmu_fault *f)
+{
+	return ctl_notify(m, CTL_EFER, ctl_write_efer(m, v, f), v, 0, 0, 0);
+}
+
+void mmu_write_pkru(struct mmu *m, uint32_t v)
+{
+	ctl_write_pkru(m, v);
+	(void)ctl_notify(m, CTL_PKRU, true, v, 0, 0, 0);
+}
+
+bool mmu_invlpg(struct mmu *m, uint64_t la, struct mmu_fault *f)
+{
+	return ctl_notify(m, CTL_INVLPG, ctl_invlpg(m, la, f), la, 0, 0, 0);
+}
+
+bool mmu_invpcid(struct mmu *m, uint64_t type, uint64_t pcid, uint64_t la, struct mmu_fault *f)
+{
+	return ctl_notify(m, CTL_INVPCID, ctl_invpcid(m, type, pcid, la, f), type, pcid, la, 0);
 }

@@ -29,6 +29,29 @@ enum mmu_flush_kind {
 	FLUSH_CR0, FLUSH_CR3, FLUSH_CR4, FLUSH_INVLPG, FLUSH_INVPCID, FLUSH_PF, FLUSH_API,
 };
 
+/* Control operations that change how later translations come out: the
+ * public mmu_* entry points below, reported after they ran, with their
+ * arguments as passed and whether they succeeded. A trace replays them by
+ * calling the same function with the same arguments. */
+enum mmu_ctl_op {
+	CTL_SET_CONTROL = 0, /* mmu_set_control(arg0..3 = CR0, CR3, CR4, EFER) */
+	CTL_CR0 = 1,         /* mmu_write_cr0(arg0) */
+	CTL_CR3 = 2,         /* mmu_write_cr3(arg0) */
+	CTL_CR4 = 3,         /* mmu_write_cr4(arg0) */
+	CTL_EFER = 4,        /* mmu_write_efer(arg0) */
+	CTL_PKRU = 5,        /* mmu_write_pkru(arg0) */
+	CTL_INVLPG = 6,      /* mmu_invlpg(arg0 = linear address) */
+	CTL_INVPCID = 7,     /* mmu_invpcid(arg0 = type, arg1 = PCID, arg2 = linear address) */
+	CTL_FLUSH_ALL = 8,   /* mmu_flush_all() */
+	CTL_NOPS = 9,
+};
+
+struct mmu_ctl_event {
+	enum mmu_ctl_op op;
+	uint64_t arg[4];
+	bool ok;             /* false: the operation raised #GP and changed nothing */
+};
+
 struct mmu_observer {
 	void *ctx;
 	/* Every translation, after its outcome is known. */
@@ -44,6 +67,8 @@ struct mmu_observer {
 	void (*flush)(void *ctx, enum mmu_flush_kind k, uint64_t arg, unsigned removed);
 	/* A fault reported by a translation. */
 	void (*fault)(void *ctx, uint64_t la, unsigned acc, uint8_t vector, uint32_t error_code);
+	/* A control operation (enum mmu_ctl_op), after it ran. */
+	void (*ctl)(void *ctx, const struct mmu_ctl_event *e);
 };
 
 #endif

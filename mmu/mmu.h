@@ -78,7 +78,7 @@ struct mmu {
 	enum mmu_paging_mode mode;
 	uint16_t pcid;            /* current PCID: CR3[11:0] if CR4.PCIDE, else 0 */
 	bool pk_active;           /* IA-32e paging with CR4.PKE */
-	bool fast_off;            /* no inline fast path: paging off, observer or PKE */
+	bool fast_off;            /* no inline fast path: paging off, access observer or PKE */
 	/* Set by differential tests and benchmarks only: every TLB miss takes
 	 * the generic walk (walk.c), never the IA-32e fast path (walk_fast.c),
 	 * which must give the same outcome, state, statistics and cycles. */

@@ -452,7 +452,10 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		m->stats.cycles += t->latency;
 		return true;
 	}
-	if (m->mode >= PAGING_4LEVEL && !m->walk_generic)
+	/* The fused path reports no walk steps, A/D or TLB events: any
+	 * observer (a trace recorder, a replayer, the visualizer) keeps the
+	 * generic path, which reports them all. */
+	if (m->mode >= PAGING_4LEVEL && !m->walk_generic && !m->obs)
 		return walk_fast_miss(m, la, acc, x);
 	return walk_slow_path(m, la, acc, true, x);
 }

@@ -294,3 +294,85 @@ Test(cpu_core, cpu_cycles_are_deterministic)
 	cpu_fixture_free(a);
 	cpu_fixture_free(b);
 }
+
+/* ---- chained dispatch against single steps ------------------------------- */
+
+/* A loop that calls a function in its page and stores CL through RSI:
+ * to data while ECX > 25, so the store is chained to p; from ECX = 25 on
+ * into p's immediate, so the chain must break right after the store.
+ * RBX ends as 25 + 24 + ... + 1. */
+static const uint8_t chain_smc_loop[] = {
+	0xb9, 0x32, 0x00, 0x00, 0x00,       /*    mov ecx, 50 */
+	0xe8, 0x0e, 0x00, 0x00, 0x00,       /* l: call f */
+	0x48, 0x01, 0xc8,                   /*    add rax, rcx */
+	0x88, 0x0e,                         /*    mov byte ptr [rsi], cl */
+	0x48, 0x83, 0xc3, 0x00,             /* p: add rbx, 0 (patched) */
+	0xff, 0xc9,                         /*    dec ecx */
+	0x75, 0xee,                         /*    jnz l */
+	0xf4,                               /*    hlt */
+	0x48, 0x31, 0xc2,                   /* f: xor rdx, rax */
+	0x83, 0xf9, 0x19,                   /*    cmp ecx, 25 */
+	0x75, 0x07,                         /*    jne g */
+	0x48, 0x8d, 0x35, 0xeb, 0xff, 0xff, 0xff, /* lea rsi, [rip + p + 3] */
+	0xc3,                               /* g: ret */
+};
+#define SMC_PATCHED_TURNS 25
+
+/* Straight-line code across a page boundary, one instruction straddling
+ * it, looping back into the first page. Placed at CPU_CODE + 0xff2. */
+static const uint8_t chain_page_cross_loop[] = {
+	0xb9, 0x14, 0x00, 0x00, 0x00, /*    mov ecx, 20 */
+	0x48, 0x83, 0xc0, 0x01,       /* l: add rax, 1 */
+	0x48, 0x83, 0xc0, 0x02,       /*    add rax, 2 */
+	0x48, 0x01, 0xc3,             /*    add rbx, rax (straddles) */
+	0x48, 0x83, 0xc0, 0x03,       /*    add rax, 3 */
+	0xff, 0xc9,                   /*    dec ecx */
+	0x75, 0xed,                   /*    jnz l */
+	0xf4,                         /*    hlt */
+};
+#define PAGE_CROSS_AT (CPU_CODE + 0xff2)
+
+/* Run code at la to HLT in slices of `slice` instructions (1: one step
+ * at a time, where nothing is chained). */
+static struct cpu_fixture *run_in_slices(const uint8_t *code, size_t n, uint64_t la,
+					 uint64_t slice)
+{
+	struct cpu_fixture *f = cpu_fixture_new("skylake", 0);
+	cpu_fixture_code(f, la, code, n);
+	f->c.gpr[GPR_RSI] = CPU_DATA;
+	enum cpu_stop s = CPU_STOP_LIMIT;
+	for (int i = 0; i < 100000 && s == CPU_STOP_LIMIT; i++)
+		s = cpu_run(&f->c, slice);
+	cr_assert_eq(s, CPU_STOP_HLT, "slice %llu", (unsigned long long)slice);
+	return f;
+}
+
+static void expect_same_run(const uint8_t *code, size_t n, uint64_t la)
+{
+	struct cpu_fixture *step = run_in_slices(code, n, la, 1);
+	const uint64_t slices[] = { 7, 1000000 };
+	for (size_t i = 0; i < sizeof slices / sizeof slices[0]; i++) {
+		struct cpu_fixture *f = run_in_slices(code, n, la, slices[i]);
+		cr_assert_arr_eq(f->c.gpr, step->c.gpr, sizeof f->c.gpr, "slice %zu", i);
+		cr_assert_eq(f->c.rip, step->c.rip);
+		cr_assert_eq(f->c.rflags, step->c.rflags);
+		cr_assert_eq(f->c.insns, step->c.insns, "slice %zu", i);
+		cr_assert_eq(f->c.cycles, step->c.cycles, "slice %zu", i);
+		cpu_fixture_free(f);
+	}
+	cpu_fixture_free(step);
+}
+
+Test(cpu_core, chained_run_matches_single_steps_with_calls_and_self_modifying_code)
+{
+	struct cpu_fixture *f = run_in_slices(chain_smc_loop, sizeof chain_smc_loop, CPU_CODE, 1000000);
+	cr_assert_eq(f->c.gpr[GPR_RBX], SMC_PATCHED_TURNS * (SMC_PATCHED_TURNS + 1) / 2,
+		     "every patched turn ran its new immediate");
+	cpu_fixture_free(f);
+	expect_same_run(chain_smc_loop, sizeof chain_smc_loop, CPU_CODE);
+}
+
+Test(cpu_core, chained_run_matches_single_steps_across_a_page_boundary)
+{
+	expect_same_run(chain_page_cross_loop, sizeof chain_page_cross_loop, PAGE_CROSS_AT);
+}

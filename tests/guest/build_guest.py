@@ -24,6 +24,7 @@ def main(cc, ld, objcopy, script, out, *sources):
         objs.append(obj)
     elf64 = out + '.elf64'
     subprocess.run([ld, '-m', 'elf_x86_64', '-nostdlib', '-static', '-z', 'max-page-size=0x1000',
+                    '-z', 'noexecstack', '--no-warn-rwx-segments', '--fatal-warnings',
                     '-T', script, '-o', elf64, *objs], check=True)
     subprocess.run([objcopy, '-O', 'elf32-i386', elf64, out], check=True)
 

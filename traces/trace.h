@@ -1,0 +1,343 @@
+/* MMU traces: the file format's records, the writer and the reader
+ * (traces/FORMAT.md is the specification).
+ *
+ * A trace holds a header (format version, model name and hash, RAM size,
+ * control state at the start, emulator version) and a sequence of blocks,
+ * each with a CRC-32 over its bytes, ending in an end block that counts the
+ * records. Records are byte-oriented: a tag byte, then varints (LEB128) and
+ * deltas against a small codec state that writer and reader keep in step
+ * (struct trace_codec), including a predictor of TLB hits so that an access
+ * whose outcome is "an L1 hit on the page it hit last time" costs a tag
+ * byte and a delta of its linear address.
+ *
+ * The reader checks every length and value against the buffer it holds and
+ * the limits below; every problem is one line naming the byte offset and
+ * the record number. It never returns a record from a block whose checksum
+ * failed, and a file without its end block is truncated, not short.
+ */
+#ifndef TRACES_TRACE_H
+#define TRACES_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "mmu/mmu.h"
+#include "mmu/phys.h"
+
+#define TRACE_MAGIC "MMUTRACE"
+#define TRACE_MAGIC_LEN 8
+#define TRACE_VERSION 1
+#define TRACE_MODEL_NAME_LEN 32
+#define TRACE_EMU_VERSION_LEN 16
+#define TRACE_MAX_STEPS 5           /* a walk reads at most one entry per level */
+#define TRACE_BLOCK_TARGET (64u * 1024) /* the writer closes a block past this size */
+#define TRACE_BLOCK_MAX (1u << 20)  /* the reader rejects larger blocks */
+#define TRACE_FRAME_WORDS (PHYS_FRAME_SIZE / 8)
+#define TRACE_CHECKPOINT_EVERY 65536u /* accesses between checkpoints */
+
+/* Block kinds: four ASCII bytes at the start of each block. */
+#define TRACE_BLOCK_DATA 0x314b4c42u /* "BLK1" */
+#define TRACE_BLOCK_END 0x31444e45u  /* "END1" */
+
+struct trace_header {
+	uint32_t version;
+	uint32_t flags;                  /* no flags are defined in version 1: must be 0 */
+	uint64_t ram_size;
+	uint64_t model_hash;             /* mmu_model_hash of the recording model */
+	char model_name[TRACE_MODEL_NAME_LEN];
+	char emu_version[TRACE_EMU_VERSION_LEN];
+	uint64_t cr0, cr3, cr4, efer;    /* control state at the start */
+	uint32_t pkru;
+	uint8_t cpl, cs_l;               /* CPL and CS.L at the start */
+	uint64_t start_insns, start_cycles;
+};
+
+enum trace_rec_kind {
+	TR_ACCESS = 0, TR_FRAME, TR_STORE, TR_CTL, TR_MODE, TR_CHECKPOINT, TR_NKINDS
+};
+
+/* Record tags (first byte). Access records use tags 0x00..0x2f: bits 5:4
+ * the form, bits 3:0 the access context (mmu/access.h). */
+#define TRACE_TAG_ACCESS_FORM_SHIFT 4
+#define TRACE_TAG_ACC_MASK 0xfu
+enum trace_access_form { TRACE_FORM_PREDICTED = 0, TRACE_FORM_OK = 1, TRACE_FORM_FAULT = 2 };
+#define TRACE_TAG_FRAME 0x40
+#define TRACE_TAG_STORE 0x41
+#define TRACE_TAG_CTL 0x42
+#define TRACE_TAG_MODE 0x43
+#define TRACE_TAG_CHECKPOINT 0x44
+
+struct trace_step {
+	uint8_t level;      /* 5..1 */
+	uint8_t cache;      /* enum mmu_cache_level that served the read */
+	uint64_t entry_pa;
+	uint64_t entry;     /* value read */
+	uint32_t cycles;
+};
+
+struct trace_ad {
+	uint8_t step;       /* index into steps of the entry updated */
+	uint64_t value;     /* the entry after the update */
+};
+
+/* One translation and its outcome. */
+struct trace_access {
+	uint64_t la;
+	uint8_t acc;        /* access context: kind, ACC_USER, ACC_AC */
+	bool ok;
+	bool predicted;     /* encoded as the codec's prediction */
+	uint64_t pa;        /* ok */
+	uint8_t vector;     /* !ok */
+	uint32_t error_code;
+	uint32_t cycles;
+	uint8_t source, size, walk_reads, pwc_level;
+	uint8_t nsteps, nad;
+	struct trace_step step[TRACE_MAX_STEPS];
+	struct trace_ad ad[TRACE_MAX_STEPS];
+};
+
+struct trace_record {
+	enum trace_rec_kind kind;
+	union {
+		struct trace_access access;
+		struct {
+			uint64_t pfn;
+			uint64_t word[TRACE_FRAME_WORDS];
+		} frame;            /* a frame's contents when the walker first read it */
+		struct {
+			uint64_t pa;
+			uint32_t len;   /* 1 .. PHYS_FRAME_SIZE */
+			uint8_t data[PHYS_FRAME_SIZE];
+		} store;            /* a later store to such a frame */
+		struct {
+			uint8_t op;     /* enum mmu_ctl_op */
+			bool ok;
+			uint64_t arg[4];
+		} ctl;
+		struct {
+			uint8_t cpl, cs_l;
+		} mode;
+		struct {
+			uint64_t accesses, insns, cycles, hash;
+		} checkpoint;
+	};
+};
+
+/* ---- codec state shared by writer and reader ---------------------------- */
+
+#define TRACE_PRED_ENTRIES 4096u /* power of two */
+
+struct trace_pred_entry {
+	uint64_t tag;       /* (4K page number << 1 | fetch) + 1; 0: empty */
+	uint64_t pfn;       /* physical address >> 12 of the last success there */
+	uint8_t size;       /* page size of that success */
+};
+
+struct trace_codec {
+	uint64_t la, pa;    /* previous access's linear address, last success's pa */
+	uint32_t l1_cycles[2][4]; /* last L1 hit's cycles by (fetch, page size) */
+	uint8_t l1_known[2][4];
+	struct trace_pred_entry pred[TRACE_PRED_ENTRIES];
+};
+
+void trace_codec_init(struct trace_codec *c);
+
+static inline unsigned trace_pred_class(uint8_t acc)
+{
+	return (acc & ACC_KIND_MASK) == ACC_FETCH;
+}
+
+static inline uint64_t trace_pred_tag(uint64_t la, uint8_t acc)
+{
+	return ((la >> PHYS_FRAME_SHIFT) << 1 | trace_pred_class(acc)) + 1;
+}
+
+static inline unsigned trace_pred_index(uint64_t tag)
+{
+	/* Fibonacci hashing: neighbouring pages spread over the table. */
+	return (unsigned)((tag * UINT64_C(0x9e3779b97f4a7c15)) >> 52) & (TRACE_PRED_ENTRIES - 1);
+}
+
+/* A predicted access: an L1 hit on the frame this 4-KiB page (and fetch or
+ * data class) mapped to at its last success, with the cycles of the last
+ * L1 hit of that class and page size. */
+struct trace_predicted {
+	uint64_t la, pa;
+	uint32_t cycles;
+	uint8_t acc, size;
+};
+
+/* The prediction for an access to la with context acc; false when there
+ * is none. Inline: the replay's inner loop. */
+static inline bool trace_codec_lookup(const struct trace_codec *c, uint64_t la, uint8_t acc,
+				      struct trace_predicted *p)
+{
+	uint64_t tag = trace_pred_tag(la, acc);
+	const struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
+	unsigned cls = trace_pred_class(acc);
+	if (e->tag != tag || !c->l1_known[cls][e->size])
+		return false;
+	p->la = la;
+	p->acc = acc;
+	p->pa = e->pfn << PHYS_FRAME_SHIFT | (la & (PHYS_FRAME_SIZE - 1));
+	p->cycles = c->l1_cycles[cls][e->size];
+	p->size = e->size;
+	return true;
+}
+
+/* The full outcome a prediction stands for: every field
+ * trace_access_equal reads (the step arrays stay unused). */
+static inline void trace_predicted_access(const struct trace_predicted *p, struct trace_access *out)
+{
+	out->la = p->la;
+	out->acc = p->acc;
+	out->ok = true;
+	out->predicted = true;
+	out->pa = p->pa;
+	out->vector = 0;
+	out->error_code = 0;
+	out->cycles = p->cycles;
+	out->source = SRC_L1;
+	out->size = p->size;
+	out->walk_reads = out->pwc_level = out->nsteps = out->nad = 0;
+}
+
+static inline bool trace_codec_predict(const struct trace_codec *c, uint64_t la, uint8_t acc,
+				       struct trace_access *out)
+{
+	struct trace_predicted p;
+	if (!trace_codec_lookup(c, la, acc, &p))
+		return false;
+	trace_predicted_access(&p, out);
+	return true;
+}
+
+/* Learn from an access's full outcome (both sides call it in record order). */
+void trace_codec_update(struct trace_codec *c, const struct trace_access *a);
+/* Whether two outcomes are the same (every field the format holds). */
+bool trace_access_equal(const struct trace_access *a, const struct trace_access *b);
+
+/* CRC-32 (IEEE 802.3 polynomial, reflected), tables held by the caller:
+ * table[0] is the bytewise table, table[k] advances a byte k positions
+ * further, so eight bytes are folded per step ("slicing by 8"). */
+struct trace_crc { uint32_t table[8][256]; };
+void trace_crc_init(struct trace_crc *t);
+uint32_t trace_crc32(const struct trace_crc *t, uint32_t crc, const void *buf, size_t len);
+
+/* LEB128 varints and zigzag signed deltas. put returns bytes written (at most
+ * 10); get returns bytes read, 0 for a truncated or over-long varint. */
+size_t trace_put_varint(uint8_t *out, uint64_t v);
+size_t trace_get_varint(const uint8_t *in, size_t avail, uint64_t *v);
+static inline uint64_t trace_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+static inline int64_t trace_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* ---- writer ------------------------------------------------------------- */
+
+struct trace_writer {
+	FILE *f;
+	uint8_t *buf;           /* the open block's payload */
+	size_t len, cap;
+	uint32_t block_records;
+	uint64_t records, accesses, bytes;
+	struct trace_codec codec;
+	struct trace_crc crc;
+	bool failed;
+	char err[256];
+};
+
+/* Create path and write the header. False with one line in err. */
+bool trace_writer_open(struct trace_writer *w, const char *path, const struct trace_header *h,
+		       char *err, size_t errlen);
+/* Append one record (an access record is encoded against the codec state).
+ * Errors are sticky and reported by trace_writer_close. */
+void trace_writer_put(struct trace_writer *w, const struct trace_record *r);
+/* Flush, write the end block and close. False with one line in err. */
+bool trace_writer_close(struct trace_writer *w, char *err, size_t errlen);
+
+/* ---- reader ------------------------------------------------------------- */
+
+enum trace_read_status { TRACE_READ_RECORD = 0, TRACE_READ_END = 1, TRACE_READ_ERROR = 2 };
+
+struct trace_reader {
+	FILE *f;                /* NULL when reading from memory */
+	const uint8_t *mem;     /* the whole file, when reading from memory */
+	size_t mem_len;
+	const char *name;       /* for messages */
+	uint8_t *buf;           /* the current block's payload */
+	size_t cap;
+	size_t pos, len;        /* within buf */
+	uint64_t block_offset;  /* file offset of the current block's payload */
+	uint64_t file_pos;      /* file offset of the next block */
+	uint32_t block_records, block_seen;
+	uint64_t records, accesses;
+	bool ended;
+	struct trace_header h;
+	struct trace_codec codec;
+	struct trace_crc crc;
+	char err[300];
+};
+
+/* Open a file (or a buffer of len bytes, name used in messages) and check
+ * its header. False with one line in err. */
+bool trace_reader_open(struct trace_reader *r, const char *path, char *err, size_t errlen);
+bool trace_reader_open_mem(struct trace_reader *r, const void *data, size_t len, const char *name,
+			   char *err, size_t errlen);
+/* Next record into rec. TRACE_READ_END after the end block (whose counts
+ * were checked), TRACE_READ_ERROR with r->err set. */
+enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_record *rec);
+void trace_reader_close(struct trace_reader *r);
+
+/* The common record, a predicted access with a one- or two-byte address
+ * delta, decoded inline into p; false to take trace_reader_next (which
+ * handles everything else and reports every error). A loop may call this
+ * first. Learning from a predicted access changes only the previous
+ * addresses: the table entry already holds it. */
+static inline bool trace_reader_next_predicted(struct trace_reader *r, struct trace_predicted *pr)
+{
+	size_t avail = r->len - r->pos;
+	uint64_t delta;
+	size_t n;
+	if (r->ended || avail < 2 || r->block_seen >= r->block_records)
+		return false;
+	const uint8_t *p = r->buf + r->pos;
+	if (p[0] >= (1u << TRACE_TAG_ACCESS_FORM_SHIFT))
+		return false;
+	if (!(p[1] & 0x80)) {
+		delta = p[1];
+		n = 2;
+	} else if (avail >= 3 && !(p[2] & 0x80)) {
+		delta = (uint64_t)(p[1] & 0x7f) | (uint64_t)p[2] << 7;
+		n = 3;
+	} else {
+		return false;
+	}
+	uint64_t la = r->codec.la + (uint64_t)trace_unzigzag(delta);
+	if (!trace_codec_lookup(&r->codec, la, p[0], pr))
+		return false;
+	r->codec.la = la;
+	r->codec.pa = pr->pa;
+	r->pos += n;
+	r->block_seen++;
+	r->records++;
+	r->accesses++;
+	return true;
+}
+
+/* ---- names -------------------------------------------------------------- */
+
+const char *trace_rec_kind_name(enum trace_rec_kind k);
+const char *trace_ctl_op_name(unsigned op);
+/* "R", "W" or "X" then "u" for user, "a" for AC: "Wu". buf >= 4 bytes. */
+const char *trace_acc_name(uint8_t acc, char *buf);
+/* One line of text (no newline) describing an access's outcome. */
+void trace_access_outcome_text(const struct trace_access *a, char *buf, size_t len);
+
+#endif

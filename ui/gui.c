@@ -554,6 +554,10 @@ static int take_gui_opts(int *argc, char **argv, struct gui_cli *c)
 			c->run = true;
 			continue;
 		}
+		if (!strncmp(a, "-trace", 6)) { /* one MMU observer: the recorder's or the trace's */
+			fprintf(stderr, "mmulab: gui: %s is not supported here (use mmulab run)\n", argv[i]);
+			return RUN_STATUS_USAGE;
+		}
 		if (!valued) {
 			argv[out++] = argv[i];
 			continue;

@@ -8,7 +8,7 @@ set -eu
 
 PKGS="build-essential make meson ninja-build pkg-config cmake python3 \
 libzydis-dev libzycore-dev libcapstone-dev libcriterion-dev \
-libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libzstd-dev \
+libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libzstd-dev zlib1g-dev \
 qemu-system-x86"
 if [ "${1:-}" = fuzz ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev"

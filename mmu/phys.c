@@ -3,6 +3,19 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mman.h>
+
+/* Guest RAM comes straight from anonymous mmap, not from malloc: its pages
+ * are zero and take host memory only when the guest first touches them,
+ * whatever the C library's allocator does (glibc's calloc writes every
+ * byte when MALLOC_PERTURB_ is set, as meson test sets it). The emulator's
+ * resident size then follows the RAM the guest uses. */
+static uint8_t *ram_map(uint64_t size)
+{
+	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
+		       -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
 
 bool phys_init(struct phys *p, uint64_t size, char *err, size_t errlen)
 {
@@ -13,7 +26,7 @@ bool phys_init(struct phys *p, uint64_t size, char *err, size_t errlen)
 			 (unsigned long long)size);
 		return false;
 	}
-	p->ram = calloc(1, size);
+	p->ram = ram_map(size);
 	p->nframes = size >> PHYS_FRAME_SHIFT;
 	p->frame_flags = calloc(1, p->nframes);
 	if (!p->ram || !p->frame_flags) {
@@ -28,7 +41,8 @@ bool phys_init(struct phys *p, uint64_t size, char *err, size_t errlen)
 
 void phys_free(struct phys *p)
 {
-	free(p->ram);
+	if (p->ram)
+		munmap(p->ram, p->size ? p->size : p->nframes << PHYS_FRAME_SHIFT);
 	free(p->frame_flags);
 	memset(p, 0, sizeof *p);
 }

@@ -52,6 +52,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(MESON) compile -C $(BENCH_BUILD)
 	./$(BENCH_BUILD)/bench/mmu_bench
 	./$(BENCH_BUILD)/bench/cpu_bench
+	./$(BENCH_BUILD)/bench/guest_bench
 
 $(FUZZ_BUILD)/build.ninja:
 	scripts/deps.sh fuzz

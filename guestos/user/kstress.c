@@ -1,11 +1,11 @@
 /* kstress [rounds]: ask the kernel to allocate and free kmalloc objects
- * of every size class `rounds` times (default 100), then print
+ * of every size class `rounds` times (default 10), then print
  * /proc/slabinfo. Exit status 0 when the kernel's stress succeeded. */
 #include "guestos/user/ulib.h"
 
 int main(int argc, char **argv)
 {
-	unsigned long rounds = atoul(argc > 1 ? argv[1] : NULL, 100);
+	unsigned long rounds = atoul(argc > 1 ? argv[1] : NULL, 10);
 	long n = mmulab_kstress(rounds);
 
 	if (n < 0) {

@@ -62,16 +62,6 @@ int puts(const char *s)
 	return printf("%s\n", s);
 }
 
-char *strchr(const char *s, int c)
-{
-	for (;; s++) {
-		if (*s == (char)c)
-			return (char *)s;
-		if (!*s)
-			return NULL;
-	}
-}
-
 const char *getenv(const char *name)
 {
 	size_t len = strlen(name);

@@ -55,7 +55,6 @@ void *malloc(size_t n);
 void *calloc(size_t nmemb, size_t size);
 void free(void *p);
 
-char *strchr(const char *s, int c);
 /* The value of NAME in the environment, or NULL. */
 const char *getenv(const char *name);
 /* Parse a decimal number; def when s is NULL or empty. */

@@ -47,6 +47,7 @@ unsigned run_all_selftests(void)
 	run_selftests(slab_selftests, nr_slab_selftests);
 	run_selftests(pgtable_selftests, nr_pgtable_selftests);
 	run_selftests(vmalloc_selftests, nr_vmalloc_selftests);
+	run_selftests(mmap_selftests, nr_mmap_selftests);
 	printk(KERN_ERR "selftest summary: %u passed, %u failed\n", passed_total, failed_total);
 	return failed_total;
 }

@@ -29,5 +29,7 @@ extern const struct selftest pgtable_selftests[];
 extern const size_t nr_pgtable_selftests;
 extern const struct selftest vmalloc_selftests[];
 extern const size_t nr_vmalloc_selftests;
+extern const struct selftest mmap_selftests[];
+extern const size_t nr_mmap_selftests;
 
 #endif

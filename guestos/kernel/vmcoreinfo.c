@@ -12,6 +12,7 @@
 #include "guestos/lib/string.h"
 #include "guestos/lib/vsprintf.h"
 #include "guestos/mm/mm.h"
+#include "guestos/mm/mmap.h"
 #include "guestos/mm/mmzone.h"
 #include "guestos/mm/slab.h"
 
@@ -28,7 +29,7 @@ static char vmcoreinfo_data[VMCOREINFO_CAPACITY];
 const unsigned long page_offset_base = PAGE_OFFSET;
 
 extern char _text[];
-extern u64 boot_pgd[];
+extern u8 empty_zero_page[];
 
 static void __printf(1, 2) vmcoreinfo_append_str(const char *fmt, ...)
 {
@@ -113,6 +114,49 @@ static void vmcoreinfo_slab(void)
 	VMCOREINFO_OFFSET(kmem_cache, list);
 }
 
+/* Address spaces: the kernel's (init_mm), the one in CR3 (active_mm, a
+ * pointer), the zero page, and the layouts to walk an mm's VMAs through
+ * the list (mmap_list -> vm_list) or the red-black tree (mm_rb -> vm_rb). */
+static void vmcoreinfo_mm(void)
+{
+	VMCOREINFO_SYMBOL(init_mm);
+	VMCOREINFO_SYMBOL(active_mm);
+	VMCOREINFO_SYMBOL_ARRAY(empty_zero_page);
+	VMCOREINFO_SIZE(mm_struct);
+	VMCOREINFO_OFFSET(mm_struct, pgd);
+	VMCOREINFO_OFFSET(mm_struct, mm_rb);
+	VMCOREINFO_OFFSET(mm_struct, mmap_list);
+	VMCOREINFO_OFFSET(mm_struct, map_count);
+	VMCOREINFO_OFFSET(mm_struct, start_code);
+	VMCOREINFO_OFFSET(mm_struct, start_brk);
+	VMCOREINFO_OFFSET(mm_struct, brk);
+	VMCOREINFO_OFFSET(mm_struct, start_stack);
+	VMCOREINFO_OFFSET(mm_struct, total_vm);
+	VMCOREINFO_OFFSET(mm_struct, rss);
+	VMCOREINFO_OFFSET(mm_struct, mm_users);
+	VMCOREINFO_SIZE(vm_area_struct);
+	VMCOREINFO_OFFSET(vm_area_struct, vm_start);
+	VMCOREINFO_OFFSET(vm_area_struct, vm_end);
+	VMCOREINFO_OFFSET(vm_area_struct, vm_mm);
+	VMCOREINFO_OFFSET(vm_area_struct, vm_flags);
+	VMCOREINFO_OFFSET(vm_area_struct, vm_pgoff);
+	VMCOREINFO_OFFSET(vm_area_struct, vm_name);
+	VMCOREINFO_OFFSET(vm_area_struct, vm_rb);
+	VMCOREINFO_OFFSET(vm_area_struct, vm_list);
+	VMCOREINFO_OFFSET(rb_root, rb_node);
+	VMCOREINFO_OFFSET(rb_node, rb_parent);
+	VMCOREINFO_OFFSET(rb_node, rb_left);
+	VMCOREINFO_OFFSET(rb_node, rb_right);
+	VMCOREINFO_OFFSET(rb_node, rb_color);
+	VMCOREINFO_NUMBER(RB_BLACK);
+	VMCOREINFO_NUMBER(VM_READ);
+	VMCOREINFO_NUMBER(VM_WRITE);
+	VMCOREINFO_NUMBER(VM_EXEC);
+	VMCOREINFO_NUMBER(VM_SHARED);
+	VMCOREINFO_NUMBER(VM_MAYSHARE);
+	VMCOREINFO_NUMBER(VM_GROWSDOWN);
+}
+
 static void vmcoreinfo_numbers(void)
 {
 	vmcoreinfo_append_str("PAGESIZE=%d\n", PAGE_SIZE);
@@ -137,6 +181,7 @@ void vmcoreinfo_init(void)
 	vmcoreinfo_page();
 	vmcoreinfo_zones();
 	vmcoreinfo_slab();
+	vmcoreinfo_mm();
 	vmcoreinfo_numbers();
 	vmcoreinfo_header.data_pa = __pa(vmcoreinfo_data);
 	vmcoreinfo_header.ready = 1;

@@ -113,6 +113,40 @@ void zap_page_range(struct vm_area_struct *vma, unsigned long start, unsigned lo
 /* fork: copy vma's PTEs from src to dst (write-protecting private ones). */
 int copy_page_range(struct mm_struct *dst, struct mm_struct *src, struct vm_area_struct *vma);
 
+/* VMA surgery (mm/mmap.c). vma_merge joins vma with compatible
+ * neighbours and returns the VMA now covering it; __split_vma cuts at
+ * addr, vma keeping the lower part, and returns the upper (NULL on OOM);
+ * split_range splits the VMAs straddling start and end and returns the
+ * first VMA inside [start, end) (NULL if none, *err -ENOMEM on OOM). */
+struct vm_area_struct *vma_merge(struct mm_struct *mm, struct vm_area_struct *vma);
+struct vm_area_struct *__split_vma(struct mm_struct *mm, struct vm_area_struct *vma,
+				   unsigned long addr);
+struct vm_area_struct *split_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+				   int *err);
+
+/* The hardware PTE bits for pages of an area with these vm_flags. */
+u64 vm_get_page_prot(unsigned long vm_flags);
+/* INVLPG addr if mm is the active mm. */
+void flush_tlb_page(struct mm_struct *mm, unsigned long addr);
+/* mprotect: rewrite the PTEs of [start, end) in vma for newflags. */
+void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+		       unsigned long newflags);
+/* Free all user page tables of mm (every VMA must be zapped). */
+void free_pgtables(struct mm_struct *mm);
+/* Grow a VM_GROWSDOWN vma down to cover addr (within the stack limit). */
+int expand_stack(struct vm_area_struct *vma, unsigned long addr);
+
+/* Counters since boot (Linux's vm_event_item names, in part). */
+struct vm_event_state {
+	unsigned long pgfault;        /* handle_mm_fault calls */
+	unsigned long zero_page_maps; /* read faults answered with the zero page */
+	unsigned long anon_pages;     /* new zeroed pages mapped on faults */
+	unsigned long cow_copies;     /* do_wp_page copied the page */
+	unsigned long cow_reuses;     /* do_wp_page reused an exclusive page */
+	unsigned long stack_expands;  /* expand_stack calls that grew [stack] */
+};
+extern struct vm_event_state vm_events;
+
 /* The shared zero page: every read fault on untouched anonymous memory
  * maps it read-only. */
 extern unsigned long empty_zero_page_pfn;

@@ -18,6 +18,20 @@
 #define _PAGE_GLOBAL (1 << 8)   /* survives CR3 writes when CR4.PGE is set */
 #define PTE_PFN_MASK (((1ULL << 52) - 1) & ~((u64)PAGE_SIZE - 1)) /* bits 51:12 */
 #define PAGE_KERNEL ((u64)(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY))
+/* Bit 9 is ignored by the CPU (SDM Vol. 3A §4.5, table 4-20). A user PTE
+ * whose VMA is PROT_NONE keeps its frame with Present clear and this bit
+ * set, so that a later mprotect can make it accessible again (Linux's
+ * _PAGE_PROTNONE). */
+#define _PAGE_PROTNONE (1 << 9)
+/* Upper-level entries of user page tables: present, writable, user. The
+ * leaf PTE decides, as access rights combine across levels, the most
+ * restrictive winning (SDM Vol. 3A §4.6.1). */
+#define _PAGE_TABLE ((u64)(_PAGE_PRESENT | _PAGE_RW | _PAGE_USER))
+#define PAGE_MASK (~((unsigned long)PAGE_SIZE - 1))
+#define PGDIR_SIZE (1UL << PGDIR_SHIFT)
+#define PUD_SIZE (1UL << PUD_SHIFT)
+/* PGD slots from here up map the kernel half, shared by every mm. */
+#define KERNEL_PGD_BOUNDARY (PTRS_PER_TABLE / 2)
 
 /* VMALLOC_START..VMALLOC_END: kernel virtual space mapped page by page
  * (Linux's x86-64 values, 4-level paging). */
@@ -42,10 +56,16 @@ static inline phys_addr_t read_cr3_pa(void)
 	return read_cr3() & PTE_PFN_MASK;
 }
 
-/* The kernel's top-level table (init_mm.pgd in Linux): the one in CR3. */
+/* The kernel's top-level table (init_mm.pgd), built by arch/x86/head.S.
+ * Kernel mappings are made here whichever mm is active; every mm copies
+ * its kernel half (and a fault on a kernel address copies a slot made
+ * later: vmalloc_fault). */
+extern u64 boot_pgd[PTRS_PER_TABLE];
+#define swapper_pg_dir ((pgd_t *)boot_pgd)
+
 static inline pgd_t *pgd_offset_k(unsigned long addr)
 {
-	return (pgd_t *)__va(read_cr3_pa()) + pgd_index(addr);
+	return swapper_pg_dir + pgd_index(addr);
 }
 
 static inline p4d_t *p4d_offset(pgd_t *pgd, unsigned long addr)

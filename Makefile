@@ -1,7 +1,7 @@
 # A thin wrapper over meson. Every target first installs missing Debian
 # packages (scripts/deps.sh), then configures and builds as needed.
 #
-#   make run     build, then run the main job (the MMU demonstration for now)
+#   make run     build, then boot the guest kernel running its demo programs
 #   make test    build, run every test, then again under ASan+UBSan
 #   make bench   build optimised, run the benchmarks (`bench <name> <value> <unit>`)
 #   make fuzz    build the libFuzzer targets with clang and run each for FUZZ_SECONDS
@@ -26,11 +26,16 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD)
 
-# The main job: boot the bundled guest kernel, run its self-tests, print the
-# machine's and the MMU's statistics. The kernel's clean exit is debug-exit
-# code 0, which mmulab (like QEMU) reports as status 1.
+# The main job: boot the bundled guest kernel with its user programs as
+# modules; init runs the demo programs, the kernel prints its reports and
+# mmulab its statistics. The kernel's clean exit (init exited with 0) is
+# debug-exit code 0, which mmulab (like QEMU) reports as status 1.
+USER_DIR := $(BUILD)/guestos/user
+RUN_MODULES := $(USER_DIR)/init,$(USER_DIR)/touch,$(USER_DIR)/cowfork,$(USER_DIR)/mprot,$(USER_DIR)/badptr,$(USER_DIR)/kstress
+RUN_APPEND := run=touch,cowfork,mprot,badptr,kstress report
 run: build
-	./$(BUILD)/mmulab run -kernel $(BUILD)/guestos/mmulab-kernel -append selftest -stats || [ $$? -eq 1 ]
+	./$(BUILD)/mmulab run -kernel $(BUILD)/guestos/mmulab-kernel -initrd $(RUN_MODULES) \
+		-append "$(RUN_APPEND)" -stats || [ $$? -eq 1 ]
 
 test-fast: build
 	$(MESON) test -C $(BUILD) --print-errorlogs

@@ -349,7 +349,7 @@ static long bprm_alloc(struct linux_binprm *bprm)
 
 long sys_execve(const char *filename, const char *const *argv, const char *const *envp)
 {
-	char name[TASK_COMM_LEN];
+	char name[MODULE_NAME_LEN];
 	struct linux_binprm bprm;
 	long r = strncpy_from_user(name, filename, sizeof name);
 

@@ -9,11 +9,12 @@
 
 #define MAX_MODULES 16
 #define MAX_ARG_STRINGS 32 /* argv and envp entries together */
+#define MODULE_NAME_LEN 64 /* a process's comm keeps the first 15 bytes */
 
 /* A module: the last path component of the first word of its string is
  * its name, the other words its default arguments. */
 struct boot_module {
-	char name[TASK_COMM_LEN];
+	char name[MODULE_NAME_LEN];
 	char args[128];
 	const u8 *data;
 	size_t size;

@@ -42,7 +42,7 @@ static void fault_test(void)
  * pid 1 and idle; the machine stops when init exits (kernel/exit.c). */
 static void kernel_init(void)
 {
-	char name[TASK_COMM_LEN];
+	char name[MODULE_NAME_LEN];
 
 	if (!nr_modules() || cmdline_has_flag("selftest"))
 		return;

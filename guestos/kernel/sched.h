@@ -19,7 +19,7 @@
 #define TASK_COMM_LEN 16
 #define THREAD_SIZE_ORDER 2
 #define THREAD_SIZE (PAGE_SIZE << THREAD_SIZE_ORDER)
-#define SCHED_TIMESLICE 5 /* timer ticks a task runs before another gets the CPU */
+#define SCHED_TIMESLICE 2 /* timer ticks a task runs before another gets the CPU */
 
 enum task_state {
 	TASK_RUNNING,       /* on the run queue (or the idle task) */

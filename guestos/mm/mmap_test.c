@@ -197,7 +197,8 @@ static const char *test_vma_tree_balanced(void)
 		CHECK(map_fixed(mm, TEST_BASE + ((i * 37) % n) * 2 * PG, 1, RW), "mmap failed");
 	CHECK(mm->map_count == (int)n && !rb_check(&mm->mm_rb), "tree broken after inserts");
 	for (unsigned i = 0; i < n; i += 2)
-		CHECK(do_munmap(mm, TEST_BASE + ((i * 37) % n) * 2 * PG, PG) == 0, "munmap failed");
+		CHECK(do_munmap(mm, TEST_BASE + ((i * 37) % n) * 2 * PG, PG) == 0 &&
+		      !rb_check(&mm->mm_rb), "munmap failed or left the tree broken");
 	CHECK(mm->map_count == (int)n / 2 && !rb_check(&mm->mm_rb), "tree broken after erases");
 	for (struct list_head *p = mm->mmap_list.next; p != &mm->mmap_list; p = p->next) {
 		struct vm_area_struct *vma = list_entry(p, struct vm_area_struct, vm_list);

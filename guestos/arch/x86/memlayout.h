@@ -11,7 +11,11 @@
  *                      │ direct map of all RAM        │ __va(pa) = pa + PAGE_OFFSET
  *                      │ (2 MiB pages)                │
  *   0xffff888000000000 ├──────────────────────────────┤ PAGE_OFFSET (page_offset_base)
- *                      │ unused (user space later)    │
+ *                      │ unused                       │
+ *   0x00007ffffffff000 ├──────────────────────────────┤ TASK_SIZE (mm/mm_types.h)
+ *                      │ user space: one mm_struct    │ [stack] below TASK_SIZE,
+ *                      │ per process (mm/mmap.h)      │ mmap below 0x7f0000000000,
+ *                      │                              │ programs at 0x400000
  *   0x0000000000000000 └──────────────────────────────┘
  *
  * During boot the first GiB is also identity-mapped, so that the 32-bit stub

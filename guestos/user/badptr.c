@@ -1,14 +1,16 @@
-/* badptr: first hand the kernel a bad pointer (write(2) must fail with
- * -EFAULT), then write through one itself: the kernel kills it with a
- * segfault message and goes on. It never reaches its last line. */
+/* badptr: first hand the kernel bad input (a system-call number nobody
+ * has: -ENOSYS; a bad pointer to write(2): -EFAULT), then write through a
+ * bad pointer itself: the kernel kills it with a segfault message and goes
+ * on. It never reaches its last line. */
 #include "guestos/user/ulib.h"
 
 #define BAD_ADDRESS 0xdead000UL
+#define BAD_SYSCALL 4242
 
 int main(void)
 {
+	printf("badptr: system call %d = %ld\n", BAD_SYSCALL, syscall3(BAD_SYSCALL, 0, 0, 0));
 	long r = write(1, (const void *)BAD_ADDRESS, 16);
-
 	printf("badptr: write(1, 0x%lx, 16) = %ld\n", BAD_ADDRESS, r);
 	printf("badptr: storing to 0x%lx\n", BAD_ADDRESS);
 	*(volatile int *)BAD_ADDRESS = 1;

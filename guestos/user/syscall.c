@@ -19,6 +19,11 @@ static long syscall6(long nr, long a, long b, long c, long d, long e, long f)
 
 #define SYSCALL3(nr, a, b, c) syscall6((nr), (long)(a), (long)(b), (long)(c), 0, 0, 0)
 
+long syscall3(long nr, long a, long b, long c)
+{
+	return syscall6(nr, a, b, c, 0, 0, 0);
+}
+
 long read(int fd, void *buf, size_t n) { return SYSCALL3(__NR_read, fd, buf, n); }
 long write(int fd, const void *buf, size_t n) { return SYSCALL3(__NR_write, fd, buf, n); }
 int munmap(void *addr, size_t len) { return (int)SYSCALL3(__NR_munmap, addr, len, 0); }

@@ -124,6 +124,17 @@ static void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	mm->map_count++;
 }
 
+/* Linux insert_vm_struct: link a VMA the caller filled in; -ENOMEM if
+ * it overlaps one already there (nothing merged: see vma_merge). */
+int insert_vm_struct(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	if (find_vma_intersection(mm, vma->vm_start, vma->vm_end))
+		return -ENOMEM;
+	vma_link(mm, vma);
+	mm->total_vm += (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+	return 0;
+}
+
 static void vma_unlink(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	rb_erase(&vma->vm_rb, &mm->mm_rb);
@@ -302,8 +313,10 @@ struct mm_struct *dup_mm(struct mm_struct *oldmm)
 
 		if (!copy)
 			goto fail;
-		vma_link(mm, copy);
-		mm->total_vm += (copy->vm_end - copy->vm_start) >> PAGE_SHIFT;
+		if (insert_vm_struct(mm, copy)) {
+			vm_area_free(copy);
+			goto fail;
+		}
 		if (copy_page_range(mm, oldmm, vma))
 			goto fail;
 	}
@@ -362,8 +375,10 @@ static struct vm_area_struct *mmap_region(struct mm_struct *mm, unsigned long ad
 	vma->vm_flags = vm_flags;
 	vma->vm_pgoff = addr >> PAGE_SHIFT;
 	vma->vm_name = name;
-	vma_link(mm, vma);
-	mm->total_vm += len >> PAGE_SHIFT;
+	if (insert_vm_struct(mm, vma)) {
+		vm_area_free(vma);
+		return NULL;
+	}
 	return vma_merge(mm, vma);
 }
 

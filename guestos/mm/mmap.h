@@ -119,6 +119,9 @@ int copy_page_range(struct mm_struct *dst, struct mm_struct *src, struct vm_area
  * split_range splits the VMAs straddling start and end and returns the
  * first VMA inside [start, end) (NULL if none, *err -ENOMEM on OOM). */
 struct vm_area_struct *vma_merge(struct mm_struct *mm, struct vm_area_struct *vma);
+/* Link a filled-in VMA into mm's tree and list (counting it in total_vm);
+ * -ENOMEM if it overlaps an existing one. */
+int insert_vm_struct(struct mm_struct *mm, struct vm_area_struct *vma);
 struct vm_area_struct *__split_vma(struct mm_struct *mm, struct vm_area_struct *vma,
 				   unsigned long addr);
 struct vm_area_struct *split_range(struct mm_struct *mm, unsigned long start, unsigned long end,

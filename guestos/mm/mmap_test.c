@@ -504,6 +504,37 @@ out:
 	return err;
 }
 
+/* A kernel mapping made in a PGD slot that was empty when the mm was
+ * created is reached through that mm anyway: the fault copies the slot
+ * from init_mm (vmalloc_fault). The three table pages under the slot stay,
+ * as kernel page tables do. */
+static const char *test_vmalloc_fault_syncs_pgd(void)
+{
+	const unsigned long addr = VMALLOC_START + 3 * PGDIR_SIZE; /* a slot nothing else uses */
+	struct mm_struct *mm = enter_test_mm();
+	unsigned long page = get_zeroed_page(GFP_KERNEL);
+	const char *err = NULL;
+
+	if (!mm || !page) {
+		err = "allocation failed";
+		goto out;
+	}
+	CHECK(pgd_offset(mm, addr)->pgd == 0, "the slot is already filled");
+	CHECK(map_kernel_page(addr, virt_to_page((void *)page), PAGE_KERNEL), "map_kernel_page failed");
+	((u8 *)page)[5] = 0x77;
+	CHECK(peek(addr + 5) == 0x77, "the mapping reads wrong");
+	CHECK((pgd_offset(mm, addr)->pgd & PTE_PFN_MASK) == (pgd_offset_k(addr)->pgd & PTE_PFN_MASK),
+	      "the slot was not copied"); /* the CPU may have set Accessed in the copy */
+out:
+	if (page) {
+		unmap_kernel_page(addr);
+		free_page(page);
+	}
+	if (mm)
+		leave_test_mm(mm);
+	return err;
+}
+
 /* An address space like a process's, printed as /proc/1/maps. */
 static const char *test_maps_report(void)
 {
@@ -545,6 +576,7 @@ const struct selftest mmap_selftests[] = {
 	{"bad_address_is_efault", test_bad_address_is_efault},
 	{"mprotect_changes_ptes", test_mprotect_changes_ptes},
 	{"brk_and_map_fixed", test_brk_and_map_fixed},
+	{"vmalloc_fault_syncs_pgd", test_vmalloc_fault_syncs_pgd},
 	{"maps_report", test_maps_report},
 };
 const size_t nr_mmap_selftests = ARRAY_SIZE(mmap_selftests);

@@ -360,6 +360,51 @@ static void free_table(struct mm_struct *mm, u64 *entry, int levels_below)
 	mm->nr_ptes--;
 }
 
+/* How much one entry maps in a table at each depth below the PGD: PUD
+ * table, PMD table, PTE table. */
+static const unsigned table_entry_shift[] = {PUD_SHIFT, PMD_SHIFT, PAGE_SHIFT};
+
+/* entry points at the table of the given depth mapping from base: prune
+ * its sub-tables overlapping [start, end), then free the table itself if
+ * it maps nothing at all. True when it was freed. */
+static bool prune_table(struct mm_struct *mm, u64 *entry, unsigned long base, int depth,
+			unsigned long start, unsigned long end)
+{
+	u64 *table = __va(*entry & PTE_PFN_MASK);
+	unsigned long size = 1UL << table_entry_shift[depth];
+	bool empty = true, freed = false;
+
+	for (unsigned i = 0; i < PTRS_PER_TABLE; i++) {
+		unsigned long a = base + i * size;
+
+		if (depth < 2 && (table[i] & _PAGE_PRESENT) && a < end && a + size > start)
+			freed |= prune_table(mm, &table[i], a, depth + 1, start, end);
+		empty = empty && !table[i];
+	}
+	if (!empty)
+		return freed;
+	free_page((unsigned long)table);
+	*entry = 0;
+	mm->nr_ptes--;
+	return true;
+}
+
+/* After munmap of [start, end): free the page tables there that map
+ * nothing any more (Linux free_pgd_range). Upper-level entries may sit in
+ * the paging-structure caches, so a CR3 reload drops them before the
+ * freed tables are reused (SDM Vol. 3A §4.10.4.1). */
+void free_pgd_range(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	bool freed = false;
+
+	for (unsigned long i = pgd_index(start); i < KERNEL_PGD_BOUNDARY && i << PGDIR_SHIFT < end;
+	     i++)
+		if (mm->pgd[i].pgd & _PAGE_PRESENT)
+			freed |= prune_table(mm, &mm->pgd[i].pgd, i << PGDIR_SHIFT, 0, start, end);
+	if (freed && mm == active_mm)
+		write_cr3(read_cr3());
+}
+
 /* Free every page table of the user half (the PGD itself stays). */
 void free_pgtables(struct mm_struct *mm)
 {

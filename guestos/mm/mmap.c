@@ -451,6 +451,7 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 		remove_vma(mm, vma);
 		vma = next;
 	}
+	free_pgd_range(mm, start, end);
 	return err;
 }
 

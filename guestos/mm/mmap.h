@@ -136,6 +136,8 @@ void change_protection(struct vm_area_struct *vma, unsigned long start, unsigned
 		       unsigned long newflags);
 /* Free all user page tables of mm (every VMA must be zapped). */
 void free_pgtables(struct mm_struct *mm);
+/* Free the page tables overlapping [start, end) that map nothing. */
+void free_pgd_range(struct mm_struct *mm, unsigned long start, unsigned long end);
 /* Grow a VM_GROWSDOWN vma down to cover addr (within the stack limit). */
 int expand_stack(struct vm_area_struct *vma, unsigned long addr);
 

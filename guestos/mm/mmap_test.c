@@ -427,6 +427,30 @@ static const char *test_munmap_frees_pages(void)
 	return nr_free_pages() == before ? NULL : "free pages not back to where they were";
 }
 
+/* munmap frees the page tables that map nothing any more, and only those. */
+static const char *test_munmap_frees_page_tables(void)
+{
+	struct mm_struct *mm = enter_test_mm();
+	const char *err = NULL;
+
+	if (!mm)
+		return "mm_alloc failed";
+	CHECK(map_fixed(mm, TEST_BASE, 1, RW) && map_fixed(mm, TEST_BASE + PMD_SIZE, 1, RW),
+	      "mmap failed");
+	poke(TEST_BASE, 1);
+	poke(TEST_BASE + PMD_SIZE, 2);
+	CHECK(mm->nr_ptes == 4, "not PUD, PMD and two PTE tables");
+	CHECK(do_munmap(mm, TEST_BASE, PG) == 0 && mm->nr_ptes == 3, "the empty PTE table stayed");
+	CHECK(peek(TEST_BASE + PMD_SIZE) == 2, "the other mapping was lost");
+	CHECK(do_munmap(mm, TEST_BASE + PMD_SIZE, PG) == 0 && mm->nr_ptes == 0,
+	      "tables left after unmapping everything");
+	CHECK(map_fixed(mm, TEST_BASE, 1, RW) && peek(TEST_BASE) == 0 && mm->nr_ptes == 3,
+	      "tables not built again on the next fault");
+out:
+	leave_test_mm(mm);
+	return err;
+}
+
 /* copy_*_user refuse unmapped, read-only (for writes) and kernel addresses
  * with -EFAULT, and the kernel goes on. */
 static const char *test_bad_address_is_efault(void)
@@ -573,6 +597,7 @@ const struct selftest mmap_selftests[] = {
 	{"stack_grows_down", test_stack_grows_down},
 	{"stack_limit", test_stack_limit},
 	{"munmap_frees_pages", test_munmap_frees_pages},
+	{"munmap_frees_page_tables", test_munmap_frees_page_tables},
 	{"bad_address_is_efault", test_bad_address_is_efault},
 	{"mprotect_changes_ptes", test_mprotect_changes_ptes},
 	{"brk_and_map_fixed", test_brk_and_map_fixed},

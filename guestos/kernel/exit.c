@@ -7,16 +7,31 @@
 #include "guestos/kernel/cmdline.h"
 #include "guestos/kernel/printk.h"
 #include "guestos/kernel/report.h"
+#include "guestos/mm/gfp.h"
 #include "guestos/mm/mmap.h"
 
 #define SIGILL 4
 #define SIGFPE 8
 
-/* The end of the run: init has exited. Reports if asked, then stop the
- * machine with init's status. */
-static void __noreturn init_exited(int status)
+/* Give back the exiting task's address space. */
+static void exit_mm(struct task_struct *tsk)
+{
+	if (!tsk->mm)
+		return;
+	switch_mm(NULL); /* off the mm before dropping it */
+	mmput(tsk->mm);
+	tsk->mm = NULL;
+}
+
+/* The end of the run: init has exited. Its memory and the per-CPU page
+ * lists go back to the buddy allocator first, so that the reports show
+ * the state with no process left, whatever order timer ticks gave the
+ * processes' allocations. Then stop the machine with init's status. */
+static void __noreturn init_exited(struct task_struct *tsk, int status)
 {
 	pr_info("init exited with status %d\n", WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	exit_mm(tsk);
+	drain_all_pages();
 	if (cmdline_has_flag("report"))
 		show_reports();
 	pr_info(TIMING_PREFIX "boot to exit: %lu timer ticks\n", jiffies);
@@ -41,12 +56,8 @@ void do_exit(int status)
 	struct task_struct *tsk = current;
 
 	if (tsk->pid == 1)
-		init_exited(status);
-	if (tsk->mm) {
-		switch_mm(NULL); /* off the mm before dropping it */
-		mmput(tsk->mm);
-		tsk->mm = NULL;
-	}
+		init_exited(tsk, status);
+	exit_mm(tsk);
 	forget_original_parent(tsk);
 	tsk->exit_code = status;
 	tsk->state = EXIT_ZOMBIE;

@@ -1,7 +1,7 @@
 # A thin wrapper over meson. Every target first installs missing Debian
 # packages (scripts/deps.sh), then configures and builds as needed.
 #
-#   make run     build, then run the main job (the MMU demonstration for now)
+#   make run     build, then boot the guest kernel running its demo programs
 #   make gui     build, then boot the bundled kernel under the visualizer
 #   make test    build, run every test, then again under ASan+UBSan
 #   make bench   build optimised, run the benchmarks (`bench <name> <value> <unit>`)
@@ -27,15 +27,29 @@ $(BUILD)/build.ninja: | deps
 build: deps $(BUILD)/build.ninja
 	$(MESON) compile -C $(BUILD)
 
-# The main job: boot the bundled guest kernel, run its self-tests, print the
-# machine's and the MMU's statistics. The kernel's clean exit is debug-exit
-# code 0, which mmulab (like QEMU) reports as status 1.
+# The main job: boot the bundled guest kernel with its user programs as
+# modules; init runs the demo programs, the kernel prints its reports and
+# mmulab its statistics. The kernel's clean exit (init exited with 0) is
+# debug-exit code 0, which mmulab (like QEMU) reports as status 1. With a
+# display (DISPLAY or WAYLAND_DISPLAY set) the same run opens in the
+# visualizer; HEADLESS=1 keeps it on the terminal.
+USER_DIR := $(BUILD)/guestos/user
+RUN_MODULES := $(USER_DIR)/init,$(USER_DIR)/touch,$(USER_DIR)/cowfork,$(USER_DIR)/mprot,$(USER_DIR)/badptr,$(USER_DIR)/kstress
+RUN_APPEND := run=touch,cowfork,mprot,badptr,kstress report
+RUN_ARGS = -kernel $(BUILD)/guestos/mmulab-kernel -initrd $(RUN_MODULES) -append "$(RUN_APPEND)"
+HEADLESS ?=
 run: build
-	./$(BUILD)/mmulab run -kernel $(BUILD)/guestos/mmulab-kernel -append selftest -stats || [ $$? -eq 1 ]
+	@if [ -z "$(HEADLESS)" ] && [ -n "$$DISPLAY$$WAYLAND_DISPLAY" ]; then \
+		echo ./$(BUILD)/mmulab gui $(RUN_ARGS) --run; \
+		./$(BUILD)/mmulab gui $(RUN_ARGS) --run; \
+	else \
+		echo ./$(BUILD)/mmulab run $(RUN_ARGS) -stats; \
+		./$(BUILD)/mmulab run $(RUN_ARGS) -stats || [ $$? -eq 1 ]; \
+	fi
 
 # The visualizer over the same run (needs a display; see docs/gui.md).
 gui: build
-	./$(BUILD)/mmulab gui -kernel $(BUILD)/guestos/mmulab-kernel -append "selftest report" --run
+	./$(BUILD)/mmulab gui $(RUN_ARGS) --run
 
 test-fast: build
 	$(MESON) test -C $(BUILD) --print-errorlogs
@@ -57,6 +71,7 @@ bench: deps $(BENCH_BUILD)/build.ninja
 	$(MESON) compile -C $(BENCH_BUILD)
 	./$(BENCH_BUILD)/bench/mmu_bench
 	./$(BENCH_BUILD)/bench/cpu_bench
+	./$(BENCH_BUILD)/bench/guest_bench
 	./$(BENCH_BUILD)/bench/ui_bench
 	if [ -x $(BENCH_BUILD)/bench/trace_bench ]; then ./$(BENCH_BUILD)/bench/trace_bench; fi
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Boot one Multiboot kernel in mmulab and in QEMU and compare them.
 
-Usage: compare-qemu.py MMULAB KERNEL [-append STR] [-m SIZE] [-timeout SECONDS]
+Usage: compare-qemu.py MMULAB KERNEL [-append STR] [-initrd A,B] [-m SIZE]
+                       [-timeout SECONDS]
 
 Both runs write the serial console to a file and stop through the
 isa-debug-exit device (port 0xf4), so both exit with status (v << 1) | 1.
@@ -42,6 +43,7 @@ def main():
     ap.add_argument("mmulab")
     ap.add_argument("kernel")
     ap.add_argument("-append", default=None)
+    ap.add_argument("-initrd", default=None)
     ap.add_argument("-m", default="128M")
     ap.add_argument("-timeout", type=int, default=60)
     a = ap.parse_args()
@@ -54,6 +56,8 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ours_out, qemu_out = os.path.join(tmp, "mmulab.txt"), os.path.join(tmp, "qemu.txt")
         extra = ["-append", a.append] if a.append is not None else []
+        if a.initrd is not None:
+            extra += ["-initrd", a.initrd]
         ours = [a.mmulab, "run", "-kernel", a.kernel, "-m", a.m, "-serial", "file:" + ours_out] + extra
         theirs = [qemu, "-kernel", a.kernel, "-m", a.m, "-serial", "file:" + qemu_out,
                   "-display", "none", "-no-reboot", "-monitor", "none",

@@ -64,6 +64,25 @@ def problems(status, output, args):
     return found
 
 
+def check_boot(run, args, more_problems=None):
+    """Boot with run() -> (status, output) and check the output against args
+    (and more_problems(output) -> list, if given). Prints the output and
+    the problems on failure; returns the exit status."""
+    try:
+        status, output = run()
+    except subprocess.TimeoutExpired:
+        print(f"guest did not exit within {args.timeout} s")
+        return 1
+    found = problems(status, output, args)
+    if more_problems:
+        found.extend(more_problems(output))
+    if found:
+        print(output)
+        print("\n".join(found))
+        return 1
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("qemu")
@@ -75,17 +94,7 @@ def main():
     ap.add_argument("--check-reports", action="store_true")
     ap.add_argument("--timeout", type=float, default=60)
     args = ap.parse_args()
-    try:
-        status, output = boot(args.qemu, args.kernel, args.append, args.timeout)
-    except subprocess.TimeoutExpired:
-        print(f"guest did not exit within {args.timeout} s")
-        return 1
-    found = problems(status, output, args)
-    if found:
-        print(output)
-        print("\n".join(found))
-        return 1
-    return 0
+    return check_boot(lambda: boot(args.qemu, args.kernel, args.append, args.timeout), args)
 
 
 if __name__ == "__main__":

@@ -52,3 +52,16 @@ unsigned long cmdline_get_ulong(const char *name, unsigned long def)
 
 	return v ? simple_strtoul(v + 1, NULL) : def;
 }
+
+void cmdline_get_string(const char *name, char *buf, size_t size, const char *def)
+{
+	const char *v = find_word(name, '=');
+	size_t n = 0;
+
+	v = v ? v + 1 : def;
+	while (v[n] && v[n] != ' ' && n + 1 < size) {
+		buf[n] = v[n];
+		n++;
+	}
+	buf[n] = '\0';
+}

@@ -16,5 +16,8 @@ const char *cmdline_params(void);
 bool cmdline_has_flag(const char *name);
 /* The value of `name=value` as a number; def when absent. */
 unsigned long cmdline_get_ulong(const char *name, unsigned long def);
+/* Copy the value of `name=value` into buf (truncated to size - 1 bytes);
+ * def when absent. */
+void cmdline_get_string(const char *name, char *buf, size_t size, const char *def);
 
 #endif

@@ -4,7 +4,9 @@
 #include "guestos/arch/x86/i8259.h"
 #include "guestos/arch/x86/io.h"
 #include "guestos/arch/x86/processor-flags.h"
+#include "guestos/arch/x86/process.h"
 #include "guestos/kernel/cmdline.h"
+#include "guestos/kernel/exec.h"
 #include "guestos/kernel/printk.h"
 #include "guestos/kernel/report.h"
 #include "guestos/kernel/selftest.h"
@@ -36,6 +38,20 @@ static void fault_test(void)
 	(void)*unmapped;
 }
 
+/* With modules (and no self-tests): start `init=NAME` (default init) as
+ * pid 1 and idle; the machine stops when init exits (kernel/exit.c). */
+static void kernel_init(void)
+{
+	char name[MODULE_NAME_LEN];
+
+	if (!nr_modules() || cmdline_has_flag("selftest"))
+		return;
+	cmdline_get_string("init", name, sizeof name, "init");
+	if (!start_init(name))
+		machine_exit(EXIT_CODE_INIT_FAILED);
+	cpu_idle();
+}
+
 void start_kernel(unsigned long mbi_pa)
 {
 	const struct multiboot_info *mbi = __va(mbi_pa);
@@ -55,6 +71,9 @@ void start_kernel(unsigned long mbi_pa)
 	kmem_cache_init();
 	vmcoreinfo_init();
 	mm_init();
+	sched_init();
+	syscall_init();
+	modules_init(mbi);
 	time_init();
 	local_irq_enable();
 	show_buddyinfo();
@@ -64,10 +83,11 @@ void start_kernel(unsigned long mbi_pa)
 		fault_test();
 	if (cmdline_has_flag("selftest"))
 		failed = run_all_selftests();
+	kernel_init();
 	if (cmdline_has_flag("selftest") || cmdline_has_flag("report"))
 		show_reports();
 	pr_info(TIMING_PREFIX "boot to exit: %lu TSC cycles, %lu timer ticks\n",
 		(unsigned long)(rdtsc() - tsc_start), jiffies);
-	pr_info("no init program yet: exiting\n");
+	pr_info("no init program started: exiting\n");
 	machine_exit(failed ? EXIT_CODE_PANIC : EXIT_CODE_OK);
 }

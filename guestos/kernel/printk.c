@@ -11,6 +11,7 @@
  * sheet, table II). */
 #define COM1_BASE 0x3F8
 #define UART_THR 0 /* transmit holding (write, DLAB=0) */
+#define UART_RBR 0 /* receive buffer (read, DLAB=0) */
 #define UART_DLL 0 /* divisor latch low (DLAB=1) */
 #define UART_IER 1 /* interrupt enable (DLAB=0) */
 #define UART_DLM 1 /* divisor latch high (DLAB=1) */
@@ -24,6 +25,7 @@
 #define UART_FCR_CLEAR 0x06 /* clear receive and transmit FIFOs */
 #define UART_MCR_DTR 0x01
 #define UART_MCR_RTS 0x02
+#define UART_LSR_DR 0x01   /* receive buffer holds a byte */
 #define UART_LSR_THRE 0x20 /* transmit holding register empty */
 #define UART_DIVISOR_115200 1
 
@@ -56,6 +58,21 @@ static void serial_write(const char *s)
 {
 	for (; *s; s++)
 		serial_putc(*s);
+}
+
+void console_write(const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		serial_putc(buf[i]);
+}
+
+size_t console_read(char *buf, size_t n)
+{
+	size_t got = 0;
+
+	while (got < n && (inb(COM1_BASE + UART_LSR) & UART_LSR_DR))
+		buf[got++] = (char)inb(COM1_BASE + UART_RBR);
+	return got;
 }
 
 /* Split a KERN_* prefix off the message; return its level. */

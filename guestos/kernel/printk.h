@@ -25,6 +25,11 @@
 
 void console_init(void);
 void console_set_loglevel(int level);
+/* Write n bytes to the console as they are (user write(2) on fd 1 and 2). */
+void console_write(const char *buf, size_t n);
+/* Read up to n bytes the UART has already received, without waiting;
+ * 0 when none (user read(2) on fd 0 then sees end of file). */
+size_t console_read(char *buf, size_t n);
 int printk(const char *fmt, ...) __printf(1, 2);
 #define pr_err(...) printk(KERN_ERR __VA_ARGS__)
 #define pr_warn(...) printk(KERN_WARNING __VA_ARGS__)

@@ -1,6 +1,8 @@
 #include "guestos/kernel/report.h"
 
+#include "guestos/include/unistd_64.h"
 #include "guestos/kernel/printk.h"
+#include "guestos/mm/mmap.h"
 #include "guestos/mm/slab.h"
 #include "guestos/mm/vmalloc.h"
 
@@ -19,14 +21,31 @@ void show_meminfo(void)
 	show_val_kb("SUnreclaim:", slab_pages());
 }
 
+void show_selected_reports(unsigned which, struct mm_struct *mm, int pid)
+{
+	if (which & REPORT_BUDDYINFO) {
+		pr_info("# cat /proc/buddyinfo\n");
+		show_buddyinfo();
+	}
+	if (which & REPORT_SLABINFO) {
+		pr_info("# cat /proc/slabinfo\n");
+		show_slabinfo();
+	}
+	if ((which & REPORT_MAPS) && mm) {
+		pr_info("# cat /proc/%d/maps\n", pid);
+		show_map(mm, pid);
+	}
+	if (which & REPORT_VMALLOCINFO) {
+		pr_info("# cat /proc/vmallocinfo\n");
+		show_vmallocinfo();
+	}
+	if (which & REPORT_MEMINFO) {
+		pr_info("# cat /proc/meminfo\n");
+		show_meminfo();
+	}
+}
+
 void show_reports(void)
 {
-	pr_info("# cat /proc/buddyinfo\n");
-	show_buddyinfo();
-	pr_info("# cat /proc/slabinfo\n");
-	show_slabinfo();
-	pr_info("# cat /proc/vmallocinfo\n");
-	show_vmallocinfo();
-	pr_info("# cat /proc/meminfo\n");
-	show_meminfo();
+	show_selected_reports(REPORT_ALL & ~REPORT_MAPS, NULL, 0);
 }

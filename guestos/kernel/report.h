@@ -9,5 +9,9 @@
 void show_meminfo(void);
 /* buddyinfo, slabinfo, meminfo, each introduced by a "cat" line. */
 void show_reports(void);
+struct mm_struct;
+/* The reports selected by REPORT_* bits (guestos/include/unistd_64.h);
+ * REPORT_MAPS shows mm as /proc/PID/maps. */
+void show_selected_reports(unsigned which, struct mm_struct *mm, int pid);
 
 #endif

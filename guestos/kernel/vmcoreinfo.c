@@ -9,6 +9,7 @@
 #include "guestos/arch/x86/memlayout.h"
 #include "guestos/include/vmcoreinfo.h"
 #include "guestos/kernel/printk.h"
+#include "guestos/kernel/sched.h"
 #include "guestos/lib/string.h"
 #include "guestos/lib/vsprintf.h"
 #include "guestos/mm/mm.h"
@@ -186,6 +187,25 @@ static void vmcoreinfo_mm(void)
 	VMCOREINFO_NUMBER(VM_GROWSDOWN);
 }
 
+/* Processes: the idle task, the running one (current, a pointer), every
+ * other task on task_list (through task_struct.tasks). */
+static void vmcoreinfo_tasks(void)
+{
+	VMCOREINFO_SYMBOL(init_task);
+	VMCOREINFO_SYMBOL(current);
+	VMCOREINFO_SYMBOL(task_list);
+	VMCOREINFO_SIZE(task_struct);
+	VMCOREINFO_OFFSET(task_struct, pid);
+	VMCOREINFO_OFFSET(task_struct, state);
+	VMCOREINFO_OFFSET(task_struct, stack);
+	VMCOREINFO_OFFSET(task_struct, mm);
+	VMCOREINFO_OFFSET(task_struct, parent);
+	VMCOREINFO_OFFSET(task_struct, tasks);
+	VMCOREINFO_OFFSET(task_struct, comm);
+	VMCOREINFO_NUMBER(TASK_COMM_LEN);
+	VMCOREINFO_NUMBER(THREAD_SIZE);
+}
+
 static void vmcoreinfo_numbers(void)
 {
 	vmcoreinfo_append_str("PAGESIZE=%d\n", PAGE_SIZE);
@@ -213,6 +233,7 @@ void vmcoreinfo_init(void)
 	vmcoreinfo_slab_detail();
 	vmcoreinfo_vmalloc();
 	vmcoreinfo_mm();
+	vmcoreinfo_tasks();
 	vmcoreinfo_numbers();
 	vmcoreinfo_header.data_pa = __pa(vmcoreinfo_data);
 	vmcoreinfo_header.ready = 1;

@@ -1,23 +1,22 @@
-/* Byte-at-a-time string functions: simple, and fast enough for a kernel
- * whose hot paths do not copy memory. */
+/* String functions. memset and memcpy are one REP STOSB / REP MOVSB each
+ * (SDM Vol. 2B: with DF clear, as the ABI guarantees, they run forward,
+ * RCX bytes): page clearing and copy-on-write copies take a handful of
+ * instructions instead of a loop of thousands. The rest go byte by byte. */
 #include "guestos/lib/string.h"
 
 void *memset(void *dst, int c, size_t n)
 {
-	unsigned char *d = dst;
+	void *d = dst;
 
-	while (n--)
-		*d++ = (unsigned char)c;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
 
 void *memcpy(void *restrict dst, const void *restrict src, size_t n)
 {
-	unsigned char *d = dst;
-	const unsigned char *s = src;
+	void *d = dst;
 
-	while (n--)
-		*d++ = *s++;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
 	return dst;
 }
 
@@ -93,4 +92,14 @@ unsigned long simple_strtoul(const char *s, const char **end)
 	if (end)
 		*end = s;
 	return v;
+}
+
+char *strchr(const char *s, int c)
+{
+	for (;; s++) {
+		if (*s == (char)c)
+			return (char *)s;
+		if (!*s)
+			return NULL;
+	}
 }

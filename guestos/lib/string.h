@@ -12,6 +12,8 @@ int memcmp(const void *a, const void *b, size_t n);
 size_t strlen(const char *s);
 int strcmp(const char *a, const char *b);
 int strncmp(const char *a, const char *b, size_t n);
+/* The first c in s (c may be '\0'), or NULL. */
+char *strchr(const char *s, int c);
 /* Parse an unsigned decimal (or 0x-prefixed hexadecimal) number; *end is set
  * past the digits. */
 unsigned long simple_strtoul(const char *s, const char **end);

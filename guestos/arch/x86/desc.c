@@ -76,6 +76,11 @@ static void tss_init(void)
 	tss.io_bitmap_base = sizeof tss; /* no I/O bitmap: CPL 3 port access faults */
 }
 
+void tss_set_sp0(unsigned long sp0)
+{
+	tss.sp0 = sp0;
+}
+
 /* Reload CS with a far return, then the data segments and TR. */
 static void load_segments(void)
 {

@@ -13,5 +13,7 @@ void gdt_init(void);
 /* Point the 32 exception vectors and the 16 legacy IRQ vectors at their
  * entry stubs and load the IDT. */
 void idt_init(void);
+/* The stack the CPU switches to on an interrupt or exception from CPL 3. */
+void tss_set_sp0(unsigned long sp0);
 
 #endif

@@ -4,6 +4,7 @@
 
 #include "guestos/arch/x86/io.h"
 #include "guestos/kernel/printk.h"
+#include "guestos/kernel/sched.h"
 
 #define PIC_MASTER_CMD 0x20
 #define PIC_MASTER_IMR 0x21
@@ -59,10 +60,12 @@ void time_init(void)
 
 void do_IRQ(unsigned int irq)
 {
-	if (irq == TIMER_IRQ)
+	if (irq == TIMER_IRQ) {
 		jiffies++;
-	else
+		scheduler_tick();
+	} else {
 		spurious_irqs++;
+	}
 	if (irq >= 8)
 		outb(OCW2_EOI, PIC_SLAVE_CMD);
 	outb(OCW2_EOI, PIC_MASTER_CMD);

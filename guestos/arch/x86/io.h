@@ -53,6 +53,25 @@ static inline u64 rdtsc(void)
 	return ((u64)hi << 32) | lo;
 }
 
+/* RDMSR/WRMSR: ECX selects the MSR, EDX:EAX holds the value (SDM Vol. 2B). */
+static inline u64 rdmsr(u32 msr)
+{
+	u32 lo, hi;
+
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return ((u64)hi << 32) | lo;
+}
+
+static inline void wrmsr(u32 msr, u64 v)
+{
+	__asm__ volatile("wrmsr" : : "c"(msr), "a"((u32)v), "d"((u32)(v >> 32)) : "memory");
+}
+
+static inline void local_irq_disable(void)
+{
+	__asm__ volatile("cli" : : : "memory");
+}
+
 static inline void local_irq_enable(void)
 {
 	__asm__ volatile("sti" : : : "memory");

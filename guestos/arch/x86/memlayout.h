@@ -65,9 +65,12 @@
 #define GDT_ENTRIES 9
 #define __KERNEL_CS (GDT_ENTRY_KERNEL_CS * 8)
 #define __KERNEL_DS (GDT_ENTRY_KERNEL_DS * 8)
+#define __USER32_CS (GDT_ENTRY_USER32_CS * 8 + 3)
 #define __USER_DS (GDT_ENTRY_USER_DS * 8 + 3)
 #define __USER_CS (GDT_ENTRY_USER_CS * 8 + 3)
 #define __TSS_SEL (GDT_ENTRY_TSS * 8)
+#define SEGMENT_RPL_MASK 3 /* a selector's requested privilege level (SDM Vol. 3A §3.4.2) */
+#define USER_RPL 3
 
 /* Stacks (bytes). */
 #define BOOT_STACK_SIZE 16384

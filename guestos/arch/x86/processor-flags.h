@@ -36,7 +36,19 @@
 /* SDM Vol. 3A §2.2.1, §9.8.5: IA32_EFER.LME enables IA-32e mode; it becomes
  * active (LMA) when paging is turned on with PAE set. */
 #define MSR_EFER 0xC0000080
+#define EFER_SCE (1 << 0) /* SYSCALL/SYSRET enable */
 #define EFER_LME (1 << 8)
+
+/* SDM Vol. 3A §5.8.8, Vol. 4 table 2-2: the SYSCALL MSRs. STAR[47:32] is
+ * the kernel CS (SS = CS + 8); STAR[63:48] the user base: SYSRET to
+ * 64-bit code loads CS = base + 16 and SS = base + 8, both with RPL 3. */
+#define MSR_STAR 0xC0000081
+#define MSR_LSTAR 0xC0000082        /* SYSCALL target RIP in 64-bit mode */
+#define MSR_SYSCALL_MASK 0xC0000084 /* RFLAGS bits SYSCALL clears */
+#define MSR_GS_BASE 0xC0000101
+#define MSR_KERNEL_GS_BASE 0xC0000102 /* swapped with GS_BASE by SWAPGS */
+#define STAR_KERNEL_CS_SHIFT 32
+#define STAR_USER_BASE_SHIFT 48
 
 /* SDM Vol. 3A §4.5, tables 4-15..4-19: paging-structure entry bits. */
 #define _PAGE_PRESENT (1 << 0)
@@ -45,7 +57,14 @@
 #define _PAGE_PSE (1 << 7) /* in a PDE or PDPTE: the entry maps a large page */
 
 /* SDM Vol. 3A §2.3: RFLAGS. */
+#define X86_EFLAGS_FIXED (1 << 1) /* always 1 */
+#define X86_EFLAGS_TF (1 << 8)    /* single step */
 #define X86_EFLAGS_IF (1 << 9)
+#define X86_EFLAGS_DF (1 << 10)
+#define X86_EFLAGS_IOPL (3 << 12)
+#define X86_EFLAGS_NT (1 << 14)
+#define X86_EFLAGS_RF (1 << 16)
+#define X86_EFLAGS_AC (1 << 18)
 
 /* Multiboot Specification 0.6.96 §3.1.1 and §3.2. */
 #define MULTIBOOT_HEADER_MAGIC 0x1BADB002
@@ -59,5 +78,6 @@
 #define EXIT_CODE_PANIC 1     /* host status 3: panic() or a failed self-test */
 #define EXIT_CODE_EXCEPTION 2 /* host status 5: an unexpected CPU exception */
 #define EXIT_CODE_NO_MULTIBOOT 3 /* host status 7: not started by a Multiboot loader */
+#define EXIT_CODE_INIT_FAILED 4  /* host status 9: init exited with a non-zero status */
 
 #endif

@@ -1,13 +1,16 @@
-/* Exception handling. Page faults go to the memory manager first; every
- * other exception, and a page fault it cannot resolve, is a kernel bug:
- * it is reported with the full register state and the machine stops with
+/* Exception handling. IRQs go to do_IRQ (and may end the time slice of
+ * the interrupted user task); page faults to do_page_fault. Any other
+ * exception from user mode kills the process; from the kernel it is a
+ * bug, reported with the full register state, and the machine stops with
  * EXIT_CODE_EXCEPTION. */
 #include "guestos/arch/x86/traps.h"
 
 #include "guestos/arch/x86/i8259.h"
 #include "guestos/arch/x86/io.h"
 #include "guestos/arch/x86/processor-flags.h"
+#include "guestos/kernel/exit.h"
 #include "guestos/kernel/printk.h"
+#include "guestos/kernel/sched.h"
 #include "guestos/mm/mmap.h"
 
 static const char *const exception_names[NR_EXCEPTION_VECTORS] = {
@@ -57,20 +60,52 @@ void show_regs(const struct pt_regs *regs)
 	printk(KERN_EMERG "R13: %016lx R14: %016lx R15: %016lx\n", regs->r13, regs->r14, regs->r15);
 }
 
-void do_exception(struct pt_regs *regs)
+static bool user_mode(const struct pt_regs *regs)
 {
-	if (regs->vector >= FIRST_EXTERNAL_VECTOR &&
-	    regs->vector < FIRST_EXTERNAL_VECTOR + NR_LEGACY_IRQS) {
-		do_IRQ((unsigned int)(regs->vector - FIRST_EXTERNAL_VECTOR));
-		return;
-	}
-	/* Page faults the memory manager resolves (demand paging, COW, stack
-	 * growth) return; the rest are reported below. */
-	if (regs->vector == X86_TRAP_PF && !do_page_fault(regs, regs->error_code, read_cr2()))
-		return;
+	return (regs->cs & SEGMENT_RPL_MASK) == USER_RPL;
+}
+
+static void __noreturn die(struct pt_regs *regs)
+{
 	console_set_loglevel(CONSOLE_LOGLEVEL_DEFAULT + 1);
 	printk(KERN_EMERG "unexpected exception %lu (%s), error code 0x%lx\n", regs->vector,
 	       exception_name(regs->vector), regs->error_code);
 	show_regs(regs);
 	machine_exit(EXIT_CODE_EXCEPTION);
+}
+
+/* An IRQ; on the way back to user mode, the scheduler may switch tasks
+ * (never on the way back into the kernel: it is not preemptible). */
+static void handle_irq(struct pt_regs *regs)
+{
+	do_IRQ((unsigned int)(regs->vector - FIRST_EXTERNAL_VECTOR));
+	if (need_resched && user_mode(regs))
+		schedule();
+}
+
+/* #PF: CR2 holds the address (SDM Vol. 3A §4.7). do_page_fault kills the
+ * process itself for a bad user access (force_sigsegv). */
+static void handle_page_fault(struct pt_regs *regs)
+{
+	unsigned long address = read_cr2();
+
+	current->thread.fault_regs = regs;
+	if (do_page_fault(regs, regs->error_code, address) == 0)
+		return;
+	if (user_mode(regs))
+		force_sigsegv(address, "unresolved fault");
+	die(regs);
+}
+
+void do_exception(struct pt_regs *regs)
+{
+	if (regs->vector >= FIRST_EXTERNAL_VECTOR &&
+	    regs->vector < FIRST_EXTERNAL_VECTOR + NR_LEGACY_IRQS)
+		handle_irq(regs);
+	else if (regs->vector == X86_TRAP_PF)
+		handle_page_fault(regs);
+	else if (user_mode(regs))
+		force_sig_fault(regs, exception_name(regs->vector));
+	else
+		die(regs);
 }

@@ -338,13 +338,16 @@ static void draw_slab(struct gui *g)
 	canvas_text(&g->cv, x, y, w, COL_DIM,
 		    "name              active    num objsize per pages slabs");
 	y += g->cv.ch;
-	for (unsigned i = 0; i < g->km.ncaches && y < bottom; i++, y += g->cv.ch) {
-		const struct km_cache *c = &g->km.cache[i];
+	unsigned shown = 0;
+	for (; shown < g->km.ncaches && y + 2 * g->cv.ch <= bottom; shown++, y += g->cv.ch) {
+		const struct km_cache *c = &g->km.cache[shown];
 		canvas_textf(&g->cv, x, y, w, c->active_objs ? COL_TEXT : COL_DIM,
 			     "%-17s %6" PRIu64 " %6" PRIu64 " %7u %3u %5u %5" PRIu64, c->name,
 			     c->active_objs, c->num_objs, c->objsize, c->objperslab, c->pagesperslab,
 			     c->num_slabs);
 	}
+	if (shown < g->km.ncaches)
+		canvas_textf(&g->cv, x, y, w, COL_DIM, "... %u more caches", g->km.ncaches - shown);
 	y = bottom;
 	canvas_textf(&g->cv, x, y, w, COL_TITLE, "vmalloc areas: %u", g->km.nvm);
 	y += g->cv.ch;

@@ -16,12 +16,17 @@ BUILD=${1:-build}
 MMULAB=$BUILD/mmulab
 KERNEL=$BUILD/guestos/mmulab-kernel
 GUEST=$BUILD/tests/guest
+USER=$BUILD/guestos/user
 
 traces() {
 cat <<LIST
 kernel_boot       -kernel $KERNEL -append selftest -trace-insns 2000000
 kernel_buddy      -kernel $KERNEL -append selftest -trace-from 12000000 -trace-insns 1000000
-kernel_slab_vmalloc -kernel $KERNEL -append selftest -trace-from 38000000 -trace-insns 1700000
+kernel_slab_vmalloc -kernel $KERNEL -append selftest -trace-from 29500000 -trace-insns 1300000
+user_demand_paging -kernel $KERNEL -initrd $USER/init,$USER/touch -append run=touch:2 -trace-from 6000000
+user_cow_fork     -kernel $KERNEL -initrd $USER/init,$USER/cowfork -append run=cowfork -trace-from 6000000
+user_mprotect    -kernel $KERNEL -initrd $USER/init,$USER/mprot -append run=mprot -trace-from 6000000
+user_badptr      -kernel $KERNEL -initrd $USER/init,$USER/badptr -append run=badptr -trace-from 6000000
 guest_pagefault   -kernel $GUEST/pagefault.elf
 guest_privilege   -kernel $GUEST/privilege.elf
 guest_smc         -kernel $GUEST/smc.elf

@@ -48,8 +48,8 @@ static struct vm_area_struct *vma_for_fault(struct mm_struct *mm, unsigned long 
 }
 
 /* Why vma does not allow the access, or NULL. An instruction fetch is
- * only reported as such with EFER.NXE or SMEP (SDM Vol. 3A §4.7), which
- * the kernel leaves off: fetches are checked as reads. */
+ * reported as such (I/D, bit 4 of the error code) because the kernel runs
+ * with EFER.NXE (SDM Vol. 3A §4.7). */
 static const char *access_error(unsigned long error_code, const struct vm_area_struct *vma)
 {
 	if (error_code & X86_PF_WRITE)

@@ -46,9 +46,9 @@ static void page_remove_rmap(struct page *page)
 
 /* The hardware bits for a VMA's pages. Private writable areas map pages
  * read-only until a write fault decides between a fresh page and
- * copy-on-write; shared writable areas map them writable. Without
- * EFER.NXE (the kernel does not set it) every present page is executable
- * (SDM Vol. 3A §4.6.1), so VM_EXEC adds nothing. */
+ * copy-on-write; shared writable areas map them writable. Areas without
+ * VM_EXEC map their pages execute-disable (the boot code sets EFER.NXE;
+ * SDM Vol. 3A §4.6.1), so a fetch from them faults with the I/D bit. */
 u64 vm_get_page_prot(unsigned long vm_flags)
 {
 	u64 prot = _PAGE_PRESENT | _PAGE_USER;
@@ -57,6 +57,8 @@ u64 vm_get_page_prot(unsigned long vm_flags)
 		return _PAGE_PROTNONE;
 	if ((vm_flags & (VM_WRITE | VM_SHARED)) == (VM_WRITE | VM_SHARED))
 		prot |= _PAGE_RW;
+	if (!(vm_flags & VM_EXEC))
+		prot |= _PAGE_NX;
 	return prot;
 }
 

@@ -16,6 +16,7 @@
 #define _PAGE_ACCESSED (1 << 5) /* "young": set by the CPU on any access */
 #define _PAGE_DIRTY (1 << 6)    /* set by the CPU on a write (leaf entries) */
 #define _PAGE_GLOBAL (1 << 8)   /* survives CR3 writes when CR4.PGE is set */
+#define _PAGE_NX (1ULL << 63)   /* execute-disable, with EFER.NXE (SDM Vol. 3A §4.6) */
 #define PTE_PFN_MASK (((1ULL << 52) - 1) & ~((u64)PAGE_SIZE - 1)) /* bits 51:12 */
 #define PAGE_KERNEL ((u64)(_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY))
 /* Bit 9 is ignored by the CPU (SDM Vol. 3A §4.5, table 4-20). A user PTE

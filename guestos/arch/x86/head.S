@@ -67,7 +67,7 @@ _start32:
 	movl %eax, %cr3
 	movl $MSR_EFER, %ecx
 	rdmsr
-	orl $EFER_LME, %eax
+	orl $(EFER_LME | EFER_NX), %eax	/* IA-32e mode; XD bits honoured */
 	wrmsr
 	movl %cr0, %eax
 	orl $(X86_CR0_PG | X86_CR0_WP), %eax

@@ -38,6 +38,9 @@
 #define MSR_EFER 0xC0000080
 #define EFER_SCE (1 << 0) /* SYSCALL/SYSRET enable */
 #define EFER_LME (1 << 8)
+/* SDM Vol. 3A §2.2.1, §4.6: IA32_EFER.NXE makes bit 63 of paging entries
+ * execute-disable (XD) instead of reserved. */
+#define EFER_NX (1 << 11)
 
 /* SDM Vol. 3A §5.8.8, Vol. 4 table 2-2: the SYSCALL MSRs. STAR[47:32] is
  * the kernel CS (SS = CS + 8); STAR[63:48] the user base: SYSRET to

@@ -42,7 +42,7 @@ struct run {
 	struct km_model km;
 };
 
-static struct run *boot(const char *image, const char *append)
+static struct run *boot_modules(const char *image, const char *initrd, const char *append)
 {
 	char err[400];
 	struct run *r = calloc(1, sizeof *r);
@@ -50,12 +50,17 @@ static struct run *boot(const char *image, const char *append)
 	r->cap.buf = calloc(1, OUT_MAX);
 	r->m = calloc(1, sizeof *r->m);
 	cr_assert(r->cap.buf && r->m);
-	struct machine_config cfg = { .kernel = image, .append = append,
+	struct machine_config cfg = { .kernel = image, .initrd = initrd, .append = append,
 				      .serial_sink = capture_sink, .serial_ctx = &r->cap };
 	cr_assert(machine_init(r->m, &cfg, err, sizeof err), "%s", err);
 	snapshot_init(&r->snap);
 	km_init(&r->km);
 	return r;
+}
+
+static struct run *boot(const char *image, const char *append)
+{
+	return boot_modules(image, NULL, append);
 }
 
 static void done(struct run *r)
@@ -332,3 +337,42 @@ Test(ui_model, kernel_without_vmcoreinfo_still_has_hardware_views)
 	cr_assert_gt(r->km.owner_count[KM_KERNEL], 0);
 	done(r);
 }
+
+#if defined(USER_INIT_PATH) && defined(USER_MPROT_PATH)
+#define MAPS_HEADER "# cat /proc/"
+
+static uint64_t mm_of_pid(const struct km_model *k, int pid)
+{
+	for (unsigned i = 0; i < k->ntasks; i++)
+		if (k->task[i].pid == pid)
+			return k->task[i].mm;
+	cr_assert_fail("pid %d is not in the model's task list", pid);
+	return 0;
+}
+
+/* mprot shows its maps three times (after mmap, mprotect and munmap). When
+ * a report's header is out the kernel is still inside the report, so the
+ * areas the model reads then are the ones it prints next. */
+Test(ui_model, maps_model_matches_each_proc_pid_maps_report)
+{
+	struct run *r = boot_modules(GUEST_KERNEL_PATH, USER_INIT_PATH "," USER_MPROT_PATH, "run=mprot");
+	static char model[4096];
+	const char *from = r->cap.buf;
+	for (int i = 0; i < 3; i++) {
+		const char *h;
+		while (!(h = strstr(from, MAPS_HEADER)) || !strchr(h, '\n'))
+			cr_assert(run_for(r, 100), "report %d: machine stopped: %s", i, r->m->msg);
+		build_models(r);
+		int pid = atoi(h + strlen(MAPS_HEADER));
+		int n = km_format_maps(&r->vc, &r->snap, mm_of_pid(&r->km, pid), model, sizeof model);
+		cr_assert_geq(n, 3, "report %d: %d areas read", i, n);
+		const char *body = strchr(h, '\n') + 1, *end;
+		while (!(end = strstr(body, "mprot:")))
+			cr_assert(run_for(r, SLICE), "report %d: machine stopped: %s", i, r->m->msg);
+		cr_assert(strlen(model) == (size_t)(end - body) && !memcmp(model, body, strlen(model)),
+			  "report %d: model\n%s\nkernel\n%.*s", i, model, (int)(end - body), body);
+		from = end;
+	}
+	done(r);
+}
+#endif

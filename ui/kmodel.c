@@ -6,6 +6,7 @@
  * a host fault or an endless loop. */
 #include "ui/kmodel.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -359,8 +360,74 @@ static void read_tasks(const struct km_ctx *c, struct km_model *k)
 		o->pid = (int)(int32_t)rd(c, t + pid, 4);
 		if (!vmcore_read_str(c->v, c->s, t + comm, o->comm, sizeof o->comm))
 			snprintf(o->comm, sizeof o->comm, "?");
-		o->pgd_pa = mm_pgd_pa(c, rd(c, t + mm, 8));
+		o->mm = rd(c, t + mm, 8);
+		o->pgd_pa = mm_pgd_pa(c, o->mm);
 	}
+}
+
+/* ---- /proc/PID/maps --------------------------------------------------------- */
+
+/* The kernel's show_map: start-end, rwx and s/p, offset, device 00:00,
+ * inode 0, then the name from column 73 (Linux pads the same way). */
+#define MAPS_NAME_COLUMN (25 + 6 * 8 - 1)
+
+struct maps_layout {
+	uint64_t head, vm_list, start, end, flags, pgoff, name;
+	uint64_t vm_read, vm_write, vm_exec, vm_mayshare;
+};
+
+static bool maps_layout(const struct vmcore *v, struct maps_layout *m)
+{
+	return vmcore_get(v, "OFFSET", "mm_struct.mmap_list", &m->head) &&
+	       vmcore_get(v, "OFFSET", "vm_area_struct.vm_list", &m->vm_list) &&
+	       vmcore_get(v, "OFFSET", "vm_area_struct.vm_start", &m->start) &&
+	       vmcore_get(v, "OFFSET", "vm_area_struct.vm_end", &m->end) &&
+	       vmcore_get(v, "OFFSET", "vm_area_struct.vm_flags", &m->flags) &&
+	       vmcore_get(v, "OFFSET", "vm_area_struct.vm_pgoff", &m->pgoff) &&
+	       vmcore_get(v, "OFFSET", "vm_area_struct.vm_name", &m->name) &&
+	       vmcore_get(v, "NUMBER", "VM_READ", &m->vm_read) &&
+	       vmcore_get(v, "NUMBER", "VM_WRITE", &m->vm_write) &&
+	       vmcore_get(v, "NUMBER", "VM_EXEC", &m->vm_exec) &&
+	       vmcore_get(v, "NUMBER", "VM_MAYSHARE", &m->vm_mayshare);
+}
+
+static size_t maps_line(const struct km_ctx *c, const struct maps_layout *L, uint64_t vma,
+			char *buf, size_t len)
+{
+	uint64_t f = rd(c, vma + L->flags, 8), name_va = rd(c, vma + L->name, 8);
+	char name[64] = "";
+	int n = snprintf(buf, len, "%08" PRIx64 "-%08" PRIx64 " %c%c%c%c %08" PRIx64 " %02x:%02x %lu ",
+			 rd(c, vma + L->start, 8), rd(c, vma + L->end, 8), f & L->vm_read ? 'r' : '-',
+			 f & L->vm_write ? 'w' : '-', f & L->vm_exec ? 'x' : '-',
+			 f & L->vm_mayshare ? 's' : 'p', (uint64_t)0, 0, 0, 0UL);
+	if (n < 0 || (size_t)n >= len)
+		return len ? len - 1 : 0;
+	if (name_va && vmcore_read_str(c->v, c->s, name_va, name, sizeof name) && name[0])
+		n += snprintf(buf + n, len - (size_t)n, "%*s%s\n",
+			      n < MAPS_NAME_COLUMN ? MAPS_NAME_COLUMN - n + 1 : 1, " ", name);
+	else {
+		/* show_map prints the line with its trailing space, then the newline. */
+		n += snprintf(buf + n, len - (size_t)n, "\n");
+	}
+	return (size_t)n < len ? (size_t)n : len - 1;
+}
+
+int km_format_maps(const struct vmcore *v, const struct snapshot *s, uint64_t mm, char *buf,
+		   size_t len)
+{
+	struct km_ctx c = { .v = v, .s = s };
+	struct maps_layout L;
+	if (!len)
+		return -1;
+	buf[0] = '\0';
+	if (!mm || !maps_layout(v, &L))
+		return -1;
+	uint64_t head = mm + L.head, l = rd(&c, head, 8);
+	size_t used = 0;
+	int n = 0;
+	for (; l && l != head && (unsigned)n < KM_LIST_MAX; n++, l = rd(&c, l, 8))
+		used += maps_line(&c, &L, l - L.vm_list, buf + used, len - used);
+	return l == head ? n : -1;
 }
 
 /* ---- the model -------------------------------------------------------------- */

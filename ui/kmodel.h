@@ -63,6 +63,7 @@ struct km_task {
 	int pid;
 	char comm[16];
 	uint64_t pgd_pa;      /* its top-level page table; 0: none (a kernel thread) */
+	uint64_t mm;          /* kernel address of its mm_struct; 0: none */
 };
 
 /* The fields of one struct page (hover text). */
@@ -107,5 +108,13 @@ bool km_page(const struct km_model *k, const struct vmcore *v, const struct snap
 /* Fraction of a zone's free memory in blocks smaller than 2^order pages
  * (Linux's unusable free space index): 0 = none unusable, 1 = all. */
 double km_unusable_index(const struct km_zone *z, unsigned order, unsigned norders);
+
+/* The text of /proc/PID/maps for the mm_struct at kernel address mm,
+ * line for line as the kernel's show_map prints it, read from guest memory
+ * through VMCOREINFO (mm_struct.mmap_list, vm_area_struct fields, the VM_*
+ * numbers). Returns the number of areas, or -1 when the kernel publishes
+ * no such layout or the list cannot be read. buf is always terminated. */
+int km_format_maps(const struct vmcore *v, const struct snapshot *s, uint64_t mm, char *buf,
+		   size_t len);
 
 #endif

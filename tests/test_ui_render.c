@@ -146,6 +146,32 @@ Test(ui_render, kernel_address_space_is_shown_on_k)
 	close_gui(g);
 }
 
+#if defined(USER_INIT_PATH) && defined(USER_MPROT_PATH)
+/* With processes running, p shows the first one's page tables and its
+ * VMAs (its /proc/PID/maps, read through VMCOREINFO). */
+Test(ui_render, process_space_lists_its_vmas_on_p)
+{
+	char err[400];
+	struct gui_options o = { .mc = { .kernel = GUEST_KERNEL_PATH,
+					 .initrd = USER_INIT_PATH "," USER_MPROT_PATH,
+					 .append = "run=mprot" },
+				 .width = W, .height = H };
+	cr_assert_eq(SDL_Init(0), 0);
+	struct gui *g = gui_open(&o, err, sizeof err);
+	cr_assert(g, "%s", err);
+	gui_advance(g, 6800000);
+	gui_frame(g);
+	cr_assert_null(strstr(gui_text_log(g), "VMAs of pid"), "no VMA list for the CR3 view");
+	cr_assert(gui_key(g, "P"));
+	gui_frame(g);
+	const char *log = gui_text_log(g);
+	cr_assert(strstr(log, "VMAs of pid 1 (/proc/1/maps)"), "%s", log);
+	cr_assert(strstr(log, "[stack]"), "the stack area is listed");
+	cr_assert(strstr(log, "00400000-00401000 r--p init"), "init's first area is listed: %s", log);
+	close_gui(g);
+}
+#endif
+
 /* Frames until the visualizer paused by itself (at most max). */
 static unsigned frames_until_paused(struct gui *g, unsigned max)
 {

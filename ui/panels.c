@@ -134,6 +134,35 @@ static void draw_tasks(struct gui *g, int x, int y, int w)
 	canvas_text(&g->cv, x, y, w, COL_DIM, line);
 }
 
+/* The VMAs of the process shown (its /proc/PID/maps, one area a line:
+ * range, rights, name), at most max lines from y; returns the lines used. */
+#define GUI_VMA_LINES 6
+static int draw_vmas(struct gui *g, int x, int y, int w)
+{
+	if (g->space < GUI_SPACE_TASK0 || g->space >= GUI_SPACE_TASK0 + g->km.ntasks)
+		return 0;
+	const struct km_task *t = &g->km.task[g->space - GUI_SPACE_TASK0];
+	char maps[4096];
+	int n = km_format_maps(&g->vc, &g->snap, t->mm, maps, sizeof maps);
+	canvas_textf(&g->cv, x, y, w, COL_TITLE, "VMAs of pid %d (/proc/%d/maps): %d", t->pid, t->pid,
+		     n < 0 ? 0 : n);
+	int used = 1;
+	const char *line = maps;
+	for (int i = 0; n > 0 && i < n && used < GUI_VMA_LINES && *line; i++, used++) {
+		const char *nl = strchr(line, '\n');
+		int len = nl ? (int)(nl - line) : (int)strlen(line);
+		const char *sp = memchr(line, ' ', (size_t)len);
+		int range = sp ? (int)(sp - line) : len;
+		const char *name = line + len;
+		while (name > line && name[-1] != ' ')
+			name--;
+		canvas_textf(&g->cv, x, y + used * g->cv.ch, w, COL_USER, "%.*s %.4s %.*s", range, line,
+			     sp ? sp + 1 : "", (int)(line + len - name), name);
+		line = nl ? nl + 1 : line + len;
+	}
+	return used;
+}
+
 static void draw_walk_box(struct gui *g, int y)
 {
 	int x = TX(g, GUI_PAGETABLES), w = TW(g, GUI_PAGETABLES);
@@ -165,6 +194,8 @@ static void draw_pagetables(struct gui *g)
 	draw_tasks(g, x, y, w);
 	y += g->cv.ch + 2;
 	int box = (GUI_WALK_LINES + 1) * g->cv.ch + 6;
+	if (g->space >= GUI_SPACE_TASK0)
+		box += GUI_VMA_LINES * g->cv.ch + 6;
 	int rows = (r->y + r->h - box - y - 4) / g->cv.ch;
 	g->pt_rows_y = y;
 	if (g->pt_cursor >= (int)g->pt.n)
@@ -183,7 +214,13 @@ static void draw_pagetables(struct gui *g)
 		pt_row_text(g, row, buf, sizeof buf);
 		canvas_text(&g->cv, x, y + i * g->cv.ch, w, entry_colour(row), buf);
 	}
-	draw_walk_box(g, r->y + r->h - box);
+	int walk_y = r->y + r->h - box;
+	if (g->space >= GUI_SPACE_TASK0) {
+		canvas_fill(&g->cv, x - 4, walk_y - 2, w + 8, 1, COL_BORDER);
+		draw_vmas(g, x, walk_y, w);
+		walk_y += GUI_VMA_LINES * g->cv.ch + 6;
+	}
+	draw_walk_box(g, walk_y);
 }
 
 /* ---- physical memory map -------------------------------------------------- */
@@ -376,7 +413,7 @@ static void draw_tlb_entries(struct gui *g, int y, int bottom)
 	canvas_text(&g->cv, x, y, w, COL_DIM, "tag (linear)      frame (physical)  size rights pcid  age");
 	y += g->cv.ch;
 	static const char *const sz[] = { "4K", "2M", "4M", "1G" };
-	for (size_t i = 0; i < st->n && y < bottom; i++, y += g->cv.ch) {
+	for (size_t i = 0; i < st->n && y + g->cv.ch <= bottom; i++, y += g->cv.ch) {
 		const struct hw_entry *e = &g->hw.e[st->first + i];
 		char rt[8];
 		hw_rights_text(e->rights, rt, sizeof rt);

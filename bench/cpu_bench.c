@@ -25,8 +25,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/clock.h"
 #include "bench/host_cmd.h"
 #include "emu/cpu.h"
 #include "emu/machine.h"
@@ -43,13 +43,6 @@
 #define TOUCH_PHYS UINT64_C(0x2000000)
 #define TOUCH_PAGES (UINT64_C(512) << 20 >> 12)
 #define MAP_FLAGS (PTE_P | PTE_RW | PTE_US)
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void die(const char *what)
 {
@@ -90,9 +83,9 @@ static double run(const uint8_t *code, size_t n, bool touch_area, uint64_t *insn
 	machine_new(&c, &model, touch_area);
 	phys_write_bytes(&c.mmu.phys, CODE, code, n);
 	c.rip = CODE;
-	double t0 = now_seconds();
+	double t0 = bench_wall_seconds();
 	enum cpu_stop s = cpu_run(&c, UINT64_MAX);
-	double t = now_seconds() - t0;
+	double t = bench_wall_seconds() - t0;
 	if (s != CPU_STOP_HLT) {
 		fprintf(stderr, "cpu_bench: stopped with %s (vector %u at %#llx)\n", cpu_stop_name(s),
 			c.exc.vector, (unsigned long long)c.exc.rip);
@@ -227,10 +220,10 @@ static uint64_t mmulab_guest_run(const char *arg, uint64_t count, double *secs)
 	struct machine *m = calloc(1, sizeof *m);
 	if (!m || !machine_init(m, &cfg, err, sizeof err))
 		die(m ? err : "out of memory");
-	double t0 = now_seconds();
+	double t0 = bench_wall_seconds();
 	if (machine_run(m) != MACHINE_EXIT || machine_exit_status(m) != 1)
 		die("the bench guest image did not exit cleanly");
-	*secs = now_seconds() - t0;
+	*secs = bench_wall_seconds() - t0;
 	uint64_t n = m->cpu.insns;
 	machine_free(m);
 	free(m);
@@ -267,9 +260,9 @@ static double qemu_seconds(const char *arg, uint64_t count)
 		 QEMU " -accel tcg -kernel '%s' -append '%s %llu' -display none -serial none"
 		 " -no-reboot -m 128M -device isa-debug-exit,iobase=0xf4,iosize=0x04",
 		 BENCH_GUEST_IMAGE, arg, (unsigned long long)count);
-	double t0 = now_seconds();
+	double t0 = bench_wall_seconds();
 	int st = bench_host_command(cmd);
-	double t = now_seconds() - t0;
+	double t = bench_wall_seconds() - t0;
 	if (st != 1)
 		die("QEMU did not run the bench guest image to its debug exit");
 	return t;

@@ -12,8 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/clock.h"
 #include "emu/machine.h"
 
 #define MARKER "Run init as init process\n"
@@ -41,14 +41,6 @@ static void watch_byte(void *ctx, uint8_t byte)
 	}
 }
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int main(void)
 {
 	static struct machine m;
@@ -67,9 +59,9 @@ int main(void)
 		fprintf(stderr, "guest_bench: %s\n", err);
 		return 1;
 	}
-	double t0 = now_seconds();
+	double t0 = bench_wall_seconds();
 	machine_run(&m);
-	double secs = now_seconds() - t0;
+	double secs = bench_wall_seconds() - t0;
 	if (!w.seen) {
 		fprintf(stderr, "guest_bench: the kernel never started init (%s)\n", m.msg);
 		machine_free(&m);

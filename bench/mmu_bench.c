@@ -8,20 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "bench/clock.h"
 #include "mmu/mmu.h"
 #include "mmu/ptbuild.h"
 
 /* Shared machines are noisy: each figure is the best of several trials. */
 #define BENCH_TRIALS 5
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 /* Map n consecutive 4K pages at 0x400000. */
 static void bench_setup(struct mmu *m, struct ptb *pt, uint64_t n)
@@ -63,13 +56,13 @@ static void bench_tlb_hit(void)
 	uint64_t hits0 = m.tlb[TLB_L1D][0].st.fast_hits;
 	double best = 1e30;
 	for (int trial = 0; trial < BENCH_TRIALS; trial++) {
-		double t0 = now_seconds();
+		double t0 = bench_wall_seconds();
 		for (uint64_t i = 0; i < n; i++) {
 			uint64_t la = 0x400000 + ((i & 15) << 12) + (i & 0xff8);
 			if (mmu_translate(&m, la, acc, &x))
 				sum += x.pa;
 		}
-		double dt = now_seconds() - t0;
+		double dt = bench_wall_seconds() - t0;
 		best = dt < best ? dt : best;
 	}
 	if (m.tlb[TLB_L1D][0].st.fast_hits - hits0 < n * BENCH_TRIALS)
@@ -136,11 +129,11 @@ static void bench_walk(const char *name, uint64_t (*walk_la)(uint64_t), uint64_t
 	mmu_stats_reset(&m);
 	double best = 1e30;
 	for (int trial = 0; trial < BENCH_TRIALS; trial++) {
-		double t0 = now_seconds();
+		double t0 = bench_wall_seconds();
 		for (uint64_t i = 0; i < n; i++)
 			if (mmu_translate(&m, walk_la(i & (pages - 1)), acc, &x))
 				sum += x.pa + x.cycles;
-		double dt = now_seconds() - t0;
+		double dt = bench_wall_seconds() - t0;
 		best = dt < best ? dt : best;
 	}
 	/* Check the scenario: every translation walked from CR3 (4 reads) and

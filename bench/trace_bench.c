@@ -21,9 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
+#include "bench/clock.h"
 #include "emu/machine.h"
 #include "emu/trace_run.h"
 #include "mmu/ptbuild.h"
@@ -41,13 +41,6 @@
 #define SYN_ACCESSES 4000000u
 #define SYN_FLAGS (PTE_P | PTE_RW)
 
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 static void die(const char *what)
 {
 	fprintf(stderr, "trace_bench: %s\n", what);
@@ -64,12 +57,12 @@ static double run_kernel(const char *trace)
 	if (!m || !machine_init(m, &cfg, err, sizeof err))
 		die(m ? err : "out of memory");
 	struct trace_run_opts o = {.file = trace};
-	double t0 = now_seconds();
+	double t0 = bench_cpu_seconds();
 	if (trace && !trace_run_machine(m, &o, err, sizeof err))
 		die(err);
 	if (!trace)
 		machine_run(m);
-	double t = now_seconds() - t0;
+	double t = bench_cpu_seconds() - t0;
 	machine_free(m);
 	free(m);
 	return t;
@@ -115,9 +108,9 @@ static double replay_rate(const char *path, uint64_t *accesses)
 	double best = 0;
 	struct trace_replay *r = malloc(sizeof *r);
 	for (int i = 0; i < BENCH_TRIALS && r; i++) {
-		double t0 = now_seconds();
+		double t0 = bench_cpu_seconds();
 		enum trace_replay_result res = trace_replay_file(r, path, NULL, true);
-		double t = now_seconds() - t0;
+		double t = bench_cpu_seconds() - t0;
 		if (res != TRACE_REPLAY_OK)
 			die(r->msg);
 		*accesses = r->accesses;

@@ -16,20 +16,13 @@
 #include <SDL.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "bench/clock.h"
 #include "emu/machine.h"
 #include "ui/gui.h"
 
 #define BENCH_INSNS UINT64_C(15000000)
 #define BENCH_APPEND "selftest"
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static void die(const char *what)
 {
@@ -45,10 +38,10 @@ static double headless_seconds(void)
 				      .max_insns = BENCH_INSNS };
 	if (!m || !machine_init(m, &cfg, err, sizeof err))
 		die(err);
-	double t0 = now_seconds();
+	double t0 = bench_cpu_seconds();
 	if (machine_run(m) != MACHINE_LIMIT)
 		die("the kernel stopped before the measured instructions");
-	double t = now_seconds() - t0;
+	double t = bench_cpu_seconds() - t0;
 	machine_free(m);
 	free(m);
 	return t;
@@ -69,12 +62,12 @@ int main(void)
 		die(err);
 	gui_key(g, "Space"); /* run */
 	unsigned frames = 0;
-	double t0 = now_seconds();
+	double t0 = bench_cpu_seconds();
 	while (gui_machine(g)->cpu.insns < BENCH_INSNS) {
 		gui_run_frame(g);
 		frames++;
 	}
-	double t = now_seconds() - t0;
+	double t = bench_cpu_seconds() - t0;
 	gui_close(g);
 	SDL_Quit();
 	printf("bench ui_fps %.1f fps\n", frames / t);

@@ -24,6 +24,7 @@ enum mmu_paging_mode {
 #define PAGING32_INDEX_BITS 10
 #define PAGING64_INDEX_BITS 9  /* PAE and IA-32e paging: 512 8-byte entries */
 #define PAE_PDPTE_INDEX_BITS 2 /* 4 PDPTEs, linear-address bits 31:30 */
+#define PAGING64_ENTRY_BYTES 8 /* PAE and IA-32e paging-structure entries (§4.4, §4.5) */
 
 static inline unsigned paging_top_level(enum mmu_paging_mode mode)
 {
@@ -32,12 +33,19 @@ static inline unsigned paging_top_level(enum mmu_paging_mode mode)
 	return top[mode];
 }
 
-/* Low bit of the linear-address bits that index the structure at level. */
+/* Low bit of the linear-address bits that index the structure at level,
+ * PAE and IA-32e paging (Figures 4-5, 4-8, 4-9): 12, 21, 30, 39, 48. */
+static inline unsigned paging64_shift(unsigned level)
+{
+	return 12 + PAGING64_INDEX_BITS * (level - 1);
+}
+
+/* The same for any mode (32-bit paging: Figures 4-2, 4-3). */
 static inline unsigned paging_shift(enum mmu_paging_mode mode, unsigned level)
 {
 	if (mode == PAGING_32)
 		return 12 + PAGING32_INDEX_BITS * (level - 1);
-	return 12 + PAGING64_INDEX_BITS * (level - 1);
+	return paging64_shift(level);
 }
 
 static inline uint64_t paging_index(enum mmu_paging_mode mode, uint64_t la, unsigned level)

@@ -27,6 +27,7 @@ bool phys_init(struct phys *p, uint64_t size, char *err, size_t errlen)
 		return false;
 	}
 	p->ram = ram_map(size);
+	p->size = p->ram ? size : 0; /* what phys_free unmaps */
 	p->nframes = size >> PHYS_FRAME_SHIFT;
 	p->frame_flags = calloc(1, p->nframes);
 	if (!p->ram || !p->frame_flags) {
@@ -35,14 +36,13 @@ bool phys_init(struct phys *p, uint64_t size, char *err, size_t errlen)
 			 (unsigned long long)size);
 		return false;
 	}
-	p->size = size;
 	return true;
 }
 
 void phys_free(struct phys *p)
 {
 	if (p->ram)
-		munmap(p->ram, p->size ? p->size : p->nframes << PHYS_FRAME_SHIFT);
+		munmap(p->ram, p->size);
 	free(p->frame_flags);
 	memset(p, 0, sizeof *p);
 }

@@ -105,7 +105,7 @@ static bool walk_run(const struct mmu *m, uint64_t la, unsigned level, uint64_t 
 		r->level = (uint8_t)level;
 		r->from_register = m->mode == PAGING_PAE && level == 3;
 		if (r->from_register) {
-			r->pa = (m->cr3 & CR3_PAE_PDPT_MASK) + idx * 8;
+			r->pa = (m->cr3 & CR3_PAE_PDPT_MASK) + idx * PAGING64_ENTRY_BYTES;
 			r->val = m->pdpte[idx];
 		} else {
 			r->pa = table + idx * esize;

@@ -32,13 +32,6 @@
 /* walk_fast_miss clears struct mmu_xlate's meta word for "no source yet". */
 _Static_assert(SRC_NOPAGING == 0 && PG_4K == 0, "a zero meta word: no source, 4K");
 
-/* Low bit of the linear-address bits indexing the structure at level
- * (Figures 4-8, 4-9): 12, 21, 30, 39, 48. */
-static inline unsigned fast_shift(unsigned level)
-{
-	return PHYS_FRAME_SHIFT + PAGING64_INDEX_BITS * (level - 1);
-}
-
 /* What the pass keeps of each entry it read: enough for the A/D updates
  * and the PWC fills that follow a successful walk. */
 struct fast_entry {
@@ -65,8 +58,8 @@ static inline unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top,
 		ps->set[l] = NULL;
 		if (!c->sets)
 			continue;
-		ps->set[l] = pwc_set(c, la, fast_shift(l));
-		ps->key[l] = pwc_key(la, fast_shift(l), m->pcid);
+		ps->set[l] = pwc_set(c, la, paging64_shift(l));
+		ps->key[l] = pwc_key(la, paging64_shift(l), m->pcid);
 		struct pwc_entry *e = pwc_lookup_at(c, ps->set[l], ps->key[l]);
 		if (e) {
 			*table = e->next;
@@ -131,7 +124,7 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate
 	x->cycles += m->l2_miss_latency + m->model.walk_start;
 	unsigned start = fast_pwc_start(m, la, paging_top_level(m->mode), &ps, &table, &rights, x);
 	for (level = start;; level--) {
-		uint64_t pa = table + ((la >> fast_shift(level)) & FAST_INDEX_MASK) * 8;
+		uint64_t pa = table + ((la >> paging64_shift(level)) & FAST_INDEX_MASK) * PAGING64_ENTRY_BYTES;
 		uint8_t served;
 		val = phys_read(&m->phys, pa, 8);
 		(void)walk_account_read(m, level, pa, &served, x);
@@ -152,7 +145,7 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate
 		table = val & m->addr_mask;
 	}
 	static const enum mmu_page_size leaf_size[4] = {PG_4K, PG_4K, PG_2M, PG_1G};
-	uint64_t off_mask = (UINT64_C(1) << fast_shift(level)) - 1;
+	uint64_t off_mask = (UINT64_C(1) << paging64_shift(level)) - 1;
 	uint64_t pa = (val & m->addr_mask & ~off_mask) | (la & off_mask);
 	uint8_t leaf_rights = rights | ((val & PTE_D) ? TLB_R_DIRTY : 0);
 	uint8_t pkey = m->pk_active ? (uint8_t)((val & PTE_PKEY_MASK) >> PTE_PKEY_SHIFT) : 0;

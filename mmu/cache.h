@@ -71,23 +71,27 @@ static inline uint32_t cache_find_mask(const struct cache_level *l, unsigned nve
 	const __m128i *v = (const __m128i *)(const void *)&l->tag[set];
 	__m128i t = _mm_set1_epi32((int)tag);
 	uint32_t mask = 0;
-	for (uint32_t i = 0; i < nvec * CACHE_VEC_SLOTS / 4; i++)
-		mask |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[i], t))) << (4 * i);
+	/* Compare results are 0 or -1, which the saturating packs keep, so
+	 * 16 slots narrow to one byte each for a single movemask. */
+	for (uint32_t k = 0; k < nvec; k++, v += 4) {
+		__m128i lo = _mm_packs_epi32(_mm_cmpeq_epi32(v[0], t), _mm_cmpeq_epi32(v[1], t));
+		__m128i hi = _mm_packs_epi32(_mm_cmpeq_epi32(v[2], t), _mm_cmpeq_epi32(v[3], t));
+		mask |= (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(lo, hi)) << (k * CACHE_VEC_SLOTS);
+	}
 	return mask & l->way_mask;
 }
 
-/* Way w becomes the most recent: every way younger than w ages by one.
- * Young is "age < limit"; a miss passes limit = ways - 1 for the victim,
- * so every way but the victim ages. */
-static inline void cache_age(struct cache_level *l, unsigned nvec, size_t set, uint32_t w,
-			     uint8_t limit)
+/* The way whose age is limit becomes the most recent (age 0), and every
+ * way younger than it ages by one. Ages are a permutation, so exactly one
+ * way has age limit (a hit passes the hit way's age; a miss passes
+ * ways - 1, the victim's), and padding slots match neither test. */
+static inline void cache_age(struct cache_level *l, unsigned nvec, size_t set, uint8_t limit)
 {
 	__m128i *a = (__m128i *)(void *)&l->age[set];
 	__m128i lim = _mm_set1_epi8((char)limit);
-	__m128i iota = _mm_setr_epi8(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
 	for (uint32_t k = 0; k < nvec; k++) {
 		__m128i young = _mm_cmplt_epi8(a[k], lim);
-		__m128i self = _mm_cmpeq_epi8(iota, _mm_set1_epi8((char)(w - k * CACHE_VEC_SLOTS)));
+		__m128i self = _mm_cmpeq_epi8(a[k], lim);
 		a[k] = _mm_andnot_si128(self, _mm_sub_epi8(a[k], young));
 	}
 }
@@ -113,13 +117,13 @@ static inline bool cache_level_touch(struct cache_level *l, unsigned nvec, uint6
 	uint32_t hit = cache_find_mask(l, nvec, set, tag);
 	if (hit) {
 		uint32_t w = (uint32_t)__builtin_ctz(hit);
-		cache_age(l, nvec, set, w, l->age[set + w]);
+		cache_age(l, nvec, set, l->age[set + w]);
 		l->hits++;
 		return true;
 	}
 	uint32_t v = cache_victim(l, nvec, set);
 	l->tag[set + v] = tag;
-	cache_age(l, nvec, set, v, (uint8_t)(l->ways - 1));
+	cache_age(l, nvec, set, (uint8_t)(l->ways - 1));
 	l->misses++;
 	return false;
 }

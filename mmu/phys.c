@@ -14,7 +14,10 @@ static uint8_t *ram_map(uint64_t size)
 {
 	void *p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE,
 		       -1, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	(void)madvise(p, size, MADV_HUGEPAGE);
+	return p;
 }
 
 bool phys_init(struct phys *p, uint64_t size, char *err, size_t errlen)

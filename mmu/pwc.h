@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "mmu/model.h"
+#include "mmu/tlb.h" /* TLB_WAYS_DISPATCH */
 
 /* Entry key: (la >> shift) << 13 | pcid << 1 | 1, so one compare matches
  * both the linear-address bits and the PCID. 0 = invalid. */
@@ -58,13 +59,39 @@ static inline struct pwc_entry *pwc_set(const struct pwc *c, uint64_t la, unsign
 /* The _at forms take the set and key a caller has computed once for a
  * lookup and, after a miss, the fill of the same entry (the walk's miss
  * path). Precondition: the cache is present (sets != 0). */
-static inline struct pwc_entry *pwc_probe_at(const struct pwc *c, struct pwc_entry *set,
-					     uint64_t key)
+static TLB_ALWAYS_INLINE struct pwc_entry *pwc_probe_n(struct pwc_entry *set, uint32_t ways,
+							uint64_t key)
 {
-	for (uint32_t w = 0; w < c->ways; w++)
+	for (uint32_t w = 0; w < ways; w++)
 		if (set[w].key == key)
 			return &set[w];
 	return NULL;
+}
+
+static inline struct pwc_entry *pwc_probe_at(const struct pwc *c, struct pwc_entry *set,
+					     uint64_t key)
+{
+#define PWC_PROBE_CALL(n) pwc_probe_n(set, n, key)
+	TLB_WAYS_DISPATCH(c->ways, PWC_PROBE_CALL)
+#undef PWC_PROBE_CALL
+}
+
+/* The way pwc_fill_at replaces: the first empty one (lru 0), else the
+ * least recently used. */
+static TLB_ALWAYS_INLINE struct pwc_entry *pwc_victim_n(struct pwc_entry *set, uint32_t ways)
+{
+	struct pwc_entry *e = set;
+	for (uint32_t w = 1; w < ways; w++)
+		if (set[w].lru < e->lru)
+			e = &set[w];
+	return e;
+}
+
+static inline struct pwc_entry *pwc_victim(const struct pwc *c, struct pwc_entry *set)
+{
+#define PWC_VICTIM_CALL(n) pwc_victim_n(set, n)
+	TLB_WAYS_DISPATCH(c->ways, PWC_VICTIM_CALL)
+#undef PWC_VICTIM_CALL
 }
 
 /* A counted lookup: statistics and LRU are updated on a hit. */
@@ -79,16 +106,39 @@ static inline struct pwc_entry *pwc_lookup_at(struct pwc *c, struct pwc_entry *s
 	return e;
 }
 
-/* Precondition: the set holds no entry for key (the caller has just looked
- * it up and missed), so no search for a duplicate is made. The victim is
- * an empty way (lru 0), else the least recently used. */
-static inline void pwc_fill_at(struct pwc *c, struct pwc_entry *set, uint64_t key, uint16_t pcid,
-			       uint64_t next, uint8_t rights)
+/* A counted lookup that, on a miss, also names the way a fill of the same
+ * key would replace (*victim), in the same pass over the set. */
+static TLB_ALWAYS_INLINE struct pwc_entry *pwc_lookup_victim_n(struct pwc *c, struct pwc_entry *set,
+							      uint32_t ways, uint64_t key,
+							      struct pwc_entry **victim)
 {
-	struct pwc_entry *e = set;
-	for (uint32_t w = 1; w < c->ways; w++)
-		if (set[w].lru < e->lru)
-			e = &set[w];
+	c->st.lookups++;
+	struct pwc_entry *v = set;
+	for (uint32_t w = 0; w < ways; w++) {
+		if (set[w].key == key) {
+			c->st.hits++;
+			set[w].lru = ++c->clock;
+			return &set[w];
+		}
+		if (set[w].lru < v->lru)
+			v = &set[w];
+	}
+	*victim = v;
+	return NULL;
+}
+
+static inline struct pwc_entry *pwc_lookup_victim_at(struct pwc *c, struct pwc_entry *set,
+						     uint64_t key, struct pwc_entry **victim)
+{
+#define PWC_LOOKUP_VICTIM_CALL(n) pwc_lookup_victim_n(c, set, n, key, victim)
+	TLB_WAYS_DISPATCH(c->ways, PWC_LOOKUP_VICTIM_CALL)
+#undef PWC_LOOKUP_VICTIM_CALL
+}
+
+/* Fill way e (the victim for key's set) with a new entry. */
+static inline void pwc_fill_way(struct pwc *c, struct pwc_entry *e, uint64_t key, uint16_t pcid,
+				uint64_t next, uint8_t rights)
+{
 	if (e->key)
 		c->st.evictions++;
 	e->key = key;
@@ -97,6 +147,15 @@ static inline void pwc_fill_at(struct pwc *c, struct pwc_entry *set, uint64_t ke
 	e->rights = rights;
 	e->lru = ++c->clock;
 	c->st.fills++;
+}
+
+/* Precondition: the set holds no entry for key (the caller has just looked
+ * it up and missed), so no search for a duplicate is made. The victim is
+ * an empty way (lru 0), else the least recently used. */
+static inline void pwc_fill_at(struct pwc *c, struct pwc_entry *set, uint64_t key, uint16_t pcid,
+			       uint64_t next, uint8_t rights)
+{
+	pwc_fill_way(c, pwc_victim(c, set), key, pcid, next, rights);
 }
 
 /* shift: the low bit of the linear-address bits that select the cached entry's

@@ -98,16 +98,42 @@ static inline struct tlb_entry *tlb_set(const struct tlb *t, uint64_t la, enum m
 }
 
 
+/* Set scans are written once with the way count as a parameter and
+ * instantiated for the common counts, where it is a constant the compiler
+ * unrolls (the miss path scans several sets per walk). */
+#define TLB_ALWAYS_INLINE inline __attribute__((always_inline))
+#define TLB_WAYS_DISPATCH(ways, call)                                                      \
+	switch (ways) {                                                                     \
+	case 4: return call(4);                                                             \
+	case 8: return call(8);                                                             \
+	case 12: return call(12);                                                           \
+	case 16: return call(16);                                                           \
+	default: return call(ways);                                                         \
+	}
+
+static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_n(struct tlb_entry *set, uint32_t ways,
+						      uint64_t key, uint64_t key_g)
+{
+	for (uint32_t w = 0; w < ways; w++)
+		if (set[w].key == key || set[w].key == key_g)
+			return &set[w];
+	return NULL;
+}
+
+/* The way holding key or key_g in a set of t, or NULL. */
+static inline struct tlb_entry *tlb_scan(const struct tlb *t, struct tlb_entry *set,
+					 uint64_t key, uint64_t key_g)
+{
+#define TLB_SCAN_CALL(n) tlb_scan_n(set, n, key, key_g)
+	TLB_WAYS_DISPATCH(t->ways, TLB_SCAN_CALL)
+#undef TLB_SCAN_CALL
+}
+
 /* Probe one page size; no statistics, no LRU update. */
 static inline struct tlb_entry *tlb_probe_size(const struct tlb *t, uint64_t la,
 					       enum mmu_page_size s, uint16_t pcid)
 {
-	struct tlb_entry *set = tlb_set(t, la, s);
-	uint64_t key = tlb_key(la, s, pcid), key_g = tlb_key(la, s, TLB_PCID_GLOBAL);
-	for (uint32_t w = 0; w < t->ways; w++)
-		if (set[w].key == key || set[w].key == key_g)
-			return &set[w];
-	return NULL;
+	return tlb_scan(t, tlb_set(t, la, s), tlb_key(la, s, pcid), tlb_key(la, s, TLB_PCID_GLOBAL));
 }
 
 /* Probe the page sizes from first on that this structure holds; no
@@ -158,26 +184,61 @@ static inline void tlb_set_pcid(struct tlb *t, uint16_t pcid)
 }
 void tlb_free(struct tlb *t);
 
-/* The way to replace: an empty one (lru 0), else the least recently used. */
-static inline struct tlb_entry *tlb_victim(const struct tlb *t, struct tlb_entry *set)
+static TLB_ALWAYS_INLINE struct tlb_entry *tlb_victim_n(struct tlb_entry *set, uint32_t ways)
 {
 	struct tlb_entry *v = set;
-	for (uint32_t w = 1; w < t->ways; w++)
+	for (uint32_t w = 1; w < ways; w++)
 		if (set[w].lru < v->lru)
 			v = &set[w];
 	return v;
 }
 
-/* Insert (replacing an invalid way, else the LRU one). Returns the evicted
- * entry's copy in *victim if a valid entry was evicted.
- * Precondition: t holds no entry for this page, size and PCID (the caller
- * has just looked it up and missed, or cleared it), so no search for a
- * duplicate is made. Inline: the walk's miss path fills two levels. */
-static inline bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
-			    enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights,
-			    uint8_t pkey, struct tlb_entry *victim)
+/* The way to replace: an empty one (lru 0), else the least recently used;
+ * the first such way. */
+static inline struct tlb_entry *tlb_victim(const struct tlb *t, struct tlb_entry *set)
 {
-	struct tlb_entry *e = tlb_victim(t, tlb_set(t, la, size));
+#define TLB_VICTIM_CALL(n) tlb_victim_n(set, n)
+	TLB_WAYS_DISPATCH(t->ways, TLB_VICTIM_CALL)
+#undef TLB_VICTIM_CALL
+}
+
+/* One pass over a set for a lookup that, on a miss, also names the way
+ * tlb_fill would replace in that set (*victim). */
+static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(struct tlb_entry *set, uint32_t ways,
+							     uint64_t key, uint64_t key_g,
+							     struct tlb_entry **victim)
+{
+	struct tlb_entry *v = set;
+	for (uint32_t w = 0; w < ways; w++) {
+		if (set[w].key == key || set[w].key == key_g)
+			return &set[w];
+		if (set[w].lru < v->lru)
+			v = &set[w];
+	}
+	*victim = v;
+	return NULL;
+}
+
+/* Probe one page size; on a miss *victim gets the way a fill of this size
+ * would replace. No statistics, no LRU update. */
+static inline struct tlb_entry *tlb_probe_size_victim(const struct tlb *t, uint64_t la,
+						      enum mmu_page_size s, uint16_t pcid,
+						      struct tlb_entry **victim)
+{
+	struct tlb_entry *set = tlb_set(t, la, s);
+	uint64_t key = tlb_key(la, s, pcid), key_g = tlb_key(la, s, TLB_PCID_GLOBAL);
+#define TLB_SCAN_VICTIM_CALL(n) tlb_scan_victim_n(set, n, key, key_g, victim)
+	TLB_WAYS_DISPATCH(t->ways, TLB_SCAN_VICTIM_CALL)
+#undef TLB_SCAN_VICTIM_CALL
+}
+
+/* Fill way e, the victim of la's set for size (tlb_victim). Returns the
+ * evicted entry's copy in *victim if a valid entry was evicted. */
+static inline bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
+				enum mmu_page_size size, enum mmu_page_size orig_size,
+				uint16_t pcid, uint8_t rights, uint8_t pkey,
+				struct tlb_entry *victim)
+{
 	bool evicted = e->key != 0;
 	if (evicted) {
 		t->st.evictions++;
@@ -201,6 +262,19 @@ static inline bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_pa
 		t->splinters++;
 	t->st.fills++;
 	return evicted;
+}
+
+/* Insert (replacing an invalid way, else the LRU one). Returns the evicted
+ * entry's copy in *victim if a valid entry was evicted.
+ * Precondition: t holds no entry for this page, size and PCID (the caller
+ * has just looked it up and missed, or cleared it), so no search for a
+ * duplicate is made. Inline: the walk's miss path fills two levels. */
+static inline bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
+			    enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights,
+			    uint8_t pkey, struct tlb_entry *victim)
+{
+	return tlb_fill_way(t, tlb_victim(t, tlb_set(t, la, size)), la, pa, size, orig_size, pcid,
+			    rights, pkey, victim);
 }
 
 /* Drop one entry (keeps the per-size counts right). */

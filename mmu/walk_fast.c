@@ -41,10 +41,20 @@ struct fast_entry {
 
 /* The PWC sets and keys of la by level, computed once for the lookups and
  * reused by the fills after the walk: every level the walk reads below a
- * PWC hit was looked up first and missed. set NULL: the cache is absent. */
+ * PWC hit was looked up first and missed, and nothing else touches that
+ * cache before the fill, so the victim found by the lookup's pass is the
+ * one a fresh scan would find. victim NULL: the cache is absent. */
 struct fast_pwc_slots {
-	struct pwc_entry *set[FAST_MAX_LEVELS + 1];
+	struct pwc_entry *victim[FAST_MAX_LEVELS + 1]; /* the way a fill replaces */
 	uint64_t key[FAST_MAX_LEVELS + 1];
+};
+
+/* The ways the fills of the first L2 TLB structure would replace, by page
+ * size, found by the L2 lookup's own pass over each set it probed (NULL:
+ * that size was not probed). The lookup missed and nothing touches the L2
+ * TLB before its fill, so each is the way a fresh scan would find. */
+struct fast_l2_victims {
+	struct tlb_entry *way[PG_NSIZES];
 };
 
 /* Longest PWC match, PDE cache first (§4.10.3.2): the level the walk
@@ -55,12 +65,12 @@ static inline unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top,
 {
 	for (unsigned l = 2; l <= top; l++) {
 		struct pwc *c = &m->pwc[paging_pwc_kind(l)];
-		ps->set[l] = NULL;
+		ps->victim[l] = NULL;
 		if (!c->sets)
 			continue;
-		ps->set[l] = pwc_set(c, la, paging64_shift(l));
 		ps->key[l] = pwc_key(la, paging64_shift(l), m->pcid);
-		struct pwc_entry *e = pwc_lookup_at(c, ps->set[l], ps->key[l]);
+		struct pwc_entry *e = pwc_lookup_victim_at(c, pwc_set(c, la, paging64_shift(l)),
+							   ps->key[l], &ps->victim[l]);
 		if (e) {
 			*table = e->next;
 			*rights = e->rights;
@@ -79,7 +89,8 @@ static inline unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top,
  * read and D in the leaf on a write, PWC entries for the non-leaf entries
  * read, TLB entries in L1 and L2. */
 static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct fast_entry *ent,
-			unsigned n, unsigned start, const struct fast_pwc_slots *ps, uint64_t pa,
+			unsigned n, unsigned start, const struct fast_pwc_slots *ps,
+			const struct fast_l2_victims *l2v, uint64_t pa,
 			enum mmu_page_size size, uint8_t rights, uint8_t pkey, bool global,
 			struct mmu_xlate *x)
 {
@@ -94,14 +105,20 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 		rights |= TLB_R_DIRTY;
 	for (unsigned i = 0; i + 1 < n; i++) {
 		unsigned level = start - i;
-		if (ps->set[level])
-			pwc_fill_at(&m->pwc[paging_pwc_kind(level)], ps->set[level], ps->key[level],
-				    m->pcid, ent[i].val & m->addr_mask, ent[i].rights);
+		if (ps->victim[level])
+			pwc_fill_way(&m->pwc[paging_pwc_kind(level)], ps->victim[level], ps->key[level],
+				     m->pcid, ent[i].val & m->addr_mask, ent[i].rights);
 	}
 	uint16_t pcid = m->pcid | (global ? TLB_PCID_GLOBAL : 0);
 	walk_fill_level(m, kind == ACC_FETCH ? TLB_L1I : TLB_L1D, la, pa, size, size, pcid, rights,
 			pkey);
-	walk_fill_level(m, TLB_L2, la, pa, size, size, pcid, rights, pkey);
+	uint8_t plan = m->fill_plan[TLB_L2][size];
+	enum mmu_page_size l2_size = (enum mmu_page_size)(plan & FILL_SIZE_MASK);
+	if (plan != FILL_NONE && plan >> FILL_STRUCT_SHIFT == 0 && l2v->way[l2_size])
+		(void)tlb_fill_way(&m->tlb[TLB_L2][0], l2v->way[l2_size], la, pa, l2_size, size, pcid,
+				   rights, pkey, NULL);
+	else
+		walk_fill_level(m, TLB_L2, la, pa, size, size, pcid, rights, pkey);
 	x->pa = pa;
 	x->source = SRC_WALK;
 	x->size = (uint8_t)size;
@@ -112,7 +129,8 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 /* The walk from the PWC hit (or CR3) to the leaf (§4.5): each entry read
  * is timed as it is read; a not-present entry or a reserved bit ends it
  * with #PF (§4.7), then the leaf's rights are checked (§4.6). */
-static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fast_l2_victims *l2v,
+		      struct mmu_xlate *x)
 {
 	struct fast_entry ent[FAST_MAX_LEVELS];
 	struct fast_pwc_slots ps;
@@ -153,8 +171,21 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate
 	if (ec)
 		return walk_fault(m, la, acc, VEC_PF, ec, x);
 	bool global = (val & PTE_G) && (m->cr4 & CR4_PGE);
-	return fast_commit(m, la, acc, ent, n, start, &ps, pa, leaf_size[level], leaf_rights, pkey,
+	return fast_commit(m, la, acc, ent, n, start, &ps, l2v, pa, leaf_size[level], leaf_rights, pkey,
 			   global, x);
+}
+
+/* tlb_probe of the first L2 structure, recording the fill victims. */
+static inline struct tlb_entry *fast_l2_probe(const struct tlb *t, uint64_t la, uint16_t pcid,
+					      struct fast_l2_victims *l2v)
+{
+	for (unsigned sizes = t->live; sizes; sizes &= sizes - 1) {
+		enum mmu_page_size s = (enum mmu_page_size)__builtin_ctz(sizes);
+		struct tlb_entry *e = tlb_probe_size_victim(t, la, s, pcid, &l2v->way[s]);
+		if (e)
+			return e;
+	}
+	return NULL;
 }
 
 bool walk_fast_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
@@ -168,11 +199,17 @@ bool walk_fast_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *
 	m->stats.translations++;
 	for (unsigned i = 0; i < m->ntlb[l1]; i++)
 		m->tlb[l1][i].st.misses++;
+	struct fast_l2_victims l2v = {{NULL}};
 	for (unsigned i = 0; i < m->ntlb[TLB_L2]; i++) {
 		struct tlb *t = &m->tlb[TLB_L2][i];
-		struct tlb_entry *e = tlb_lookup(t, la, m->pcid);
-		if (e)
+		struct tlb_entry *e = i == 0 ? fast_l2_probe(t, la, m->pcid, &l2v)
+					     : tlb_probe(t, la, m->pcid);
+		if (e) { /* counted as tlb_lookup counts */
+			t->st.hits++;
+			e->lru = ++t->clock;
 			return walk_tlb_hit(m, la, acc, t, e, x);
+		}
+		t->st.misses++;
 	}
-	return fast_walk(m, la, acc, x);
+	return fast_walk(m, la, acc, &l2v, x);
 }

@@ -142,7 +142,8 @@ static inline bool mmu_canonical(const struct mmu *m, uint64_t la)
 
 MMU_WUR bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);
 /* The same, after the inline fast path found no entry for la in the first
- * L1 structure's smallest size (it is not probed again). */
+ * L1 structure's smallest size (it is not probed again) and checked that
+ * bits 63:59 of la are all equal. */
 MMU_WUR bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);
 
 /* Translate one linear address. Returns false with x->fault set on a fault.

@@ -136,6 +136,18 @@ static inline struct tlb_entry *tlb_probe_size(const struct tlb *t, uint64_t la,
 	return tlb_scan(t, tlb_set(t, la, s), tlb_key(la, s, pcid), tlb_key(la, s, TLB_PCID_GLOBAL));
 }
 
+/* Probe the structure's smallest size with the constants the inline path
+ * keeps (tlb_set_pcid), as mmu_translate does for the first structure;
+ * no statistics, no LRU update. */
+static inline struct tlb_entry *tlb_probe_size0(const struct tlb *t, uint64_t la)
+{
+	if (!(t->live & PG_SIZE_BIT(t->size0)))
+		return NULL;
+	uint64_t vpn = la >> t->shift0;
+	return tlb_scan(t, &t->e[(vpn & t->set_mask) << t->way_shift],
+			vpn << TLB_KEY_VPN_SHIFT | t->key_low, vpn << TLB_KEY_VPN_SHIFT | t->key_global);
+}
+
 /* Probe the page sizes from first on that this structure holds; no
  * statistics, no LRU update. */
 static inline struct tlb_entry *tlb_probe_from(const struct tlb *t, uint64_t la, uint16_t pcid,

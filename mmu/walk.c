@@ -425,7 +425,8 @@ bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
  * without the general path's set-up. The inline path runs only with paging
  * on, no observer and no protection keys, so perm_fast decides. Otherwise,
  * under IA-32e paging, the fused miss path of walk_fast.c takes over. */
-bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+static __attribute__((noinline)) bool translate_miss_rest(struct mmu *m, uint64_t la, unsigned acc,
+							 struct mmu_xlate *x)
 {
 	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	if (m->mode < PAGING_4LEVEL)
@@ -458,6 +459,35 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 	if (m->mode >= PAGING_4LEVEL && !m->walk_generic && !m->obs)
 		return walk_fast_miss(m, la, acc, x);
 	return walk_slow_path(m, la, acc, true, x);
+}
+
+/* The front of the miss path, kept small: under IA-32e paging, a hit in
+ * the second L1 structure's smallest size (2M pages) with its rights
+ * allowing the access is served as the loop in translate_miss_rest would
+ * serve it; anything else goes there (which probes that structure again:
+ * probes change nothing). */
+bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+{
+	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	/* No canonical check before the probe: the inline path has checked
+	 * bits 63:59, a key holds the bits above them, and every cached page
+	 * is canonical, so only a canonical la can hit; a miss goes on to
+	 * the check in translate_miss_rest. */
+	if (MMU_LIKELY(m->mode >= PAGING_4LEVEL && m->ntlb[l1] > 1)) {
+		struct tlb *t = &m->tlb[l1][1];
+		struct tlb_entry *e = tlb_probe_size0(t, la);
+		if (e && ((m->perm_fast[acc] >> e->rights) & 1)) {
+			x->pa = e->pa | (la & t->offset_mask);
+			x->meta = t->hit_meta; /* latency, SRC_L1, size0, no walk reads */
+			m->tlb[l1][0].st.misses++;
+			t->st.hits++;
+			e->lru = ++t->clock;
+			m->stats.translations++;
+			m->stats.cycles += t->latency;
+			return true;
+		}
+	}
+	return translate_miss_rest(m, la, acc, x);
 }
 
 /* ---- side-effect-free translation ---------------------------------------- */

@@ -105,3 +105,40 @@ Test(trace_replay, other_timing_is_reported_as_the_first_divergence)
 	free(r);
 	free(data);
 }
+
+/* The kernel runs on 2-MiB pages: its hits, most of them predicted and
+ * many far from the access before (its image and its direct map are
+ * terabytes apart), are checked like any other. With one 2-MiB L1 DTLB
+ * entry, the second 2-MiB data page evicts the first. */
+Test(trace_replay, a_kernel_trace_under_a_smaller_2m_dtlb_diverges_at_a_hit, .timeout = 60)
+{
+	size_t len;
+	uint8_t *data = trace_test_slurp(TRACES_DIR "/kernel_boot.mmt", &len);
+	cr_assert(data);
+	struct mmu_model model;
+	mmu_model_default(&model);
+	model.tlb[TLB_L1D][1].entries = model.tlb[TLB_L1D][1].ways = 1; /* one entry */
+	struct trace_replay *r = malloc(sizeof *r);
+	enum trace_replay_result res = trace_replay_mem(r, data, len, "kernel", &model, true);
+	cr_assert_eq(res, TRACE_REPLAY_DIVERGED, "%s", r->msg);
+	cr_assert(strstr(r->msg, " L1 2m ") && strstr(r->msg, " L2 2m "),
+		  "an L1 hit of the recording is an L2 hit here: %s", r->msg);
+	trace_replay_free(r);
+	free(r);
+	free(data);
+}
+
+/* guest_exceptions runs an instruction from the last canonical page into
+ * the non-canonical hole: the fetch of its second part is a #GP(0)
+ * translation fault (no other regression trace holds one), and its replay
+ * reports the same fault. */
+Test(trace_replay, a_fetch_into_the_non_canonical_hole_replays_as_a_gp_fault)
+{
+	struct trace_replay *r = malloc(sizeof *r);
+	enum trace_replay_result res =
+		trace_replay_file(r, TRACES_DIR "/guest_exceptions.mmt", NULL, true);
+	cr_assert_eq(res, TRACE_REPLAY_OK, "%s", r->msg);
+	cr_assert_eq(r->m.stats.faults_gp, 1, "one #GP translation fault");
+	trace_replay_free(r);
+	free(r);
+}

@@ -295,30 +295,43 @@ bool trace_reader_open_mem(struct trace_reader *r, const void *data, size_t len,
 enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_record *rec);
 void trace_reader_close(struct trace_reader *r);
 
-/* The common record, a predicted access with a one- or two-byte address
- * delta, decoded inline into p; false to take trace_reader_next (which
- * handles everything else and reports every error). A loop may call this
- * first. Learning from a predicted access changes only the previous
- * addresses: the table entry already holds it. */
+/* A varint of at most TRACE_SHORT_VARINT_MAX bytes (63 bits) at in, decoded
+ * inline: its length, or 0 for anything else (longer, truncated), which
+ * trace_get_varint then decodes or rejects. Both agree on every input this
+ * one accepts. */
+#define TRACE_SHORT_VARINT_MAX 9
+static inline size_t trace_get_short_varint(const uint8_t *in, size_t avail, uint64_t *v)
+{
+	uint64_t r = 0;
+	size_t max = avail < TRACE_SHORT_VARINT_MAX ? avail : TRACE_SHORT_VARINT_MAX;
+	for (size_t i = 0; i < max; i++) {
+		r |= (uint64_t)(in[i] & 0x7f) << (7 * i);
+		if (!(in[i] & 0x80)) {
+			*v = r;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* The common record, a predicted access, decoded inline into p; false to
+ * take trace_reader_next (which handles everything else and reports every
+ * error). A loop may call this first. Any address delta up to 63 bits is
+ * taken here: a kernel's accesses alternate between its image and its
+ * direct map, terabytes apart. Learning from a predicted access changes
+ * only the previous addresses: the table entry already holds it. */
 static inline bool trace_reader_next_predicted(struct trace_reader *r, struct trace_predicted *pr)
 {
 	size_t avail = r->len - r->pos;
 	uint64_t delta;
-	size_t n;
 	if (r->ended || avail < 2 || r->block_seen >= r->block_records)
 		return false;
 	const uint8_t *p = r->buf + r->pos;
 	if (p[0] >= (1u << TRACE_TAG_ACCESS_FORM_SHIFT))
 		return false;
-	if (!(p[1] & 0x80)) {
-		delta = p[1];
-		n = 2;
-	} else if (avail >= 3 && !(p[2] & 0x80)) {
-		delta = (uint64_t)(p[1] & 0x7f) | (uint64_t)p[2] << 7;
-		n = 3;
-	} else {
+	size_t n = trace_get_short_varint(p + 1, avail - 1, &delta) + 1;
+	if (n == 1)
 		return false;
-	}
 	uint64_t la = r->codec.la + (uint64_t)trace_unzigzag(delta);
 	if (!trace_codec_lookup(&r->codec, la, p[0], pr))
 		return false;

@@ -4,6 +4,8 @@
  * source traces/ directory, GUEST_DIR the guest images' build directory. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -106,6 +108,28 @@ Test(trace_replay, other_timing_is_reported_as_the_first_divergence)
 	free(data);
 }
 
+/* The record number, access number and address in a divergence message
+ * name the record the reader finds there. */
+static void expect_divergence_names_its_record(const uint8_t *data, size_t len, const char *msg)
+{
+	uint64_t record, access, la;
+	const char *at = strstr(msg, "la=");
+	cr_assert(sscanf(msg, "replay: divergence at record %" SCNu64 " (access %" SCNu64, &record,
+			 &access) == 2 && at && sscanf(at, "la=%" SCNx64, &la) == 1, "%s", msg);
+	struct trace_reader *rd = malloc(sizeof *rd);
+	struct trace_record *rec = malloc(sizeof *rec);
+	char err[300];
+	cr_assert(trace_reader_open_mem(rd, data, len, "trace", err, sizeof err), "%s", err);
+	for (uint64_t i = 0; i <= record; i++)
+		cr_assert_eq(trace_reader_next(rd, rec), TRACE_READ_RECORD, "%s", rd->err);
+	cr_assert_eq(rec->kind, TR_ACCESS, "record %" PRIu64 " is an access", record);
+	cr_assert_eq(rec->access.la, la);
+	cr_assert_eq(rd->accesses, access, "the access count includes it");
+	trace_reader_close(rd);
+	free(rd);
+	free(rec);
+}
+
 /* The kernel runs on 2-MiB pages: its hits, most of them predicted and
  * many far from the access before (its image and its direct map are
  * terabytes apart), are checked like any other. With one 2-MiB L1 DTLB
@@ -123,6 +147,7 @@ Test(trace_replay, a_kernel_trace_under_a_smaller_2m_dtlb_diverges_at_a_hit, .ti
 	cr_assert_eq(res, TRACE_REPLAY_DIVERGED, "%s", r->msg);
 	cr_assert(strstr(r->msg, " L1 2m ") && strstr(r->msg, " L2 2m "),
 		  "an L1 hit of the recording is an L2 hit here: %s", r->msg);
+	expect_divergence_names_its_record(data, len, r->msg);
 	trace_replay_free(r);
 	free(r);
 	free(data);

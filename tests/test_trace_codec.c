@@ -36,6 +36,44 @@ Test(trace_codec, varint_rejects_more_than_64_bits)
 	cr_assert_eq(trace_get_varint(buf, 10, &v), 0);
 }
 
+/* The inline decoder either declines (0) or reads exactly what the general
+ * one reads; it declines nothing up to nine bytes. */
+static void expect_short_varint_agrees(const uint8_t *buf, size_t avail)
+{
+	uint64_t vs = 0, vg = 0;
+	size_t ns = trace_get_short_varint(buf, avail, &vs);
+	size_t ng = trace_get_varint(buf, avail, &vg);
+	if (ns) {
+		cr_assert_eq(ns, ng, "length of %zu-byte input", avail);
+		cr_assert_eq(vs, vg);
+	} else if (ng) {
+		cr_assert_gt(ng, TRACE_SHORT_VARINT_MAX, "a %zu-byte varint declined", ng);
+	}
+}
+
+Test(trace_codec, short_varint_agrees_with_the_general_decoder)
+{
+	uint8_t buf[16];
+	for (unsigned bits = 0; bits <= 64; bits++) {
+		uint64_t v = bits == 64 ? UINT64_MAX : (UINT64_C(1) << bits) - 1;
+		memset(buf, 0xff, sizeof buf);
+		size_t n = trace_put_varint(buf, v);
+		for (size_t avail = 0; avail <= n + 2; avail++)
+			expect_short_varint_agrees(buf, avail);
+		uint64_t back;
+		if (n <= TRACE_SHORT_VARINT_MAX)
+			cr_assert(trace_get_short_varint(buf, n, &back) == n && back == v, "%u bits", bits);
+	}
+	uint64_t x = UINT64_C(0x9e3779b97f4a7c15);
+	for (unsigned i = 0; i < 20000; i++) { /* arbitrary bytes, continuation bits dense */
+		for (size_t k = 0; k < sizeof buf; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			buf[k] = (uint8_t)(x | (x >> 8 & 0x80));
+		}
+		expect_short_varint_agrees(buf, i % sizeof buf);
+	}
+}
+
 Test(trace_codec, zigzag_round_trips_signed_deltas)
 {
 	static const int64_t vals[] = {0, -1, 1, -64, 63, INT64_MIN, INT64_MAX, -4096, 4096};
@@ -189,4 +227,42 @@ Test(trace_codec, every_record_kind_round_trips_through_a_file)
 	free(rd);
 	free(in);
 	free(out);
+}
+
+/* A kernel alternates between its image and its direct map: predicted hits
+ * whose address deltas take seven bytes are decoded inline too. */
+Test(trace_codec, a_predicted_access_far_from_the_last_is_decoded_inline)
+{
+	static const uint64_t la[2] = {UINT64_C(0xffffffff80123458), UINT64_C(0xffff888007e60780)};
+	struct trace_header h = {.ram_size = 1 << 27};
+	snprintf(h.model_name, sizeof h.model_name, "skylake");
+	struct trace_writer *w = malloc(sizeof *w);
+	struct trace_reader *rd = malloc(sizeof *rd);
+	struct trace_record *rec = calloc(1, sizeof *rec);
+	char err[300];
+	tmp_file();
+	cr_assert(trace_writer_open(w, tmp_path, &h, err, sizeof err), "%s", err);
+	rec->kind = TR_ACCESS;
+	for (unsigned i = 0; i < 8; i++) {
+		rec->access = l1_hit(la[i % 2] + i * 8, (la[i % 2] & 0x7fffff) + i * 8, 1);
+		rec->access.size = PG_2M;
+		trace_writer_put(w, rec);
+	}
+	cr_assert(trace_writer_close(w, err, sizeof err), "%s", err);
+	cr_assert(trace_reader_open(rd, tmp_path, err, sizeof err), "%s", err);
+	for (unsigned i = 0; i < 2; i++) /* each page's first hit is explicit */
+		cr_assert_eq(trace_reader_next(rd, rec), TRACE_READ_RECORD, "%s", rd->err);
+	for (unsigned i = 2; i < 8; i++) {
+		struct trace_predicted p;
+		cr_assert(trace_reader_next_predicted(rd, &p), "access %u", i);
+		cr_assert_eq(p.la, la[i % 2] + i * 8);
+		cr_assert_eq(p.pa, (la[i % 2] & 0x7fffff) + i * 8);
+		cr_assert_eq(p.size, PG_2M);
+	}
+	cr_assert_eq(trace_reader_next(rd, rec), TRACE_READ_END, "%s", rd->err);
+	trace_reader_close(rd);
+	unlink(tmp_path);
+	free(w);
+	free(rd);
+	free(rec);
 }

@@ -4,6 +4,8 @@
  * source traces/ directory, GUEST_DIR the guest images' build directory. */
 #include <criterion/criterion.h>
 #include <dirent.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -104,4 +106,64 @@ Test(trace_replay, other_timing_is_reported_as_the_first_divergence)
 	trace_replay_free(r);
 	free(r);
 	free(data);
+}
+
+/* The record number, access number and address in a divergence message
+ * name the record the reader finds there. */
+static void expect_divergence_names_its_record(const uint8_t *data, size_t len, const char *msg)
+{
+	uint64_t record, access, la;
+	const char *at = strstr(msg, "la=");
+	cr_assert(sscanf(msg, "replay: divergence at record %" SCNu64 " (access %" SCNu64, &record,
+			 &access) == 2 && at && sscanf(at, "la=%" SCNx64, &la) == 1, "%s", msg);
+	struct trace_reader *rd = malloc(sizeof *rd);
+	struct trace_record *rec = malloc(sizeof *rec);
+	char err[300];
+	cr_assert(trace_reader_open_mem(rd, data, len, "trace", err, sizeof err), "%s", err);
+	for (uint64_t i = 0; i <= record; i++)
+		cr_assert_eq(trace_reader_next(rd, rec), TRACE_READ_RECORD, "%s", rd->err);
+	cr_assert_eq(rec->kind, TR_ACCESS, "record %" PRIu64 " is an access", record);
+	cr_assert_eq(rec->access.la, la);
+	cr_assert_eq(rd->accesses, access, "the access count includes it");
+	trace_reader_close(rd);
+	free(rd);
+	free(rec);
+}
+
+/* The kernel runs on 2-MiB pages: its hits, most of them predicted and
+ * many far from the access before (its image and its direct map are
+ * terabytes apart), are checked like any other. With one 2-MiB L1 DTLB
+ * entry, the second 2-MiB data page evicts the first. */
+Test(trace_replay, a_kernel_trace_under_a_smaller_2m_dtlb_diverges_at_a_hit, .timeout = 60)
+{
+	size_t len;
+	uint8_t *data = trace_test_slurp(TRACES_DIR "/kernel_boot.mmt", &len);
+	cr_assert(data);
+	struct mmu_model model;
+	mmu_model_default(&model);
+	model.tlb[TLB_L1D][1].entries = model.tlb[TLB_L1D][1].ways = 1; /* one entry */
+	struct trace_replay *r = malloc(sizeof *r);
+	enum trace_replay_result res = trace_replay_mem(r, data, len, "kernel", &model, true);
+	cr_assert_eq(res, TRACE_REPLAY_DIVERGED, "%s", r->msg);
+	cr_assert(strstr(r->msg, " L1 2m ") && strstr(r->msg, " L2 2m "),
+		  "an L1 hit of the recording is an L2 hit here: %s", r->msg);
+	expect_divergence_names_its_record(data, len, r->msg);
+	trace_replay_free(r);
+	free(r);
+	free(data);
+}
+
+/* guest_exceptions runs an instruction from the last canonical page into
+ * the non-canonical hole: the fetch of its second part is a #GP(0)
+ * translation fault (no other regression trace holds one), and its replay
+ * reports the same fault. */
+Test(trace_replay, a_fetch_into_the_non_canonical_hole_replays_as_a_gp_fault)
+{
+	struct trace_replay *r = malloc(sizeof *r);
+	enum trace_replay_result res =
+		trace_replay_file(r, TRACES_DIR "/guest_exceptions.mmt", NULL, true);
+	cr_assert_eq(res, TRACE_REPLAY_OK, "%s", r->msg);
+	cr_assert_eq(r->m.stats.faults_gp, 1, "one #GP translation fault");
+	trace_replay_free(r);
+	free(r);
 }

@@ -95,21 +95,46 @@ _Static_assert(offsetof(struct mmu_xlate, source) - offsetof(struct mmu_xlate, m
 #define RP_META_SOURCE_SHIFT 32
 #define RP_META_SIZE_SHIFT 40
 
-/* A predicted access: the expected outcome is an L1 hit, compared as one
- * meta word; anything else takes the full comparison. */
-static enum trace_replay_result rp_predicted(struct trace_replay *r, const struct trace_predicted *p)
+/* Translate a predicted access; true when the outcome is the predicted L1
+ * hit, compared as one meta word and the physical address (or when not
+ * checking). *ok and *x hold the outcome for the full comparison. */
+static inline bool rp_predicted_holds(struct trace_replay *r, const struct trace_predicted *p,
+				      bool *ok, struct mmu_xlate *x)
 {
-	struct mmu_xlate x;
 	r->got.nsteps = r->got.nad = 0;
-	bool ok = mmu_translate(&r->m, p->la, p->acc, &x);
-	r->accesses++;
+	*ok = mmu_translate(&r->m, p->la, p->acc, x);
 	uint64_t want_meta = (uint64_t)p->cycles | (uint64_t)SRC_L1 << RP_META_SOURCE_SHIFT |
 			     (uint64_t)p->size << RP_META_SIZE_SHIFT;
-	if (MMU_LIKELY((ok && x.pa == p->pa && x.meta == want_meta && !r->got.nsteps) || !r->check))
-		return TRACE_REPLAY_OK;
-	struct trace_access want;
-	trace_predicted_access(p, &want);
-	return rp_compare(r, &want, ok, &x);
+	return MMU_LIKELY((*ok && x->pa == p->pa && x->meta == want_meta && !r->got.nsteps) ||
+			  !r->check);
+}
+
+/* Replay the run of predicted accesses at the reader's position (none,
+ * one, or up to the block's end). Counts advance once, after the run, or
+ * at a divergence, which names the access that diverged. */
+static enum trace_replay_result rp_predicted_run(struct trace_replay *r, struct trace_reader *rd)
+{
+	struct trace_pred_run run;
+	struct trace_predicted p;
+	struct mmu_xlate x;
+	bool ok;
+	enum trace_replay_result res = TRACE_REPLAY_OK;
+	uint64_t records = r->records, accesses = r->accesses;
+	trace_pred_run_begin(rd, &run);
+	while (trace_pred_run_next(&run, &rd->codec, &p)) {
+		if (rp_predicted_holds(r, &p, &ok, &x))
+			continue;
+		r->records = records + run.taken - 1; /* this access's record number */
+		r->accesses = accesses + run.taken;
+		struct trace_access want;
+		trace_predicted_access(&p, &want);
+		res = rp_compare(r, &want, ok, &x);
+		break;
+	}
+	trace_pred_run_end(rd, &run);
+	r->records = records + run.taken;
+	r->accesses = accesses + run.taken;
+	return res;
 }
 
 static enum trace_replay_result rp_ctl(struct trace_replay *r, const struct trace_record *rec)
@@ -226,15 +251,13 @@ static enum trace_replay_result rp_run(struct trace_replay *r, struct trace_read
 	enum trace_read_status st = TRACE_READ_ERROR;
 	if (!rec)
 		snprintf(rd->err, sizeof rd->err, "replay: out of memory");
-	while (rec && res == TRACE_REPLAY_OK) {
-		struct trace_predicted p;
-		if (trace_reader_next_predicted(rd, &p))
-			res = rp_predicted(r, &p);
-		else if ((st = trace_reader_next(rd, rec)) == TRACE_READ_RECORD)
-			res = rp_record(r, rec);
-		else
+	while (rec && (res = rp_predicted_run(r, rd)) == TRACE_REPLAY_OK) {
+		if ((st = trace_reader_next(rd, rec)) != TRACE_READ_RECORD)
 			break;
+		res = rp_record(r, rec);
 		r->records++;
+		if (res != TRACE_REPLAY_OK)
+			break;
 	}
 	free(rec);
 	mmu_set_observer(&r->m, NULL);

@@ -295,40 +295,94 @@ bool trace_reader_open_mem(struct trace_reader *r, const void *data, size_t len,
 enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_record *rec);
 void trace_reader_close(struct trace_reader *r);
 
-/* The common record, a predicted access with a one- or two-byte address
- * delta, decoded inline into p; false to take trace_reader_next (which
- * handles everything else and reports every error). A loop may call this
- * first. Learning from a predicted access changes only the previous
- * addresses: the table entry already holds it. */
+/* A varint of at most TRACE_SHORT_VARINT_MAX bytes (63 bits) at in, decoded
+ * inline: its length, or 0 for anything else (longer, truncated), which
+ * trace_get_varint then decodes or rejects. Both agree on every input this
+ * one accepts. */
+#define TRACE_SHORT_VARINT_MAX 9
+static inline size_t trace_get_short_varint(const uint8_t *in, size_t avail, uint64_t *v)
+{
+	uint64_t r = 0;
+	size_t max = avail < TRACE_SHORT_VARINT_MAX ? avail : TRACE_SHORT_VARINT_MAX;
+	for (size_t i = 0; i < max; i++) {
+		r |= (uint64_t)(in[i] & 0x7f) << (7 * i);
+		if (!(in[i] & 0x80)) {
+			*v = r;
+			return i + 1;
+		}
+	}
+	return 0;
+}
+
+/* A run of predicted accesses read in place, the common record: a tag
+ * byte and an address delta, decoded inline. The reader's cursor and the
+ * codec's previous addresses live in this struct (in registers, in a loop
+ * that also translates) and are written back once by trace_pred_run_end.
+ * Learning from a predicted access changes only the previous addresses:
+ * the table entry already holds it. Anything else (another record, a
+ * block's end, an error) stops the run; trace_reader_next takes it. */
+struct trace_pred_run {
+	const uint8_t *p, *end; /* the next record; the end of the block's payload */
+	uint32_t left;          /* records the block still holds */
+	uint32_t taken;         /* predicted accesses taken so far */
+	uint64_t la, pa;        /* the codec's previous la and last success's pa */
+};
+
+static inline void trace_pred_run_begin(const struct trace_reader *r, struct trace_pred_run *run)
+{
+	bool open = r->buf && !r->ended && r->block_seen < r->block_records;
+	run->p = open ? r->buf + r->pos : NULL;
+	run->end = open ? r->buf + r->len : NULL;
+	run->left = open ? r->block_records - r->block_seen : 0;
+	run->taken = 0;
+	run->la = r->codec.la;
+	run->pa = r->codec.pa;
+}
+
+/* The next predicted access into pr; false at the first record that is
+ * not one. Any address delta of up to 63 bits is taken here: a kernel's
+ * accesses alternate between its image and its direct map. */
+static inline bool trace_pred_run_next(struct trace_pred_run *run, const struct trace_codec *c,
+				       struct trace_predicted *pr)
+{
+	uint64_t delta;
+	if (!run->left || run->end - run->p < 2 || run->p[0] >= (1u << TRACE_TAG_ACCESS_FORM_SHIFT))
+		return false;
+	size_t n = trace_get_short_varint(run->p + 1, (size_t)(run->end - run->p) - 1, &delta);
+	if (!n)
+		return false;
+	uint64_t la = run->la + (uint64_t)trace_unzigzag(delta);
+	if (!trace_codec_lookup(c, la, run->p[0], pr))
+		return false;
+	run->la = la;
+	run->pa = pr->pa;
+	run->p += n + 1;
+	run->left--;
+	run->taken++;
+	return true;
+}
+
+static inline void trace_pred_run_end(struct trace_reader *r, const struct trace_pred_run *run)
+{
+	if (!run->taken)
+		return;
+	r->pos = (size_t)(run->p - r->buf);
+	r->block_seen += run->taken;
+	r->records += run->taken;
+	r->accesses += run->taken;
+	r->codec.la = run->la;
+	r->codec.pa = run->pa;
+}
+
+/* One predicted access, if the next record is one (trace_reader_next
+ * calls this first). */
 static inline bool trace_reader_next_predicted(struct trace_reader *r, struct trace_predicted *pr)
 {
-	size_t avail = r->len - r->pos;
-	uint64_t delta;
-	size_t n;
-	if (r->ended || avail < 2 || r->block_seen >= r->block_records)
-		return false;
-	const uint8_t *p = r->buf + r->pos;
-	if (p[0] >= (1u << TRACE_TAG_ACCESS_FORM_SHIFT))
-		return false;
-	if (!(p[1] & 0x80)) {
-		delta = p[1];
-		n = 2;
-	} else if (avail >= 3 && !(p[2] & 0x80)) {
-		delta = (uint64_t)(p[1] & 0x7f) | (uint64_t)p[2] << 7;
-		n = 3;
-	} else {
-		return false;
-	}
-	uint64_t la = r->codec.la + (uint64_t)trace_unzigzag(delta);
-	if (!trace_codec_lookup(&r->codec, la, p[0], pr))
-		return false;
-	r->codec.la = la;
-	r->codec.pa = pr->pa;
-	r->pos += n;
-	r->block_seen++;
-	r->records++;
-	r->accesses++;
-	return true;
+	struct trace_pred_run run;
+	trace_pred_run_begin(r, &run);
+	bool ok = trace_pred_run_next(&run, &r->codec, pr);
+	trace_pred_run_end(r, &run);
+	return ok;
 }
 
 /* ---- names -------------------------------------------------------------- */

@@ -1,6 +1,11 @@
 /* Exceptions in 64-bit mode: each is provoked on purpose, its handler
  * prints the vector and error code (SDM Vol. 3A §6.15) and resumes after
- * the faulting instruction. #DF is delivered on IST1. */
+ * the faulting instruction. #DF is delivered on IST1.
+ *
+ * An instruction that starts on the last page below the non-canonical hole
+ * and runs past its end is a #GP(0) raised by the translation of its second
+ * part (Vol. 1 §3.3.7.1), not by segmentation, which sees a canonical RIP:
+ * the one #GP an MMU trace records as a translation fault. */
 #include "guest.h"
 
 #define IDT_GP 13
@@ -9,11 +14,39 @@
 
 static uint8_t ist_stack[4096] __attribute__((aligned(16)));
 
+/* The last canonical page of the lower half, mapped to code_page through
+ * tables of its own (PML4 entry 255, then entry 511 at each level). */
+#define LAST_LOW_PAGE 0x00007ffffffff000ull
+#define PT_INDEX(va, shift) (((va) >> (shift)) & 511)
+#define MOVABS_BYTES_ON_PAGE 5
+extern uint64_t pml4[];
+static uint64_t hole_pdpt[512] __attribute__((aligned(4096)));
+static uint64_t hole_pd[512] __attribute__((aligned(4096)));
+static uint64_t hole_pt[512] __attribute__((aligned(4096)));
+static uint8_t code_page[4096] __attribute__((aligned(4096)));
+
+/* Map LAST_LOW_PAGE and put the first bytes of a MOVABS at its end; the
+ * address of that instruction. The image is identity-mapped, so table
+ * addresses are physical addresses. */
+static uint64_t map_last_low_page(void)
+{
+	pml4[PT_INDEX(LAST_LOW_PAGE, 39)] = (uint64_t)hole_pdpt | PTE_P | PTE_W;
+	hole_pdpt[PT_INDEX(LAST_LOW_PAGE, 30)] = (uint64_t)hole_pd | PTE_P | PTE_W;
+	hole_pd[PT_INDEX(LAST_LOW_PAGE, 21)] = (uint64_t)hole_pt | PTE_P | PTE_W;
+	hole_pt[PT_INDEX(LAST_LOW_PAGE, 12)] = (uint64_t)code_page | PTE_P | PTE_W;
+	uint8_t *insn = code_page + PAGE_SIZE - MOVABS_BYTES_ON_PAGE;
+	insn[0] = 0x48; /* REX.W */
+	insn[1] = 0xb8; /* MOV RAX, imm64: the rest lies beyond the page */
+	return LAST_LOW_PAGE + PAGE_SIZE - MOVABS_BYTES_ON_PAGE;
+}
+
 static void label(const char *s)
 {
 	puts_serial(s);
 	puts_serial(": ");
 }
+
+static volatile uint64_t target;
 
 void kmain(uint32_t magic, uint32_t info);
 void kmain(uint32_t magic, uint32_t info)
@@ -40,6 +73,9 @@ void kmain(uint32_t magic, uint32_t info)
 	TRY("movabs $0x0000800000000000, %%rax\n\tmov (%%rax), %%rbx");
 	label("non-canonical stack");
 	TRY("movabs $0x0000800000000000, %%rax\n\tmov (%%rsp, %%rax), %%rbx");
+	label("instruction running into the non-canonical hole");
+	target = map_last_low_page();
+	TRY("mov target(%%rip), %%rax\n\tjmp *%%rax");
 	label("page not present");
 	TRY("mov $0x40000000, %%eax\n\tmov (%%rax), %%rbx");
 	label("double fault");

@@ -168,11 +168,14 @@ static inline struct tlb_entry *tlb_probe(const struct tlb *t, uint64_t la, uint
 }
 
 /* A counted lookup of the sizes from first on: statistics and LRU are
- * updated on a hit. */
+ * updated on a hit. pcid must be the current PCID (the one tlb_set_pcid
+ * was given): the smallest size is probed with the inline path's keys. */
 static inline struct tlb_entry *tlb_lookup_from(struct tlb *t, uint64_t la, uint16_t pcid,
 						unsigned first)
 {
-	struct tlb_entry *e = tlb_probe_from(t, la, pcid, first);
+	struct tlb_entry *e = first == 0 ? tlb_probe_size0(t, la) : NULL;
+	if (!e)
+		e = tlb_probe_from(t, la, pcid, first > t->size0 ? first : t->size0 + 1u);
 	if (e) {
 		t->st.hits++;
 		e->lru = ++t->clock;

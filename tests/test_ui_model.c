@@ -177,23 +177,31 @@ static void check_slabinfo(const struct run *r)
 	cr_assert_gt(n, 0);
 }
 
-static void check_vmallocinfo(const struct run *r)
+/* The vmallocinfo lines from body on against the model, area by area;
+ * returns the number of areas. The frames of the areas are the ones the
+ * map colours as vmalloc. */
+static unsigned check_vmallocinfo(const struct run *r, const char *body)
 {
-	const char *p = section(r, "# cat /proc/vmallocinfo");
+	const char *p = body;
 	unsigned n = 0;
+	uint64_t pages_total = 0;
 	unsigned long start, end, size, caller;
 	unsigned pages;
 	while (sscanf(p, "0x%lx-0x%lx %lu 0x%lx pages=%u", &start, &end, &size, &caller, &pages) == 5) {
-		cr_assert_lt(n, r->km.nvm);
+		cr_assert_lt(n, r->km.nvm, "the kernel lists more areas than the model's %u", r->km.nvm);
 		const struct km_vmarea *a = &r->km.vm[n++];
 		cr_assert_eq(a->start, start);
 		cr_assert_eq(a->end, end);
 		cr_assert_eq(a->size, size);
 		cr_assert_eq(a->caller, caller);
 		cr_assert_eq(a->nr_pages, pages);
+		pages_total += pages;
 		p = strchr(p, '\n') + 1;
 	}
 	cr_assert_eq(n, r->km.nvm);
+	cr_assert_eq(r->km.owner_count[KM_VMALLOC], pages_total, "%" PRIu64 " frames coloured vmalloc",
+		     r->km.owner_count[KM_VMALLOC]);
+	return n;
 }
 
 static uint64_t meminfo_kb(const struct run *r, const char *label)
@@ -212,7 +220,7 @@ static void check_reports(const char *append)
 	cr_assert(r->km.ok, "%s", r->km.why);
 	check_buddyinfo(r);
 	check_slabinfo(r);
-	check_vmallocinfo(r);
+	check_vmallocinfo(r, section(r, "# cat /proc/vmallocinfo"));
 	cr_assert_eq(r->km.mem_total_kb, meminfo_kb(r, "MemTotal:"));
 	cr_assert_eq(r->km.mem_free_kb, meminfo_kb(r, "MemFree:"));
 	cr_assert_eq(r->km.slab_kb, meminfo_kb(r, "Slab:"));
@@ -373,6 +381,50 @@ Test(ui_model, maps_model_matches_each_proc_pid_maps_report)
 			  "report %d: model\n%s\nkernel\n%.*s", i, model, (int)(end - body), body);
 		from = end;
 	}
+	done(r);
+}
+#endif
+
+#if defined(USER_INIT_PATH) && defined(USER_KSTRESS_PATH)
+#define VMALLOCINFO_HEADER "# cat /proc/vmallocinfo\n"
+#define VMALLOC_REPORTS 3
+
+/* The first complete line after body that is not an area line: the
+ * report has ended there. NULL while it is still being printed. */
+static const char *vmallocinfo_end(const char *body)
+{
+	for (const char *p = body, *nl; (nl = strchr(p, '\n')); p = nl + 1)
+		if (strncmp(p, "0x", 2))
+			return p;
+	return NULL;
+}
+
+/* kstress holds three vmalloc areas while the kernel prints vmallocinfo,
+ * then prints it again once they are freed, and the run ends with init's
+ * report. The kernel stacks of init and kstress are areas as well, so
+ * the three lists hold 5, 2 and 1 areas: each is compared with the model
+ * read when its header was out (the kernel is then inside the report, so
+ * the areas are the ones it prints next). */
+Test(ui_model, vmalloc_model_matches_each_vmallocinfo_report)
+{
+	struct run *r = boot_modules(GUEST_KERNEL_PATH, USER_INIT_PATH "," USER_KSTRESS_PATH,
+				     "run=kstress:vmalloc:3 report");
+	const char *from = r->cap.buf;
+	unsigned count[VMALLOC_REPORTS];
+	for (int i = 0; i < VMALLOC_REPORTS; i++) {
+		const char *h;
+		while (!(h = strstr(from, VMALLOCINFO_HEADER)))
+			cr_assert(run_for(r, 100), "report %d: machine stopped: %s", i, r->m->msg);
+		build_models(r);
+		const char *body = h + strlen(VMALLOCINFO_HEADER);
+		while (!(from = vmallocinfo_end(body)))
+			cr_assert(run_for(r, SLICE), "report %d: machine stopped: %s", i, r->m->msg);
+		count[i] = check_vmallocinfo(r, body);
+		cr_assert_gt(count[i], 0, "report %d lists no area", i);
+	}
+	cr_assert_eq(count[0], count[1] + 3, "kstress's three areas: %u then %u", count[0], count[1]);
+	cr_assert_gt(count[1], count[2], "kstress's stack is gone at the end: %u then %u", count[1],
+		     count[2]);
 	done(r);
 }
 #endif

@@ -1,4 +1,5 @@
 /* Self-tests of vmalloc. */
+#include "guestos/kernel/sched.h"
 #include "guestos/kernel/selftest.h"
 #include "guestos/mm/vmalloc.h"
 
@@ -53,8 +54,49 @@ static const char *test_vmalloc_ordering(void)
 	return err;
 }
 
+/* Why the kernel stack at stack is not a usable vmapped stack, or NULL:
+ * a vmalloc area of THREAD_SIZE, every page mapped and writable end to
+ * end, the pages under and above it (its guard page) unmapped. */
+static const char *check_vmapped_stack(u8 *stack)
+{
+	const struct vm_struct *area = find_vm_area(stack);
+	unsigned long base = (unsigned long)stack;
+	enum pg_level level;
+
+	if (!area || area->nr_pages != THREAD_SIZE / PAGE_SIZE)
+		return "the stack is not a vmalloc area of THREAD_SIZE";
+	for (unsigned long off = 0; off < THREAD_SIZE; off += PAGE_SIZE)
+		if (!lookup_address(base + off, &level) || level != PG_LEVEL_4K)
+			return "a stack page is not mapped";
+	if (lookup_address(base - PAGE_SIZE, &level))
+		return "the page under the stack is mapped (no overflow guard)";
+	if (lookup_address(base + THREAD_SIZE, &level))
+		return "the guard page above the stack is mapped";
+	stack[0] = stack[THREAD_SIZE - 1] = 0x5a;
+	return NULL;
+}
+
+/* Two kernel stacks in a row (the second sits right above the first's
+ * guard page) are each a guarded vmalloc area, and freeing one removes
+ * its area and mapping. */
+static const char *test_kernel_stack_vmapped(void)
+{
+	u8 *a = alloc_thread_stack(), *b = alloc_thread_stack();
+	enum pg_level level;
+	const char *err = !a || !b ? "alloc_thread_stack failed" : check_vmapped_stack(a);
+
+	if (!err)
+		err = check_vmapped_stack(b);
+	free_thread_stack(b);
+	if (!err && (find_vm_area(b) || lookup_address((unsigned long)b, &level)))
+		err = "free_thread_stack left the area or its mapping";
+	free_thread_stack(a);
+	return err;
+}
+
 const struct selftest vmalloc_selftests[] = {
 	{"vmalloc_area", test_vmalloc_area},
 	{"vmalloc_ordering", test_vmalloc_ordering},
+	{"kernel_stack_vmapped", test_kernel_stack_vmapped},
 };
 const size_t nr_vmalloc_selftests = ARRAY_SIZE(vmalloc_selftests);

@@ -399,18 +399,42 @@ static const char *vmallocinfo_end(const char *body)
 	return NULL;
 }
 
-/* kstress holds three vmalloc areas while the kernel prints vmallocinfo,
- * then prints it again once they are freed, and the run ends with init's
- * report. The kernel stacks of init and kstress are areas as well, so
- * the three lists hold 5, 2 and 1 areas: each is compared with the model
- * read when its header was out (the kernel is then inside the report, so
- * the areas are the ones it prints next). */
+/* The areas of a vmallocinfo report that are no task's kernel stack,
+ * after checking that every task's stack is one area of THREAD_SIZE. */
+static unsigned areas_besides_stacks(const struct run *r, int report)
+{
+	uint64_t thread_size, page_size;
+	cr_assert(vmcore_get(&r->vc, "NUMBER", "THREAD_SIZE", &thread_size));
+	cr_assert(vmcore_get(&r->vc, NULL, "PAGESIZE", &page_size));
+	unsigned stacks = 0;
+	for (unsigned t = 0; t < r->km.ntasks; t++) {
+		const struct km_task *task = &r->km.task[t];
+		cr_assert_neq(task->stack, 0, "report %d: pid %d has no stack", report, task->pid);
+		unsigned found = 0;
+		for (unsigned i = 0; i < r->km.nvm; i++)
+			if (r->km.vm[i].stack_of == (int)t) {
+				cr_assert_eq(r->km.vm[i].nr_pages * page_size, thread_size);
+				found++;
+			}
+		cr_assert_eq(found, 1, "report %d: pid %d's stack is in %u areas", report, task->pid, found);
+		stacks++;
+	}
+	return r->km.nvm - stacks;
+}
+
+/* kstress has the kernel hold three vmalloc areas while it prints
+ * vmallocinfo, then prints it again once they are freed, and the run ends
+ * with the report printed when init exits. Every live process's kernel
+ * stack is an area too: the lists hold init's and kstress's stacks plus
+ * three, then the two stacks, then init's alone. Each list is compared
+ * with the model read when its header was out (the kernel is then inside
+ * the report, so the areas are the ones it prints next). */
 Test(ui_model, vmalloc_model_matches_each_vmallocinfo_report)
 {
+	static const unsigned held[VMALLOC_REPORTS] = { 3, 0, 0 }, tasks[VMALLOC_REPORTS] = { 2, 2, 1 };
 	struct run *r = boot_modules(GUEST_KERNEL_PATH, USER_INIT_PATH "," USER_KSTRESS_PATH,
 				     "run=kstress:vmalloc:3 report");
 	const char *from = r->cap.buf;
-	unsigned count[VMALLOC_REPORTS];
 	for (int i = 0; i < VMALLOC_REPORTS; i++) {
 		const char *h;
 		while (!(h = strstr(from, VMALLOCINFO_HEADER)))
@@ -419,12 +443,11 @@ Test(ui_model, vmalloc_model_matches_each_vmallocinfo_report)
 		const char *body = h + strlen(VMALLOCINFO_HEADER);
 		while (!(from = vmallocinfo_end(body)))
 			cr_assert(run_for(r, SLICE), "report %d: machine stopped: %s", i, r->m->msg);
-		count[i] = check_vmallocinfo(r, body);
-		cr_assert_gt(count[i], 0, "report %d lists no area", i);
+		unsigned n = check_vmallocinfo(r, body);
+		cr_assert_eq(r->km.ntasks, tasks[i], "report %d: %u processes", i, r->km.ntasks);
+		cr_assert_eq(n, tasks[i] + held[i], "report %d: %u areas", i, n);
+		cr_assert_eq(areas_besides_stacks(r, i), held[i]);
 	}
-	cr_assert_eq(count[0], count[1] + 3, "kstress's three areas: %u then %u", count[0], count[1]);
-	cr_assert_gt(count[1], count[2], "kstress's stack is gone at the end: %u then %u", count[1],
-		     count[2]);
 	done(r);
 }
 #endif

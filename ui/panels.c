@@ -390,8 +390,14 @@ static void draw_slab(struct gui *g)
 	y += g->cv.ch;
 	for (unsigned i = 0; i < g->km.nvm && y < r->y + r->h - g->cv.ch; i++, y += g->cv.ch) {
 		const struct km_vmarea *a = &g->km.vm[i];
-		canvas_textf(&g->cv, x, y, w, COL_TEXT, "%#" PRIx64 "-%#" PRIx64 " %7" PRIu64 " pages=%u",
-			     a->start, a->end, a->size, a->nr_pages);
+		char owner[40];
+		if (a->stack_of >= 0)
+			snprintf(owner, sizeof owner, "stack pid %d %s", g->km.task[a->stack_of].pid,
+				 g->km.task[a->stack_of].comm);
+		else
+			snprintf(owner, sizeof owner, "pages=%u", a->nr_pages);
+		canvas_textf(&g->cv, x, y, w, COL_TEXT, "%016" PRIx64 "-%016" PRIx64 " %6" PRIu64 " %s",
+			     a->start, a->end, a->size, owner);
 	}
 	if (!g->km.nvm)
 		canvas_text(&g->cv, x, y, w, COL_DIM, "(none)");

@@ -12,6 +12,7 @@
 
 #include "emu/machine.h"
 #include "emu/snapshot.h"
+#include "mmu/paging.h"
 #include "ui/hwmodel.h"
 #include "ui/kmodel.h"
 #include "ui/pgtree.h"
@@ -287,6 +288,53 @@ Test(ui_model, page_table_rows_agree_with_the_walker_when_opened)
 	cr_assert_eq(n, w.nlevels + 2, "header, one line per level, outcome");
 	cr_assert(strstr(lines[1], "PML4E"), "%s", lines[1]);
 	cr_assert(strstr(lines[n - 1], "-> PA"), "%s", lines[n - 1]);
+	done(r);
+}
+
+#define TABLE_ENTRIES (1u << PAGING64_INDEX_BITS)
+
+/* Whether the paging structure at table_pa has no present entry. */
+static bool table_has_no_present_entry(const struct run *r, uint64_t table_pa)
+{
+	for (unsigned i = 0; i < TABLE_ENTRIES; i++) {
+		uint64_t e;
+		cr_assert(snapshot_read_phys(&r->snap, table_pa + PAGING64_ENTRY_BYTES * i, &e, sizeof e));
+		if (e & PTE_P)
+			return false;
+	}
+	return true;
+}
+
+/* Whether entry i of the table at table_pa points at an empty table. */
+static bool entry_points_to_empty_table(const struct run *r, uint64_t table_pa, unsigned i)
+{
+	uint64_t e;
+	cr_assert(snapshot_read_phys(&r->snap, table_pa + PAGING64_ENTRY_BYTES * i, &e, sizeof e));
+	return (e & PTE_P) && table_has_no_present_entry(r, e & PGT_FRAME_MASK_64);
+}
+
+/* The kernel gives every top-level slot of its vmalloc window a table at
+ * boot; with no area mapped yet those tables are empty, and the tree
+ * shows them as one row. Every row said to be empty points at empty
+ * tables only, and at least one such row is a run. */
+Test(ui_model, entries_pointing_at_empty_tables_are_one_row)
+{
+	struct run *r = boot(GUEST_KERNEL_PATH, "report");
+	run_to_report_end(r);
+	build_models(r);
+	cr_assert_neq(r->km.kernel_pgd, 0);
+	static struct pgtree t;
+	pgtree_init(&t);
+	pgtree_build(&t, &r->snap, r->km.kernel_pgd, r->snap.paging);
+	unsigned runs = 0;
+	for (size_t n = 0; n < t.n; n++) {
+		const struct pgt_row *row = &t.row[n];
+		for (unsigned i = row->first; i <= row->last && row->present && !row->leaf; i++)
+			cr_assert_eq(entry_points_to_empty_table(r, row->table_pa, i), row->empty,
+				     "row %zu, entry %u", n, i);
+		runs += row->empty && row->last > row->first;
+	}
+	cr_assert_gt(runs, 0, "no run of empty tables in the kernel's top table");
 	done(r);
 }
 

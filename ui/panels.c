@@ -116,8 +116,9 @@ static void pt_row_text(const struct gui *g, const struct pgt_row *r, char *buf,
 		snprintf(buf, len, "%*s%s %-5s %-7s %016" PRIx64 "  %s", 2 * r->depth, "", mark,
 			 pgtree_level_name(g->pt.mode, r->level), idx, r->va, fl);
 	else
-		snprintf(buf, len, "%*s%s %-5s %-7s %016" PRIx64 " -> %#" PRIx64 " %s", 2 * r->depth, "",
-			 mark, pgtree_level_name(g->pt.mode, r->level), idx, r->va, r->target, fl);
+		snprintf(buf, len, "%*s%s %-5s %-7s %016" PRIx64 " -> %#" PRIx64 " %s%s", 2 * r->depth, "",
+			 mark, pgtree_level_name(g->pt.mode, r->level), idx, r->va, r->target, fl,
+			 r->empty ? " (empty)" : "");
 }
 
 /* The process list on one line: pid and name, the one shown marked. */

@@ -447,6 +447,17 @@ static const char *vmallocinfo_end(const char *body)
 	return NULL;
 }
 
+/* Run until a vmallocinfo header is out after from, in short slices, and
+ * build the models there; returns where the report's lines start. */
+static const char *run_to_vmallocinfo(struct run *r, const char *from)
+{
+	const char *h;
+	while (!(h = strstr(from, VMALLOCINFO_HEADER)))
+		cr_assert(run_for(r, 100), "machine stopped before vmallocinfo: %s", r->m->msg);
+	build_models(r);
+	return h + strlen(VMALLOCINFO_HEADER);
+}
+
 /* The areas of a vmallocinfo report that are no task's kernel stack,
  * after checking that every task's stack is one area of THREAD_SIZE. */
 static unsigned areas_besides_stacks(const struct run *r, int report)
@@ -484,11 +495,7 @@ Test(ui_model, vmalloc_model_matches_each_vmallocinfo_report)
 				     "run=kstress:vmalloc:3 report");
 	const char *from = r->cap.buf;
 	for (int i = 0; i < VMALLOC_REPORTS; i++) {
-		const char *h;
-		while (!(h = strstr(from, VMALLOCINFO_HEADER)))
-			cr_assert(run_for(r, 100), "report %d: machine stopped: %s", i, r->m->msg);
-		build_models(r);
-		const char *body = h + strlen(VMALLOCINFO_HEADER);
+		const char *body = run_to_vmallocinfo(r, from);
 		while (!(from = vmallocinfo_end(body)))
 			cr_assert(run_for(r, SLICE), "report %d: machine stopped: %s", i, r->m->msg);
 		unsigned n = check_vmallocinfo(r, body);
@@ -496,6 +503,48 @@ Test(ui_model, vmalloc_model_matches_each_vmallocinfo_report)
 		cr_assert_eq(n, tasks[i] + held[i], "report %d: %u areas", i, n);
 		cr_assert_eq(areas_besides_stacks(r, i), held[i]);
 	}
+	done(r);
+}
+
+/* Whether la lies in one of the model's vmalloc areas. */
+static bool in_vmalloc_area(const struct km_model *k, uint64_t la)
+{
+	for (unsigned i = 0; i < k->nvm; i++)
+		if (la >= k->vm[i].start && la < k->vm[i].end)
+			return true;
+	return false;
+}
+
+/* While kstress's areas exist the kernel has just written them through
+ * their 4-KByte pages, on a vmapped stack: the TLB rows show those pages
+ * at their canonical kernel addresses, each mapping the frame the walker
+ * finds now. */
+Test(ui_model, tlb_rows_of_vmalloc_pages_carry_their_kernel_address)
+{
+	struct run *r = boot_modules(GUEST_KERNEL_PATH, USER_INIT_PATH "," USER_KSTRESS_PATH,
+				     "run=kstress:vmalloc:3");
+	(void)run_to_vmallocinfo(r, r->cap.buf);
+	static struct hw_model h;
+	hw_init(&h);
+	cr_assert(hw_build(&h, &r->snap, -1));
+	unsigned found = 0;
+	for (unsigned i = 0; i < h.nstruct; i++) {
+		const struct hw_struct *st = &h.st[i];
+		for (size_t j = 0; j < st->n && !st->pwc; j++) {
+			const struct hw_entry *e = &h.e[st->first + j];
+			cr_assert_eq(pgtree_canonical(r->snap.paging, e->la), e->la, "%s row la %#" PRIx64,
+				     st->name, e->la);
+			if (e->size != PG_4K || !in_vmalloc_area(&r->km, e->la))
+				continue;
+			struct mmu_debug_walk w;
+			cr_assert(snapshot_probe(&r->snap, e->la, mmu_acc(ACC_READ, 0, false, false), &w),
+				  "la %#" PRIx64, e->la);
+			cr_assert_eq(w.pa, e->pa, "la %#" PRIx64, e->la);
+			found++;
+		}
+	}
+	cr_assert_gt(found, 0, "no TLB row for a vmalloc page");
+	hw_free(&h);
 	done(r);
 }
 #endif

@@ -63,10 +63,14 @@ static bool read_entry(const struct snapshot *s, const struct pgt_geom *g, uint6
 	return true;
 }
 
-/* Sign-extend to a canonical address for 4-/5-level paging. */
 static uint64_t canon(const struct pgt_geom *g, uint64_t va)
 {
-	unsigned bits = g->mode == PAGING_5LEVEL ? 57 : g->mode == PAGING_4LEVEL ? 48 : 64;
+	return pgtree_canonical(g->mode, va);
+}
+
+uint64_t pgtree_canonical(enum mmu_paging_mode mode, uint64_t va)
+{
+	unsigned bits = mode == PAGING_5LEVEL ? 57 : mode == PAGING_4LEVEL ? 48 : 64;
 	if (bits == 64)
 		return va;
 	return (uint64_t)((int64_t)(va << (64 - bits)) >> (64 - bits));

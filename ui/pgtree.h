@@ -53,6 +53,10 @@ void pgtree_build(struct pgtree *t, const struct snapshot *s, uint64_t cr3,
 		  enum mmu_paging_mode mode);
 /* Open or close the table a row's entry points to (non-leaf rows). */
 void pgtree_toggle(struct pgtree *t, const struct pgt_row *r);
+/* va sign-extended from its top linear-address bit (47 with 4-level
+ * paging, 56 with 5-level: SDM Vol. 1 §3.3.7.1 canonical form); other
+ * modes leave it as it is. */
+uint64_t pgtree_canonical(enum mmu_paging_mode mode, uint64_t va);
 /* "P RW US A D G XD PS" style text for an entry at a level. */
 void pgtree_flags_text(uint64_t entry, unsigned level, bool leaf, char *buf, size_t len);
 const char *pgtree_level_name(enum mmu_paging_mode mode, unsigned level);

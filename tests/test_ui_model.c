@@ -81,17 +81,20 @@ static bool run_for(struct run *r, uint64_t n)
 	return machine_run(r->m) == MACHINE_LIMIT;
 }
 
+static bool report_done(const struct run *r)
+{
+	const char *end = strstr(r->cap.buf, REPORT_END);
+	return end && strchr(end + 1, '\n');
+}
+
 /* Run until the meminfo report's last line is out, in short slices, so
- * the models see the state the kernel printed. */
+ * the models see the state the kernel printed (or the state it stopped
+ * in, when the report was its last act). */
 static void run_to_report_end(struct run *r)
 {
-	for (;;) {
-		const char *end = strstr(r->cap.buf, REPORT_END);
-		if (end && strchr(end + 1, '\n'))
-			break;
-		cr_assert(run_for(r, SLICE),
-			  "machine stopped before the report: %s", r->m->msg);
-	}
+	while (!report_done(r))
+		cr_assert(run_for(r, SLICE) || report_done(r), "machine stopped before the report: %s",
+			  r->m->msg);
 }
 
 static void build_models(struct run *r)
@@ -103,10 +106,13 @@ static void build_models(struct run *r)
 
 /* ---- the kernel's report text ------------------------------------------- */
 
+/* The lines of the last report with this title. */
 static const char *section(const struct run *r, const char *title)
 {
-	const char *p = strstr(r->cap.buf, title);
+	const char *p = strstr(r->cap.buf, title), *next;
 	cr_assert(p, "no '%s' in the output", title);
+	while ((next = strstr(p + 1, title)))
+		p = next;
 	return strchr(p, '\n') + 1;
 }
 
@@ -213,9 +219,9 @@ static uint64_t meminfo_kb(const struct run *r, const char *label)
 	return v;
 }
 
-static void check_reports(const char *append)
+/* Run r to the end of its last report and compare every model with it. */
+static void check_reports_of(struct run *r)
 {
-	struct run *r = boot(GUEST_KERNEL_PATH, append);
 	run_to_report_end(r);
 	build_models(r);
 	cr_assert(r->km.ok, "%s", r->km.why);
@@ -235,13 +241,24 @@ static void check_reports(const char *append)
 
 Test(ui_model, models_match_reports_printed_after_boot)
 {
-	check_reports("report");
+	check_reports_of(boot(GUEST_KERNEL_PATH, "report"));
 }
 
 Test(ui_model, models_match_reports_printed_after_selftests)
 {
-	check_reports("selftest report");
+	check_reports_of(boot(GUEST_KERNEL_PATH, "selftest report"));
 }
+
+#if defined(USER_INIT_PATH) && defined(USER_KSTRESS_PATH)
+/* After a process came and went (init forked kstress, which had the kernel
+ * hold vmalloc areas), the reports printed when init exits match too;
+ * vmallocinfo then lists init's kernel stack. */
+Test(ui_model, models_match_reports_printed_when_init_exits)
+{
+	check_reports_of(boot_modules(GUEST_KERNEL_PATH, USER_INIT_PATH "," USER_KSTRESS_PATH,
+				      "run=kstress:vmalloc:3 report"));
+}
+#endif
 
 /* ---- page tables, TLB, hover ---------------------------------------------- */
 

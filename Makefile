@@ -35,7 +35,7 @@ build: deps $(BUILD)/build.ninja
 # visualizer; HEADLESS=1 keeps it on the terminal.
 USER_DIR := $(BUILD)/guestos/user
 RUN_MODULES := $(USER_DIR)/init,$(USER_DIR)/touch,$(USER_DIR)/cowfork,$(USER_DIR)/mprot,$(USER_DIR)/badptr,$(USER_DIR)/kstress
-RUN_APPEND := run=touch,cowfork,mprot,badptr,kstress report
+RUN_APPEND := run=touch,cowfork,mprot,badptr,kstress,kstress:vmalloc report
 RUN_ARGS = -kernel $(BUILD)/guestos/mmulab-kernel -initrd $(RUN_MODULES) -append "$(RUN_APPEND)"
 HEADLESS ?=
 run: build

@@ -12,6 +12,7 @@
 
 #include "emu/machine.h"
 #include "emu/snapshot.h"
+#include "mmu/paging.h"
 #include "ui/hwmodel.h"
 #include "ui/kmodel.h"
 #include "ui/pgtree.h"
@@ -80,17 +81,20 @@ static bool run_for(struct run *r, uint64_t n)
 	return machine_run(r->m) == MACHINE_LIMIT;
 }
 
+static bool report_done(const struct run *r)
+{
+	const char *end = strstr(r->cap.buf, REPORT_END);
+	return end && strchr(end + 1, '\n');
+}
+
 /* Run until the meminfo report's last line is out, in short slices, so
- * the models see the state the kernel printed. */
+ * the models see the state the kernel printed (or the state it stopped
+ * in, when the report was its last act). */
 static void run_to_report_end(struct run *r)
 {
-	for (;;) {
-		const char *end = strstr(r->cap.buf, REPORT_END);
-		if (end && strchr(end + 1, '\n'))
-			break;
-		cr_assert(run_for(r, SLICE),
-			  "machine stopped before the report: %s", r->m->msg);
-	}
+	while (!report_done(r))
+		cr_assert(run_for(r, SLICE) || report_done(r), "machine stopped before the report: %s",
+			  r->m->msg);
 }
 
 static void build_models(struct run *r)
@@ -102,10 +106,13 @@ static void build_models(struct run *r)
 
 /* ---- the kernel's report text ------------------------------------------- */
 
+/* The lines of the last report with this title. */
 static const char *section(const struct run *r, const char *title)
 {
-	const char *p = strstr(r->cap.buf, title);
+	const char *p = strstr(r->cap.buf, title), *next;
 	cr_assert(p, "no '%s' in the output", title);
+	while ((next = strstr(p + 1, title)))
+		p = next;
 	return strchr(p, '\n') + 1;
 }
 
@@ -177,23 +184,31 @@ static void check_slabinfo(const struct run *r)
 	cr_assert_gt(n, 0);
 }
 
-static void check_vmallocinfo(const struct run *r)
+/* The vmallocinfo lines from body on against the model, area by area;
+ * returns the number of areas. The frames of the areas are the ones the
+ * map colours as vmalloc. */
+static unsigned check_vmallocinfo(const struct run *r, const char *body)
 {
-	const char *p = section(r, "# cat /proc/vmallocinfo");
+	const char *p = body;
 	unsigned n = 0;
+	uint64_t pages_total = 0;
 	unsigned long start, end, size, caller;
 	unsigned pages;
 	while (sscanf(p, "0x%lx-0x%lx %lu 0x%lx pages=%u", &start, &end, &size, &caller, &pages) == 5) {
-		cr_assert_lt(n, r->km.nvm);
+		cr_assert_lt(n, r->km.nvm, "the kernel lists more areas than the model's %u", r->km.nvm);
 		const struct km_vmarea *a = &r->km.vm[n++];
 		cr_assert_eq(a->start, start);
 		cr_assert_eq(a->end, end);
 		cr_assert_eq(a->size, size);
 		cr_assert_eq(a->caller, caller);
 		cr_assert_eq(a->nr_pages, pages);
+		pages_total += pages;
 		p = strchr(p, '\n') + 1;
 	}
 	cr_assert_eq(n, r->km.nvm);
+	cr_assert_eq(r->km.owner_count[KM_VMALLOC], pages_total, "%" PRIu64 " frames coloured vmalloc",
+		     r->km.owner_count[KM_VMALLOC]);
+	return n;
 }
 
 static uint64_t meminfo_kb(const struct run *r, const char *label)
@@ -204,15 +219,15 @@ static uint64_t meminfo_kb(const struct run *r, const char *label)
 	return v;
 }
 
-static void check_reports(const char *append)
+/* Run r to the end of its last report and compare every model with it. */
+static void check_reports_of(struct run *r)
 {
-	struct run *r = boot(GUEST_KERNEL_PATH, append);
 	run_to_report_end(r);
 	build_models(r);
 	cr_assert(r->km.ok, "%s", r->km.why);
 	check_buddyinfo(r);
 	check_slabinfo(r);
-	check_vmallocinfo(r);
+	check_vmallocinfo(r, section(r, "# cat /proc/vmallocinfo"));
 	cr_assert_eq(r->km.mem_total_kb, meminfo_kb(r, "MemTotal:"));
 	cr_assert_eq(r->km.mem_free_kb, meminfo_kb(r, "MemFree:"));
 	cr_assert_eq(r->km.slab_kb, meminfo_kb(r, "Slab:"));
@@ -226,13 +241,24 @@ static void check_reports(const char *append)
 
 Test(ui_model, models_match_reports_printed_after_boot)
 {
-	check_reports("report");
+	check_reports_of(boot(GUEST_KERNEL_PATH, "report"));
 }
 
 Test(ui_model, models_match_reports_printed_after_selftests)
 {
-	check_reports("selftest report");
+	check_reports_of(boot(GUEST_KERNEL_PATH, "selftest report"));
 }
+
+#if defined(USER_INIT_PATH) && defined(USER_KSTRESS_PATH)
+/* After a process came and went (init forked kstress, which had the kernel
+ * hold vmalloc areas), the reports printed when init exits match too;
+ * vmallocinfo then lists init's kernel stack. */
+Test(ui_model, models_match_reports_printed_when_init_exits)
+{
+	check_reports_of(boot_modules(GUEST_KERNEL_PATH, USER_INIT_PATH "," USER_KSTRESS_PATH,
+				      "run=kstress:vmalloc:3 report"));
+}
+#endif
 
 /* ---- page tables, TLB, hover ---------------------------------------------- */
 
@@ -279,6 +305,53 @@ Test(ui_model, page_table_rows_agree_with_the_walker_when_opened)
 	cr_assert_eq(n, w.nlevels + 2, "header, one line per level, outcome");
 	cr_assert(strstr(lines[1], "PML4E"), "%s", lines[1]);
 	cr_assert(strstr(lines[n - 1], "-> PA"), "%s", lines[n - 1]);
+	done(r);
+}
+
+#define TABLE_ENTRIES (1u << PAGING64_INDEX_BITS)
+
+/* Whether the paging structure at table_pa has no present entry. */
+static bool table_has_no_present_entry(const struct run *r, uint64_t table_pa)
+{
+	for (unsigned i = 0; i < TABLE_ENTRIES; i++) {
+		uint64_t e;
+		cr_assert(snapshot_read_phys(&r->snap, table_pa + PAGING64_ENTRY_BYTES * i, &e, sizeof e));
+		if (e & PTE_P)
+			return false;
+	}
+	return true;
+}
+
+/* Whether entry i of the table at table_pa points at an empty table. */
+static bool entry_points_to_empty_table(const struct run *r, uint64_t table_pa, unsigned i)
+{
+	uint64_t e;
+	cr_assert(snapshot_read_phys(&r->snap, table_pa + PAGING64_ENTRY_BYTES * i, &e, sizeof e));
+	return (e & PTE_P) && table_has_no_present_entry(r, e & PGT_FRAME_MASK_64);
+}
+
+/* The kernel gives every top-level slot of its vmalloc window a table at
+ * boot; with no area mapped yet those tables are empty, and the tree
+ * shows them as one row. Every row said to be empty points at empty
+ * tables only, and at least one such row is a run. */
+Test(ui_model, entries_pointing_at_empty_tables_are_one_row)
+{
+	struct run *r = boot(GUEST_KERNEL_PATH, "report");
+	run_to_report_end(r);
+	build_models(r);
+	cr_assert_neq(r->km.kernel_pgd, 0);
+	static struct pgtree t;
+	pgtree_init(&t);
+	pgtree_build(&t, &r->snap, r->km.kernel_pgd, r->snap.paging);
+	unsigned runs = 0;
+	for (size_t n = 0; n < t.n; n++) {
+		const struct pgt_row *row = &t.row[n];
+		for (unsigned i = row->first; i <= row->last && row->present && !row->leaf; i++)
+			cr_assert_eq(entry_points_to_empty_table(r, row->table_pa, i), row->empty,
+				     "row %zu, entry %u", n, i);
+		runs += row->empty && row->last > row->first;
+	}
+	cr_assert_gt(runs, 0, "no run of empty tables in the kernel's top table");
 	done(r);
 }
 
@@ -373,6 +446,122 @@ Test(ui_model, maps_model_matches_each_proc_pid_maps_report)
 			  "report %d: model\n%s\nkernel\n%.*s", i, model, (int)(end - body), body);
 		from = end;
 	}
+	done(r);
+}
+#endif
+
+#if defined(USER_INIT_PATH) && defined(USER_KSTRESS_PATH)
+#define VMALLOCINFO_HEADER "# cat /proc/vmallocinfo\n"
+#define VMALLOC_REPORTS 3
+
+/* The first complete line after body that is not an area line: the
+ * report has ended there. NULL while it is still being printed. */
+static const char *vmallocinfo_end(const char *body)
+{
+	for (const char *p = body, *nl; (nl = strchr(p, '\n')); p = nl + 1)
+		if (strncmp(p, "0x", 2))
+			return p;
+	return NULL;
+}
+
+/* Run until a vmallocinfo header is out after from, in short slices, and
+ * build the models there; returns where the report's lines start. */
+static const char *run_to_vmallocinfo(struct run *r, const char *from)
+{
+	const char *h;
+	while (!(h = strstr(from, VMALLOCINFO_HEADER)))
+		cr_assert(run_for(r, 100), "machine stopped before vmallocinfo: %s", r->m->msg);
+	build_models(r);
+	return h + strlen(VMALLOCINFO_HEADER);
+}
+
+/* The areas of a vmallocinfo report that are no task's kernel stack,
+ * after checking that every task's stack is one area of THREAD_SIZE. */
+static unsigned areas_besides_stacks(const struct run *r, int report)
+{
+	uint64_t thread_size, page_size;
+	cr_assert(vmcore_get(&r->vc, "NUMBER", "THREAD_SIZE", &thread_size));
+	cr_assert(vmcore_get(&r->vc, NULL, "PAGESIZE", &page_size));
+	unsigned stacks = 0;
+	for (unsigned t = 0; t < r->km.ntasks; t++) {
+		const struct km_task *task = &r->km.task[t];
+		cr_assert_neq(task->stack, 0, "report %d: pid %d has no stack", report, task->pid);
+		unsigned found = 0;
+		for (unsigned i = 0; i < r->km.nvm; i++)
+			if (r->km.vm[i].stack_of == (int)t) {
+				cr_assert_eq(r->km.vm[i].nr_pages * page_size, thread_size);
+				found++;
+			}
+		cr_assert_eq(found, 1, "report %d: pid %d's stack is in %u areas", report, task->pid, found);
+		stacks++;
+	}
+	return r->km.nvm - stacks;
+}
+
+/* kstress has the kernel hold three vmalloc areas while it prints
+ * vmallocinfo, then prints it again once they are freed, and the run ends
+ * with the report printed when init exits. Every live process's kernel
+ * stack is an area too: the lists hold init's and kstress's stacks plus
+ * three, then the two stacks, then init's alone. Each list is compared
+ * with the model read when its header was out (the kernel is then inside
+ * the report, so the areas are the ones it prints next). */
+Test(ui_model, vmalloc_model_matches_each_vmallocinfo_report)
+{
+	static const unsigned held[VMALLOC_REPORTS] = { 3, 0, 0 }, tasks[VMALLOC_REPORTS] = { 2, 2, 1 };
+	struct run *r = boot_modules(GUEST_KERNEL_PATH, USER_INIT_PATH "," USER_KSTRESS_PATH,
+				     "run=kstress:vmalloc:3 report");
+	const char *from = r->cap.buf;
+	for (int i = 0; i < VMALLOC_REPORTS; i++) {
+		const char *body = run_to_vmallocinfo(r, from);
+		while (!(from = vmallocinfo_end(body)))
+			cr_assert(run_for(r, SLICE), "report %d: machine stopped: %s", i, r->m->msg);
+		unsigned n = check_vmallocinfo(r, body);
+		cr_assert_eq(r->km.ntasks, tasks[i], "report %d: %u processes", i, r->km.ntasks);
+		cr_assert_eq(n, tasks[i] + held[i], "report %d: %u areas", i, n);
+		cr_assert_eq(areas_besides_stacks(r, i), held[i]);
+	}
+	done(r);
+}
+
+/* Whether la lies in one of the model's vmalloc areas. */
+static bool in_vmalloc_area(const struct km_model *k, uint64_t la)
+{
+	for (unsigned i = 0; i < k->nvm; i++)
+		if (la >= k->vm[i].start && la < k->vm[i].end)
+			return true;
+	return false;
+}
+
+/* While kstress's areas exist the kernel has just written them through
+ * their 4-KByte pages, on a vmapped stack: the TLB rows show those pages
+ * at their canonical kernel addresses, each mapping the frame the walker
+ * finds now. */
+Test(ui_model, tlb_rows_of_vmalloc_pages_carry_their_kernel_address)
+{
+	struct run *r = boot_modules(GUEST_KERNEL_PATH, USER_INIT_PATH "," USER_KSTRESS_PATH,
+				     "run=kstress:vmalloc:3");
+	(void)run_to_vmallocinfo(r, r->cap.buf);
+	static struct hw_model h;
+	hw_init(&h);
+	cr_assert(hw_build(&h, &r->snap, -1));
+	unsigned found = 0;
+	for (unsigned i = 0; i < h.nstruct; i++) {
+		const struct hw_struct *st = &h.st[i];
+		for (size_t j = 0; j < st->n && !st->pwc; j++) {
+			const struct hw_entry *e = &h.e[st->first + j];
+			cr_assert_eq(pgtree_canonical(r->snap.paging, e->la), e->la, "%s row la %#" PRIx64,
+				     st->name, e->la);
+			if (e->size != PG_4K || !in_vmalloc_area(&r->km, e->la))
+				continue;
+			struct mmu_debug_walk w;
+			cr_assert(snapshot_probe(&r->snap, e->la, mmu_acc(ACC_READ, 0, false, false), &w),
+				  "la %#" PRIx64, e->la);
+			cr_assert_eq(w.pa, e->pa, "la %#" PRIx64, e->la);
+			found++;
+		}
+	}
+	cr_assert_gt(found, 0, "no TLB row for a vmalloc page");
+	hw_free(&h);
 	done(r);
 }
 #endif

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ui/pgtree.h"
+
 void hw_init(struct hw_model *h)
 {
 	memset(h, 0, sizeof *h);
@@ -60,7 +62,10 @@ static void add_tlb(struct hw_model *h, const struct snapshot *s, const struct s
 		const struct tlb_entry *e = &s->tlb_e[t->first + i];
 		if (!e->key)
 			continue;
-		h->e[h->ne++] = (struct hw_entry){ .la = tlb_entry_la(e), .pa = e->pa,
+		/* Canonical: the tag the TLB keeps may lack the top address bits
+		 * (bits 63:60 of a 4-KByte page's address are not in its key). */
+		h->e[h->ne++] = (struct hw_entry){ .la = pgtree_canonical(s->paging, tlb_entry_la(e)),
+						   .pa = e->pa,
 						   .age = t->clock - e->lru, .pcid = e->pcid,
 						   .size = e->size, .rights = e->rights };
 	}

@@ -214,7 +214,18 @@ static void read_vmalloc(const struct km_ctx *c, struct km_model *k)
 		o->end = o->start + o->size;
 		o->caller = rd(c, a + L->vm_caller, 8);
 		o->nr_pages = (unsigned)rd(c, a + L->vm_nr_pages, 4);
+		o->stack_of = -1;
 	}
+}
+
+/* Which areas are kernel stacks (a kernel with vmapped stacks, as Linux's
+ * CONFIG_VMAP_STACK): the area a task's stack pointer field points at. */
+static void link_stacks(struct km_model *k)
+{
+	for (unsigned t = 0; t < k->ntasks; t++)
+		for (unsigned i = 0; i < k->nvm && k->task[t].stack; i++)
+			if (k->vm[i].start == k->task[t].stack)
+				k->vm[i].stack_of = (int)t;
 }
 
 /* ---- the frame map ---------------------------------------------------------- */
@@ -340,8 +351,9 @@ static void read_kernel_pgd(const struct km_ctx *c, struct km_model *k)
  * (SYMBOL(task_list)). */
 static void read_tasks(const struct km_ctx *c, struct km_model *k)
 {
-	uint64_t tasks, pid, comm, mm, head;
+	uint64_t tasks, pid, comm, mm, head, stack;
 	k->ntasks = 0;
+	bool has_stack = vmcore_get(c->v, "OFFSET", "task_struct.stack", &stack);
 	if (!vmcore_get(c->v, "OFFSET", "task_struct.tasks", &tasks) ||
 	    !vmcore_get(c->v, "OFFSET", "task_struct.pid", &pid) ||
 	    !vmcore_get(c->v, "OFFSET", "task_struct.comm", &comm) ||
@@ -362,6 +374,7 @@ static void read_tasks(const struct km_ctx *c, struct km_model *k)
 			snprintf(o->comm, sizeof o->comm, "?");
 		o->mm = rd(c, t + mm, 8);
 		o->pgd_pa = mm_pgd_pa(c, o->mm);
+		o->stack = has_stack ? rd(c, t + stack, 8) : 0;
 	}
 }
 
@@ -485,6 +498,7 @@ static bool read_kernel(struct km_model *k, const struct vmcore *v, const struct
 	k->slab_kb = slab_pages * 4;
 	read_kernel_pgd(&c, k);
 	read_tasks(&c, k);
+	link_stacks(k);
 	classify_frames(&c, k);
 	return true;
 }

@@ -56,6 +56,8 @@ struct km_cache {
 struct km_vmarea {
 	uint64_t start, end, size, caller;
 	unsigned nr_pages;
+	int stack_of;         /* index in km_model.task of the task whose kernel stack
+			       * this area is (task_struct.stack == start); -1: none */
 };
 
 /* A process whose page tables can be shown. */
@@ -64,6 +66,8 @@ struct km_task {
 	char comm[16];
 	uint64_t pgd_pa;      /* its top-level page table; 0: none (a kernel thread) */
 	uint64_t mm;          /* kernel address of its mm_struct; 0: none */
+	uint64_t stack;       /* task_struct.stack, its kernel stack's lowest address;
+			       * 0: none, or the kernel does not publish the field */
 };
 
 /* The fields of one struct page (hover text). */

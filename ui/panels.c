@@ -116,8 +116,9 @@ static void pt_row_text(const struct gui *g, const struct pgt_row *r, char *buf,
 		snprintf(buf, len, "%*s%s %-5s %-7s %016" PRIx64 "  %s", 2 * r->depth, "", mark,
 			 pgtree_level_name(g->pt.mode, r->level), idx, r->va, fl);
 	else
-		snprintf(buf, len, "%*s%s %-5s %-7s %016" PRIx64 " -> %#" PRIx64 " %s", 2 * r->depth, "",
-			 mark, pgtree_level_name(g->pt.mode, r->level), idx, r->va, r->target, fl);
+		snprintf(buf, len, "%*s%s %-5s %-7s %016" PRIx64 " -> %#" PRIx64 " %s%s", 2 * r->depth, "",
+			 mark, pgtree_level_name(g->pt.mode, r->level), idx, r->va, r->target, fl,
+			 r->empty ? " (empty)" : "");
 }
 
 /* The process list on one line: pid and name, the one shown marked. */
@@ -390,8 +391,14 @@ static void draw_slab(struct gui *g)
 	y += g->cv.ch;
 	for (unsigned i = 0; i < g->km.nvm && y < r->y + r->h - g->cv.ch; i++, y += g->cv.ch) {
 		const struct km_vmarea *a = &g->km.vm[i];
-		canvas_textf(&g->cv, x, y, w, COL_TEXT, "%#" PRIx64 "-%#" PRIx64 " %7" PRIu64 " pages=%u",
-			     a->start, a->end, a->size, a->nr_pages);
+		char owner[40];
+		if (a->stack_of >= 0)
+			snprintf(owner, sizeof owner, "stack pid %d %s", g->km.task[a->stack_of].pid,
+				 g->km.task[a->stack_of].comm);
+		else
+			snprintf(owner, sizeof owner, "pages=%u", a->nr_pages);
+		canvas_textf(&g->cv, x, y, w, COL_TEXT, "%016" PRIx64 "-%016" PRIx64 " %6" PRIu64 " %s",
+			     a->start, a->end, a->size, owner);
 	}
 	if (!g->km.nvm)
 		canvas_text(&g->cv, x, y, w, COL_DIM, "(none)");

@@ -8,9 +8,6 @@
 
 #include "mmu/paging.h"
 
-/* Bits 51:12 of a PAE/IA-32e entry: the next table or the 4-KByte frame
- * (§4.5, Tables 4-15 … 4-20, MAXPHYADDR at most 52). */
-#define PGT_FRAME_MASK_64 UINT64_C(0x000ffffffffff000)
 #define PGT_CR3_PAE_MASK UINT64_C(0xffffffe0) /* §4.4.1: the PDPT at CR3[31:5] */
 
 struct pgt_geom {
@@ -66,10 +63,14 @@ static bool read_entry(const struct snapshot *s, const struct pgt_geom *g, uint6
 	return true;
 }
 
-/* Sign-extend to a canonical address for 4-/5-level paging. */
 static uint64_t canon(const struct pgt_geom *g, uint64_t va)
 {
-	unsigned bits = g->mode == PAGING_5LEVEL ? 57 : g->mode == PAGING_4LEVEL ? 48 : 64;
+	return pgtree_canonical(g->mode, va);
+}
+
+uint64_t pgtree_canonical(enum mmu_paging_mode mode, uint64_t va)
+{
+	unsigned bits = mode == PAGING_5LEVEL ? 57 : mode == PAGING_4LEVEL ? 48 : 64;
 	if (bits == 64)
 		return va;
 	return (uint64_t)((int64_t)(va << (64 - bits)) >> (64 - bits));
@@ -83,6 +84,42 @@ static bool is_expanded(const struct pgtree *t, uint64_t table)
 		if (t->expanded[i] == table)
 			return true;
 	return false;
+}
+
+/* Whether the table at table_pa (of the given level) has no present entry.
+ * A kernel may allocate tables ahead of use (Linux x86-64 gives every
+ * top-level slot of its vmalloc window one at boot), so such runs are
+ * common. */
+static bool table_empty(const struct snapshot *s, const struct pgt_geom *g, uint64_t table_pa,
+			unsigned level)
+{
+	unsigned n = entries_at(g, level);
+	uint64_t e;
+	for (unsigned i = 0; i < n; i++)
+		if (!read_entry(s, g, table_pa, i, &e) || (e & PTE_P))
+			return false;
+	return true;
+}
+
+/* Whether e is a present non-leaf entry whose table is empty. */
+static bool points_to_empty_table(const struct snapshot *s, const struct pgt_geom *g,
+				  unsigned level, uint64_t e)
+{
+	return (e & PTE_P) && level > 1 && !is_leaf(g, level, e) &&
+	       table_empty(s, g, entry_target(g, level, e, false), level - 1);
+}
+
+/* Entries i+1.. that continue a run of entries pointing at empty tables
+ * with the flags of e0 (Accessed aside: the CPU sets it on any walk). */
+static unsigned empty_run_end(const struct snapshot *s, const struct pgt_geom *g, uint64_t table,
+			      unsigned level, unsigned i, uint64_t e0)
+{
+	unsigned n = entries_at(g, level), j = i + 1;
+	uint64_t fmask = (g->mode == PAGING_32 ? PTE32_FRAME_MASK : PGT_FRAME_MASK_64) | PTE_A;
+	for (uint64_t e; j < n && read_entry(s, g, table, j, &e); j++)
+		if ((e & ~fmask) != (e0 & ~fmask) || !points_to_empty_table(s, g, level, e))
+			break;
+	return j - 1;
 }
 
 /* Entries i+1.. that continue the run started by entry e0 at i. */
@@ -121,9 +158,12 @@ static void add_rows(struct pgtree *t, const struct snapshot *s, const struct pg
 		}
 		struct pgt_row *r = &t->row[t->n++];
 		bool leaf = (e & PTE_P) && is_leaf(g, level, e);
-		unsigned last = (e & PTE_P) && !leaf ? i : run_end(s, g, table, level, i, e);
+		bool empty = !leaf && points_to_empty_table(s, g, level, e);
+		unsigned last = empty ? empty_run_end(s, g, table, level, i, e)
+			      : (e & PTE_P) && !leaf ? i : run_end(s, g, table, level, i, e);
 		*r = (struct pgt_row){ .level = (uint8_t)level, .depth = (uint8_t)depth,
-				       .present = e & PTE_P, .leaf = leaf, .first = (uint16_t)i,
+				       .present = e & PTE_P, .leaf = leaf, .empty = empty,
+				       .first = (uint16_t)i,
 				       .last = (uint16_t)last, .table_pa = table, .entry = e,
 				       .va = canon(g, va_base + ((uint64_t)i << paging_shift(g->mode, level))),
 				       .target = entry_target(g, level, e, leaf) };

@@ -15,13 +15,19 @@
 #define PGT_MAX_ROWS 4096
 #define PGT_MAX_EXPANDED 64
 #define PGT_MAX_TABLES 65536  /* tables visited by pgtree_for_each_table */
+/* Bits 51:12 of a PAE/IA-32e entry: the next table or the 4-KByte frame
+ * (SDM Vol. 3A §4.5, Tables 4-15 … 4-20, MAXPHYADDR at most 52). */
+#define PGT_FRAME_MASK_64 UINT64_C(0x000ffffffffff000)
 
 /* One row: entries first..last of the table at table_pa (level 5..1).
- * A run (last > first) holds alike entries: all not present, or leaves
- * with equal flags mapping consecutive frames. */
+ * A run (last > first) holds alike entries: all not present, leaves with
+ * equal flags mapping consecutive frames, or entries with equal flags
+ * pointing at tables with no present entry (empty). */
 struct pgt_row {
 	uint8_t level, depth;
 	bool present, leaf, expanded;
+	bool empty;           /* non-leaf: the tables of first..last have no present
+			       * entry (allocated ahead of use; one row for the run) */
 	uint16_t first, last;
 	uint64_t table_pa;
 	uint64_t va;          /* linear address the first entry maps */
@@ -47,6 +53,10 @@ void pgtree_build(struct pgtree *t, const struct snapshot *s, uint64_t cr3,
 		  enum mmu_paging_mode mode);
 /* Open or close the table a row's entry points to (non-leaf rows). */
 void pgtree_toggle(struct pgtree *t, const struct pgt_row *r);
+/* va sign-extended from its top linear-address bit (47 with 4-level
+ * paging, 56 with 5-level: SDM Vol. 1 §3.3.7.1 canonical form); other
+ * modes leave it as it is. */
+uint64_t pgtree_canonical(enum mmu_paging_mode mode, uint64_t va);
 /* "P RW US A D G XD PS" style text for an entry at a level. */
 void pgtree_flags_text(uint64_t entry, unsigned level, bool leaf, char *buf, size_t len);
 const char *pgtree_level_name(enum mmu_paging_mode mode, unsigned level);

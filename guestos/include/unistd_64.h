@@ -21,10 +21,19 @@
 /* mmulab_report(which): print the kernel reports selected by the
  * REPORT_* bits of which; returns 0, or -EINVAL for unknown bits. */
 #define __NR_mmulab_report 1000
-/* mmulab_kstress(rounds): allocate and free kmalloc objects of every
- * size class rounds times inside the kernel; returns the number of
- * objects allocated, or -ENOMEM. */
+/* mmulab_kstress(n, kind): exercise the kernel's memory from inside it.
+ *   KSTRESS_KMALLOC: allocate and free kmalloc objects of every size class
+ *     n times (n <= 10000); returns the number of objects, or -ENOMEM.
+ *   KSTRESS_VMALLOC: vmalloc n areas of 1, 2, ... n pages (n <= 16), print
+ *     /proc/vmallocinfo while they exist, vfree them; returns n, or -ENOMEM.
+ *   KSTRESS_STACK: recurse on the kernel stack until it runs into the page
+ *     under it (n is ignored); the kernel reports the overflow and stops,
+ *     so the call returns only if the stack did not overflow (-EFAULT).
+ * Any other kind, or n too large: -EINVAL. */
 #define __NR_mmulab_kstress 1001
+#define KSTRESS_KMALLOC 0
+#define KSTRESS_VMALLOC 1
+#define KSTRESS_STACK 2
 
 #define REPORT_BUDDYINFO 0x01
 #define REPORT_SLABINFO 0x02

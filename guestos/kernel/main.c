@@ -17,6 +17,7 @@
 #include "guestos/mm/memblock.h"
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/slab.h"
+#include "guestos/mm/vmalloc.h"
 
 void __noreturn start_kernel(unsigned long mbi_pa);
 
@@ -68,6 +69,7 @@ void start_kernel(unsigned long mbi_pa)
 	setup_memory_map(mbi);
 	init_direct_mapping(memblock_end_of_DRAM());
 	mem_init();
+	preallocate_vmalloc_pages();
 	kmem_cache_init();
 	vmcoreinfo_init();
 	mm_init();

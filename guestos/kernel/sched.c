@@ -8,6 +8,7 @@
 #include "guestos/mm/gfp.h"
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/slab.h"
+#include "guestos/mm/vmalloc.h"
 
 struct task_struct init_task = {
 	.pid = 0,
@@ -41,20 +42,35 @@ void set_task_comm(struct task_struct *tsk, const char *name)
 	tsk->comm[n] = '\0';
 }
 
+/* Kernel stacks are vmalloc areas, as with Linux's CONFIG_VMAP_STACK:
+ * THREAD_SIZE bytes, virtually contiguous over scattered frames. Stacks
+ * grow down, and the page under an area is never mapped (vmalloc leaves
+ * an unmapped guard page after every area, and nothing is mapped under
+ * VMALLOC_START), so an overflow faults on its first byte instead of
+ * silently overwriting what lies below (arch/x86/traps.c reports it).
+ * While a process lives, its stack is a line of /proc/vmallocinfo. */
+void *alloc_thread_stack(void)
+{
+	return vmalloc(THREAD_SIZE);
+}
+
+void free_thread_stack(void *stack)
+{
+	vfree(stack);
+}
+
 struct task_struct *alloc_task(const char *comm)
 {
 	struct task_struct *tsk = kmem_cache_alloc(task_struct_cachep, GFP_KERNEL);
-	struct page *stack = alloc_pages(GFP_KERNEL, THREAD_SIZE_ORDER);
+	void *stack = tsk ? alloc_thread_stack() : NULL;
 
-	if (!tsk || !stack) {
+	if (!stack) {
 		if (tsk)
 			kmem_cache_free(task_struct_cachep, tsk);
-		if (stack)
-			__free_pages(stack, THREAD_SIZE_ORDER);
 		return NULL;
 	}
 	memset(tsk, 0, sizeof *tsk);
-	tsk->stack = page_to_virt(stack);
+	tsk->stack = stack;
 	tsk->pid = ++last_pid;
 	tsk->state = TASK_INTERRUPTIBLE; /* not runnable until woken */
 	tsk->parent = current;
@@ -69,7 +85,7 @@ struct task_struct *alloc_task(const char *comm)
 
 void free_task(struct task_struct *tsk)
 {
-	__free_pages(virt_to_page(tsk->stack), THREAD_SIZE_ORDER);
+	free_thread_stack(tsk->stack);
 	kmem_cache_free(task_struct_cachep, tsk);
 }
 

@@ -2,10 +2,10 @@
  * scheduler (Linux include/linux/sched.h, kernel/sched/core.c, much
  * reduced: one CPU, one policy).
  *
- * Every process has a kernel stack of THREAD_SIZE bytes; while it runs
- * in user mode, the top of that stack is TSS.RSP0 and the SYSCALL entry
- * stack, so the struct pt_regs saved on any entry from user mode sits at
- * the top (task_pt_regs). The kernel is not preemptible: a task switch
+ * Every process has a kernel stack of THREAD_SIZE bytes, a vmalloc area
+ * (alloc_thread_stack); while it runs in user mode, the top of that stack
+ * is TSS.RSP0 and the SYSCALL entry stack, so the struct pt_regs saved on
+ * any entry from user mode sits at the top (task_pt_regs). The kernel is not preemptible: a task switch
  * happens only in schedule(), called when a task blocks or exits, yields,
  * or on the way back to user mode once its time slice is used up. All
  * of it runs with interrupts disabled. */
@@ -39,7 +39,7 @@ struct thread_struct {
 struct task_struct {
 	int pid;
 	enum task_state state;
-	void *stack; /* THREAD_SIZE bytes; NULL for the idle task (boot stack) */
+	void *stack; /* THREAD_SIZE bytes, vmapped; NULL for the idle task (boot stack) */
 	struct thread_struct thread;
 	struct mm_struct *mm; /* NULL for the idle task */
 	struct task_struct *parent;
@@ -66,6 +66,11 @@ static inline struct pt_regs *task_pt_regs(struct task_struct *tsk)
 	return (struct pt_regs *)((char *)tsk->stack + THREAD_SIZE) - 1;
 }
 
+/* A kernel stack of THREAD_SIZE bytes, a vmalloc area with an unmapped
+ * page under it (its lowest address; NULL when out of memory), and its
+ * release. */
+void *alloc_thread_stack(void);
+void free_thread_stack(void *stack);
 /* Boot: the task_struct cache, init_task as current. */
 void sched_init(void);
 /* A new task: kernel stack, pid, parent = current, not yet runnable; its

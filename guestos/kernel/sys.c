@@ -14,11 +14,14 @@
 #include "guestos/lib/string.h"
 #include "guestos/mm/mmap.h"
 #include "guestos/mm/slab.h"
+#include "guestos/mm/vmalloc.h"
 
 typedef long (*sys_call_fn)(const struct pt_regs *regs);
 
 #define IO_CHUNK 256 /* bytes copied per step of read/write */
 #define KSTRESS_MAX_ROUNDS 10000
+#define KSTRESS_MAX_AREAS 16
+#define KSTRESS_FRAME 256 /* stack bytes each level of stack_eater holds, at least */
 #define KSTRESS_BATCH 16 /* objects of one size held at once */
 #define KSTRESS_TOUCH 64 /* bytes written into each */
 
@@ -153,11 +156,60 @@ static long kmalloc_stress(unsigned long rounds)
 	return count;
 }
 
+/* n vmalloc areas of 1..n pages, written end to end, shown in
+ * vmallocinfo while all exist, then freed: n, or -ENOMEM. */
+static long vmalloc_stress(unsigned long n)
+{
+	u8 *held[KSTRESS_MAX_AREAS];
+	unsigned long i;
+
+	for (i = 0; i < n; i++) {
+		held[i] = vmalloc((i + 1) * PAGE_SIZE);
+		if (!held[i])
+			break;
+		memset(held[i], (int)i, (i + 1) * PAGE_SIZE);
+	}
+	if (i == n)
+		show_selected_reports(REPORT_VMALLOCINFO, NULL, 0);
+	long ret = i == n ? (long)n : -ENOMEM;
+	while (i--)
+		vfree(held[i]);
+	return ret;
+}
+
+/* depth levels of recursion, each holding a KSTRESS_FRAME-byte buffer
+ * that it reads after the call returns, so the compiler can neither drop
+ * the buffer nor turn the call into a jump. */
+static __attribute__((noinline)) unsigned long stack_eater(unsigned long depth)
+{
+	volatile u8 buf[KSTRESS_FRAME];
+
+	for (unsigned i = 0; i < KSTRESS_FRAME; i++)
+		buf[i] = (u8)depth;
+	return depth ? stack_eater(depth - 1) + buf[KSTRESS_FRAME - 1] : buf[0];
+}
+
+/* Twice as deep as the kernel stack can hold: the guard page under it
+ * stops this (arch/x86/traps.c), so returning means it is missing. */
+static long stack_stress(void)
+{
+	pr_info("kstress: recursing on the kernel stack of pid %d\n", current->pid);
+	(void)stack_eater(2 * THREAD_SIZE / KSTRESS_FRAME);
+	return -EFAULT;
+}
+
 static long sys_mmulab_kstress(const struct pt_regs *regs)
 {
-	if (regs->di > KSTRESS_MAX_ROUNDS)
+	switch (regs->si) {
+	case KSTRESS_KMALLOC:
+		return regs->di > KSTRESS_MAX_ROUNDS ? -EINVAL : kmalloc_stress(regs->di);
+	case KSTRESS_VMALLOC:
+		return regs->di > KSTRESS_MAX_AREAS ? -EINVAL : vmalloc_stress(regs->di);
+	case KSTRESS_STACK:
+		return stack_stress();
+	default:
 		return -EINVAL;
-	return kmalloc_stress(regs->di);
+	}
 }
 
 static const sys_call_fn sys_call_table[] = {

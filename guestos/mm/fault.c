@@ -24,19 +24,6 @@ __attribute__((weak)) void force_sigsegv(unsigned long address, const char *why)
 	panic("segfault at %lx: %s", address, why);
 }
 
-/* A kernel address whose PGD slot init_mm filled after this mm copied
- * its kernel half (a new vmalloc area): copy the slot (Linux's former
- * vmalloc_fault). */
-static int vmalloc_fault(unsigned long address)
-{
-	pgd_t *pgd = pgd_offset(active_mm, address), *pgd_k = pgd_offset_k(address);
-
-	if (pgd == pgd_k || !(pgd_k->pgd & _PAGE_PRESENT) || (pgd->pgd & _PAGE_PRESENT))
-		return -EFAULT;
-	*pgd = *pgd_k;
-	return 0;
-}
-
 /* The VMA for a user address, growing the stack down to it if needed. */
 static struct vm_area_struct *vma_for_fault(struct mm_struct *mm, unsigned long address)
 {
@@ -89,8 +76,8 @@ int do_page_fault(struct pt_regs *regs, unsigned long error_code, unsigned long 
 	const char *why;
 
 	if (address >= TASK_SIZE) {
-		if (!(error_code & X86_PF_USER) && !vmalloc_fault(address))
-			return 0;
+		/* Every kernel mapping is in every mm (the vmalloc window's
+		 * PGD slots are preallocated, mm/vmalloc.c): nothing to fix. */
 		why = "kernel address";
 	} else {
 		why = user_fault(active_mm, error_code, address);

@@ -7,6 +7,7 @@
 #include "guestos/kernel/selftest.h"
 #include "guestos/mm/gfp.h"
 #include "guestos/mm/mmap.h"
+#include "guestos/mm/vmalloc.h"
 
 #define TEST_BASE 0x10000000UL /* a fixed user address for MAP_FIXED areas */
 #define PG PAGE_SIZE
@@ -528,32 +529,40 @@ out:
 	return err;
 }
 
-/* A kernel mapping made in a PGD slot that was empty when the mm was
- * created is reached through that mm anyway: the fault copies the slot
- * from init_mm (vmalloc_fault). The three table pages under the slot stay,
- * as kernel page tables do. */
-static const char *test_vmalloc_fault_syncs_pgd(void)
+/* Whether every PGD slot of the vmalloc window in mm points at the same
+ * table as init_mm's. */
+static bool vmalloc_slots_shared(struct mm_struct *mm)
 {
-	const unsigned long addr = VMALLOC_START + 3 * PGDIR_SIZE; /* a slot nothing else uses */
+	unsigned long n = pgd_index(VMALLOC_END) - pgd_index(VMALLOC_START) + 1;
+
+	for (unsigned long i = 0; i < n; i++) {
+		unsigned long addr = VMALLOC_START + i * PGDIR_SIZE;
+		u64 mine = pgd_offset(mm, addr)->pgd, kernel = pgd_offset_k(addr)->pgd;
+
+		/* The CPU may have set Accessed in either copy. */
+		if (!(mine & _PAGE_PRESENT) || (mine & PTE_PFN_MASK) != (kernel & PTE_PFN_MASK))
+			return false;
+	}
+	return true;
+}
+
+/* A new mm shares the kernel's tables under the whole vmalloc window
+ * (preallocated at boot), so an area made after the mm reads through it
+ * at once: nothing has to copy a PGD slot in on a fault. */
+static const char *test_vmalloc_pgds_shared(void)
+{
 	struct mm_struct *mm = enter_test_mm();
-	unsigned long page = get_zeroed_page(GFP_KERNEL);
+	u8 *area = NULL;
 	const char *err = NULL;
 
-	if (!mm || !page) {
-		err = "allocation failed";
-		goto out;
-	}
-	CHECK(pgd_offset(mm, addr)->pgd == 0, "the slot is already filled");
-	CHECK(map_kernel_page(addr, virt_to_page((void *)page), PAGE_KERNEL), "map_kernel_page failed");
-	((u8 *)page)[5] = 0x77;
-	CHECK(peek(addr + 5) == 0x77, "the mapping reads wrong");
-	CHECK((pgd_offset(mm, addr)->pgd & PTE_PFN_MASK) == (pgd_offset_k(addr)->pgd & PTE_PFN_MASK),
-	      "the slot was not copied"); /* the CPU may have set Accessed in the copy */
+	CHECK(mm, "mm_alloc failed");
+	CHECK(vmalloc_slots_shared(mm), "a vmalloc PGD slot is not init_mm's");
+	area = vmalloc(PG);
+	CHECK(area, "vmalloc failed");
+	((u8 *)page_to_virt(find_vm_area(area)->pages[0]))[5] = 0x77;
+	CHECK(peek((unsigned long)area + 5) == 0x77, "the area reads wrong through the mm");
 out:
-	if (page) {
-		unmap_kernel_page(addr);
-		free_page(page);
-	}
+	vfree(area);
 	if (mm)
 		leave_test_mm(mm);
 	return err;
@@ -601,7 +610,7 @@ const struct selftest mmap_selftests[] = {
 	{"bad_address_is_efault", test_bad_address_is_efault},
 	{"mprotect_changes_ptes", test_mprotect_changes_ptes},
 	{"brk_and_map_fixed", test_brk_and_map_fixed},
-	{"vmalloc_fault_syncs_pgd", test_vmalloc_fault_syncs_pgd},
+	{"vmalloc_pgds_shared", test_vmalloc_pgds_shared},
 	{"maps_report", test_maps_report},
 };
 const size_t nr_mmap_selftests = ARRAY_SIZE(mmap_selftests);

@@ -67,6 +67,16 @@ bool map_kernel_page(unsigned long addr, struct page *page, u64 prot)
 	return true;
 }
 
+bool preallocate_kernel_pgds(unsigned long start, unsigned long end)
+{
+	unsigned long n = pgd_index(end) - pgd_index(start) + 1;
+
+	for (unsigned long i = 0; i < n; i++)
+		if (!table_alloc(&pgd_offset_k(start + i * PGDIR_SIZE)->pgd))
+			return false;
+	return true;
+}
+
 void unmap_kernel_page(unsigned long addr)
 {
 	enum pg_level level;

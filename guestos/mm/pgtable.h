@@ -59,8 +59,9 @@ static inline phys_addr_t read_cr3_pa(void)
 
 /* The kernel's top-level table (init_mm.pgd), built by arch/x86/head.S.
  * Kernel mappings are made here whichever mm is active; every mm copies
- * its kernel half (and a fault on a kernel address copies a slot made
- * later: vmalloc_fault). */
+ * its kernel half when it is created. The slots of the vmalloc window are
+ * filled at boot (preallocate_vmalloc_pages), before any mm exists, so
+ * no kernel slot appears later and no mm needs to catch up with one. */
 extern u64 boot_pgd[PTRS_PER_TABLE];
 #define swapper_pg_dir ((pgd_t *)boot_pgd)
 
@@ -128,6 +129,13 @@ static inline void __flush_tlb_one_kernel(unsigned long addr)
 	__asm__ volatile("invlpg (%0)" : : "r"(addr) : "memory");
 }
 
+/* Drop every translation from the TLB and the paging-structure caches:
+ * reload CR3 (kernel mappings are not global: CR4.PGE stays clear). */
+static inline void __flush_tlb_local(void)
+{
+	write_cr3(read_cr3());
+}
+
 enum pg_level { PG_LEVEL_NONE, PG_LEVEL_4K, PG_LEVEL_2M, PG_LEVEL_1G };
 
 /* Walk the kernel page tables for addr (Linux lookup_address): the leaf
@@ -139,6 +147,12 @@ pte_t *lookup_address(unsigned long addr, enum pg_level *level);
  * page-table levels with GFP_KERNEL. False when a table page could not be
  * allocated or addr lies inside a large page. */
 bool map_kernel_page(unsigned long addr, struct page *page, u64 prot);
+/* Give every top-level slot of the kernel range [start, end] a page
+ * directory pointer table now (a zeroed one where the slot is empty), so
+ * that every mm created afterwards shares what is mapped below it later.
+ * start and end lie in the kernel half; false when a table page could
+ * not be allocated (the slots filled so far stay). */
+bool preallocate_kernel_pgds(unsigned long start, unsigned long end);
 /* Remove the 4 KiB mapping at addr and flush it from the TLB. */
 void unmap_kernel_page(unsigned long addr);
 

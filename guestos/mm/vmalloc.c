@@ -5,6 +5,21 @@
 
 struct vm_struct *vmlist; /* sorted by addr */
 
+/* As Linux x86-64 does (arch/x86/mm/init_64.c), the top-level entries
+ * over the whole window get their next-level table at boot, before the
+ * first mm copies the kernel half of the PGD. Every mm then shares the
+ * tables below them, so an area mapped later is seen through every
+ * address space at once and no page fault has to copy a slot in (what
+ * Linux's vmalloc_fault did before it preallocated). Kernel stacks are
+ * vmalloc areas: a task switch lands on a stack that must already be
+ * mapped in whatever CR3 holds. The cost: one page per slot, 64 slots of
+ * 512 GiB for this 32 TiB window. */
+void preallocate_vmalloc_pages(void)
+{
+	if (!preallocate_kernel_pgds(VMALLOC_START, VMALLOC_END))
+		panic("preallocate_vmalloc_pages: out of memory for the vmalloc page tables");
+}
+
 /* First address in the window where size bytes fit between areas. */
 static unsigned long find_gap(unsigned long size, struct vm_struct ***link)
 {
@@ -95,6 +110,11 @@ void vfree(const void *addr)
 	struct vm_struct *area = *p;
 	*p = area->next;
 	vunmap_pages(area, area->nr_pages);
+	/* The range may be handed out again at once (first fit), so no stale
+	 * translation of it may survive. INVLPG per page (in vunmap_pages) is
+	 * what the SDM asks for; mmulab's TLB model does not yet drop 4 KiB
+	 * entries of kernel-half addresses on INVLPG, so reload CR3 as well. */
+	__flush_tlb_local();
 	kfree(area->pages);
 	kfree(area);
 }

@@ -19,6 +19,9 @@ struct vm_struct {
 /* Every area, sorted by address (for vmallocinfo and hosts). */
 extern struct vm_struct *vmlist;
 
+/* Boot, after mem_init and before the first mm_alloc: fill the kernel
+ * PGD slots over VMALLOC_START..VMALLOC_END (panics without memory). */
+void preallocate_vmalloc_pages(void);
 /* NULL for size 0 or when memory or address space runs out. */
 void *vmalloc(unsigned long size);
 /* Unmap and free an area from vmalloc; NULL does nothing; anything else

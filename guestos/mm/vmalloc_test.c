@@ -1,5 +1,7 @@
 /* Self-tests of vmalloc. */
+#include "guestos/kernel/sched.h"
 #include "guestos/kernel/selftest.h"
+#include "guestos/mm/gfp.h"
 #include "guestos/mm/vmalloc.h"
 
 /* An area is usable end to end, its pages are mapped one by one (each
@@ -53,8 +55,93 @@ static const char *test_vmalloc_ordering(void)
 	return err;
 }
 
+#define REUSE_TRIES 16 /* pages taken to get a freed frame back */
+
+/* Take pages until frame comes back (up to REUSE_TRIES); the others go
+ * back. Returns frame, now owned, or NULL. */
+static struct page *take_frame_back(struct page *frame)
+{
+	struct page *got[REUSE_TRIES];
+	unsigned n = 0;
+
+	while (n < REUSE_TRIES && (got[n] = alloc_page(GFP_KERNEL)) && got[n] != frame)
+		n++;
+	bool found = n < REUSE_TRIES && got[n] == frame;
+	while (n--)
+		__free_page(got[n]);
+	return found ? frame : NULL;
+}
+
+/* An address vfree gave back and vmalloc hands out again at once (first
+ * fit) reaches the new area's frame, not the old one, even right after
+ * the old translation was used: vfree leaves no stale TLB entry. The old
+ * frame is held meanwhile and marked, so a stale entry would read it. */
+static const char *test_vmalloc_reuse_no_stale_tlb(void)
+{
+	volatile u8 *a = vmalloc(PAGE_SIZE), *b = NULL;
+	struct page *old = a ? find_vm_area((void *)a)->pages[0] : NULL, *held = NULL;
+	const char *err = NULL;
+
+	if (!a)
+		return "vmalloc failed";
+	a[0] = 0x11; /* the translation is in the TLB now */
+	vfree((void *)a);
+	held = take_frame_back(old);
+	b = vmalloc(PAGE_SIZE);
+	if (!held || b != a)
+		err = !held ? "the freed frame did not come back" : "the freed range was not reused";
+	else if ((*(volatile u8 *)page_to_virt(find_vm_area((void *)b)->pages[0]) = 0x22, b[0] != 0x22))
+		err = "the reused address still reaches the freed frame";
+	vfree((void *)b);
+	if (held)
+		__free_page(held);
+	return err;
+}
+
+/* Why the kernel stack at stack is not a usable vmapped stack, or NULL:
+ * a vmalloc area of THREAD_SIZE, every page mapped and writable end to
+ * end, the pages under and above it (its guard page) unmapped. */
+static const char *check_vmapped_stack(u8 *stack)
+{
+	const struct vm_struct *area = find_vm_area(stack);
+	unsigned long base = (unsigned long)stack;
+	enum pg_level level;
+
+	if (!area || area->nr_pages != THREAD_SIZE / PAGE_SIZE)
+		return "the stack is not a vmalloc area of THREAD_SIZE";
+	for (unsigned long off = 0; off < THREAD_SIZE; off += PAGE_SIZE)
+		if (!lookup_address(base + off, &level) || level != PG_LEVEL_4K)
+			return "a stack page is not mapped";
+	if (lookup_address(base - PAGE_SIZE, &level))
+		return "the page under the stack is mapped (no overflow guard)";
+	if (lookup_address(base + THREAD_SIZE, &level))
+		return "the guard page above the stack is mapped";
+	stack[0] = stack[THREAD_SIZE - 1] = 0x5a;
+	return NULL;
+}
+
+/* Two kernel stacks in a row (the second sits right above the first's
+ * guard page) are each a guarded vmalloc area, and freeing one removes
+ * its area and mapping. */
+static const char *test_kernel_stack_vmapped(void)
+{
+	u8 *a = alloc_thread_stack(), *b = alloc_thread_stack();
+	enum pg_level level;
+	const char *err = !a || !b ? "alloc_thread_stack failed" : check_vmapped_stack(a);
+
+	if (!err)
+		err = check_vmapped_stack(b);
+	free_thread_stack(b);
+	if (!err && (find_vm_area(b) || lookup_address((unsigned long)b, &level)))
+		err = "free_thread_stack left the area or its mapping";
+	free_thread_stack(a);
+	return err;
+}
+
 const struct selftest vmalloc_selftests[] = {
 	{"vmalloc_area", test_vmalloc_area},
 	{"vmalloc_ordering", test_vmalloc_ordering},
+	{"vmalloc_reuse_no_stale_tlb", test_vmalloc_reuse_no_stale_tlb},
+	{"kernel_stack_vmapped", test_kernel_stack_vmapped},
 };
 const size_t nr_vmalloc_selftests = ARRAY_SIZE(vmalloc_selftests);

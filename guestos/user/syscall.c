@@ -33,7 +33,7 @@ int sched_yield(void) { return (int)SYSCALL3(__NR_sched_yield, 0, 0, 0); }
 int getpid(void) { return (int)SYSCALL3(__NR_getpid, 0, 0, 0); }
 int fork(void) { return (int)SYSCALL3(__NR_fork, 0, 0, 0); }
 long mmulab_report(unsigned long which) { return SYSCALL3(__NR_mmulab_report, which, 0, 0); }
-long mmulab_kstress(unsigned long rounds) { return SYSCALL3(__NR_mmulab_kstress, rounds, 0, 0); }
+long mmulab_kstress(unsigned long n, unsigned long kind) { return SYSCALL3(__NR_mmulab_kstress, n, kind, 0); }
 
 void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)
 {

@@ -37,7 +37,7 @@ __attribute__((noreturn)) void exit(int code); /* exit_group */
 long mmulab_report(unsigned long which);
 /* Any system call with up to three arguments. */
 long syscall3(long nr, long a, long b, long c);
-long mmulab_kstress(unsigned long rounds);
+long mmulab_kstress(unsigned long n, unsigned long kind);
 /* Whether a wrapper's result is an error (-4095..-1), as Linux's IS_ERR_VALUE. */
 static inline bool sys_failed(long ret)
 {

@@ -83,12 +83,38 @@ static void handle_irq(struct pt_regs *regs)
 		schedule();
 }
 
+/* Whether a kernel-mode fault at address hit the page below tsk's kernel
+ * stack. Stacks grow down and are vmalloc areas (kernel/sched.c), so that
+ * page is never mapped: it is the guard page of the area below, or the
+ * unmapped page under VMALLOC_START. */
+static bool hit_stack_guard(const struct task_struct *tsk, unsigned long address)
+{
+	unsigned long bottom = (unsigned long)tsk->stack;
+
+	return bottom && address < bottom && bottom - address <= PAGE_SIZE;
+}
+
+/* The kernel ran off the bottom of its stack. This handler runs on its own
+ * stack (#PF has an IST entry, arch/x86/desc.c: SDM Vol. 3A §6.14.5), so
+ * it can still report; it never returns to the overflowing code. */
+static void __noreturn handle_stack_overflow(struct pt_regs *regs, unsigned long address)
+{
+	unsigned long bottom = (unsigned long)current->stack;
+
+	console_set_loglevel(CONSOLE_LOGLEVEL_DEFAULT + 1);
+	printk(KERN_EMERG "BUG: kernel stack overflow: guard page hit at %016lx, stack of pid %d (%s) "
+	       "is %016lx-%016lx\n", address, current->pid, current->comm, bottom, bottom + THREAD_SIZE);
+	die(regs);
+}
+
 /* #PF: CR2 holds the address (SDM Vol. 3A §4.7). do_page_fault kills the
  * process itself for a bad user access (force_sigsegv). */
 static void handle_page_fault(struct pt_regs *regs)
 {
 	unsigned long address = read_cr2();
 
+	if (!user_mode(regs) && hit_stack_guard(current, address))
+		handle_stack_overflow(regs, address);
 	current->thread.fault_regs = regs;
 	if (do_page_fault(regs, regs->error_code, address) == 0)
 		return;

@@ -144,7 +144,7 @@ static inline struct tlb_entry *tlb_probe_size0(const struct tlb *t, uint64_t la
 	if (!(t->live & PG_SIZE_BIT(t->size0)))
 		return NULL;
 	uint64_t vpn = la >> t->shift0;
-	return tlb_scan(t, &t->e[(vpn & t->set_mask) << t->way_shift],
+	return tlb_scan(t, &t->e[(vpn & t->set_mask) * t->ways],
 			vpn << TLB_KEY_VPN_SHIFT | t->key_low, vpn << TLB_KEY_VPN_SHIFT | t->key_global);
 }
 
@@ -309,10 +309,18 @@ static inline uint64_t tlb_entry_pa(const struct tlb_entry *e, uint64_t la)
 	return e->pa | (la & ((UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size)) - 1));
 }
 
-/* The linear base address an entry covers. */
+/* The linear base address an entry covers. A 4K key holds linear-address
+ * bits 59:12 only (bits 63:60 are shifted out), and every cached page is
+ * canonical, so bits 63:60 are copies of bit 59 (SDM Vol. 1 §3.3.7.1):
+ * the key's top bit is sign-extended into them. Keys of larger pages hold
+ * every bit above the page offset. */
 static inline uint64_t tlb_entry_la(const struct tlb_entry *e)
 {
-	return (e->key >> TLB_KEY_VPN_SHIFT) << mmu_page_shift((enum mmu_page_size)e->size);
+	unsigned shift = mmu_page_shift((enum mmu_page_size)e->size);
+	int64_t vpn_bits = (int64_t)(e->key & ~((UINT64_C(1) << TLB_KEY_VPN_SHIFT) - 1));
+	if (shift >= TLB_KEY_VPN_SHIFT)
+		return (uint64_t)vpn_bits << (shift - TLB_KEY_VPN_SHIFT);
+	return (uint64_t)(vpn_bits >> (TLB_KEY_VPN_SHIFT - shift));
 }
 
 /* Invalidation. Each returns the number of entries invalidated. */

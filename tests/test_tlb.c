@@ -148,6 +148,27 @@ Test(tlb, invlpg_of_any_address_in_a_large_page_drops_it)
 	fixture_free(f);
 }
 
+/* A 4K key holds linear-address bits 59:12; the entry's address must
+ * still carry the kernel half's upper bits, or INVLPG of a kernel page
+ * (SDM Vol. 3A §4.10.4.1) would miss it. */
+Test(tlb, invlpg_drops_a_4k_page_of_the_kernel_half)
+{
+	const uint64_t la = UINT64_C(0xffffc90000008000);
+	struct fixture *f = fixture_new("flat", PAGING_4LEVEL);
+	fixture_map(f, la, 0x600000, PG_4K, PT_KRW | PTE_A | PTE_D, PT_KRW);
+	fixture_enable(f, 0, 0, 0);
+	source_of(f, la);
+	cr_assert_eq(source_of(f, la + 0x123), SRC_L1);
+	const struct tlb_entry *e = tlb_probe(&f->m.tlb[TLB_L1D][0], la, f->m.pcid);
+	cr_assert(e);
+	cr_assert_eq(tlb_entry_la(e), la);
+	struct mmu_fault fault;
+	cr_assert(mmu_invlpg(&f->m, la + 0x456, &fault));
+	cr_assert(!in_l1d(f, la));
+	cr_assert_eq(source_of(f, la), SRC_WALK);
+	fixture_free(f);
+}
+
 Test(tlb, splintered_large_page_is_dropped_whole_by_invlpg)
 {
 	/* The Skylake L1 ITLB has no 1G entries: a fetch from a 1G page is

@@ -111,10 +111,8 @@ void vfree(const void *addr)
 	*p = area->next;
 	vunmap_pages(area, area->nr_pages);
 	/* The range may be handed out again at once (first fit), so no stale
-	 * translation of it may survive. INVLPG per page (in vunmap_pages) is
-	 * what the SDM asks for; mmulab's TLB model does not yet drop 4 KiB
-	 * entries of kernel-half addresses on INVLPG, so reload CR3 as well. */
-	__flush_tlb_local();
+	 * translation of it may survive: vunmap_pages INVLPGs each page, as
+	 * the SDM asks (self-test vmalloc_reuse_no_stale_tlb checks it). */
 	kfree(area->pages);
 	kfree(area);
 }

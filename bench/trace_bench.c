@@ -5,11 +5,11 @@
  *                            recorded, over the same run without (one run
  *                            each)
  *   trace_bytes_per_access   that trace's size over its access records
- *   trace_replay_maccesses   accesses replayed and checked per second on a
+ *   trace_replay             accesses replayed and checked per second on a
  *                            TLB-hit-dominated trace: SYN_ACCESSES reads
  *                            and writes over SYN_PAGES 4-KiB pages, recorded
  *                            from a bare MMU (best of BENCH_TRIALS)
- *   trace_replay_kernel_maccesses  the same on the kernel's trace, whose
+ *   trace_replay_kernel      the same on the kernel's trace, whose
  *                            hits are on 2-MiB pages (the MMU's slower hit
  *                            path for them is part of the figure)
  *
@@ -144,8 +144,8 @@ int main(void)
 	if (stat(path, &st) == 0 && accesses)
 		printf("bench trace_bytes_per_access %.2f B\n", (double)st.st_size / (double)accesses);
 	record_synthetic(syn);
-	printf("bench trace_replay_maccesses %.1f Maccesses/s\n", replay_rate(syn, &syn_accesses) / 1e6);
-	printf("bench trace_replay_kernel_maccesses %.1f Maccesses/s\n", kernel_rate / 1e6);
+	printf("bench trace_replay %.1f Maccess/s\n", replay_rate(syn, &syn_accesses) / 1e6);
+	printf("bench trace_replay_kernel %.1f Maccess/s\n", kernel_rate / 1e6);
 	unlink(path);
 	unlink(syn);
 	return 0;

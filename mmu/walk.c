@@ -359,6 +359,10 @@ bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t, struc
 		  struct mmu_xlate *x)
 {
 	x->cycles += t->latency;
+	/* perm_fast allows only what walk_check_rights allows, with no dirty
+	 * assist; protection keys are outside it. */
+	if (MMU_LIKELY(!m->pk_active && ((m->perm_fast[acc] >> e->rights) & 1)))
+		goto allowed;
 	uint32_t ec = walk_check_rights(m, acc, e->rights, e->pkey);
 	if (ec) {
 		/* Rights come from the TLB entry, stale or not (§4.10.2.3); the
@@ -372,6 +376,7 @@ bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t, struc
 		walk_drop_page(m, TLB_L2, la);
 		return walk_translate(m, la, acc, x);
 	}
+allowed:;
 	uint64_t pa = tlb_entry_pa(e, la);
 	if (t->level == TLB_L2) {
 		enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;

@@ -10,6 +10,14 @@
 #include "tests/trace_support.h"
 #include "traces/trace.h"
 
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 Test(trace_codec, varint_round_trips_edge_values)
 {
 	static const uint64_t vals[] = {0, 1, 127, 128, 255, 16383, 16384, UINT32_MAX,
@@ -23,6 +31,38 @@ Test(trace_codec, varint_round_trips_edge_values)
 		cr_assert_eq(back, vals[i]);
 		cr_assert_eq(trace_get_varint(buf, n - 1, &back), 0, "a cut varint is rejected");
 	}
+}
+
+/* LEB128 byte by byte (FORMAT.md "Records"), to check the writer's word
+ * stores against. */
+static size_t leb128_reference(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		out[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			out[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+Test(trace_codec, varint_writer_matches_leb128_at_every_length)
+{
+	uint64_t s = UINT64_C(0x13198a2e03707344);
+	for (unsigned bits = 0; bits <= 64; bits++)
+		for (unsigned k = 0; k < 64; k++) {
+			uint64_t r = xorshift(&s), top = bits ? UINT64_C(1) << (bits - 1) : 0;
+			uint64_t v = bits == 0 ? 0 : (bits == 64 ? r | top : (r & (top - 1)) | top);
+			uint8_t want[16], got[16 + 4];
+			memset(got, 0xa5, sizeof got);
+			size_t n = leb128_reference(want, v);
+			cr_assert_eq(trace_put_varint(got, v), n, "length of a %u-bit value", bits);
+			cr_assert_eq(memcmp(got, want, n), 0, "bytes of %#llx", (unsigned long long)v);
+			for (size_t i = TRACE_VARINT_MAX; i < sizeof got; i++)
+				cr_assert_eq(got[i], 0xa5, "a write past TRACE_VARINT_MAX bytes");
+		}
 }
 
 Test(trace_codec, varint_rejects_more_than_64_bits)
@@ -280,14 +320,6 @@ static struct mmu_xlate xlate_of(const struct trace_access *a)
 	x.walk_reads = a->walk_reads;
 	x.pwc_level = a->pwc_level;
 	return x;
-}
-
-static uint64_t xorshift(uint64_t *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
 }
 
 /* An outcome like a kernel's: pages in its image and its direct map (far

@@ -309,8 +309,9 @@ void trace_writer_end_block(struct trace_writer *w);
  * only the codec's previous addresses (the table entry and the L1 meta
  * word already hold it). False when it is not: nothing changed, and the
  * caller puts the record. After a write error the block is still encoded
- * but never written (errors are sticky). Inline: the recorder calls it for
- * every translation. */
+ * but never written (errors are sticky). Only between trace_writer_open
+ * and trace_writer_close (it needs the block buffer). Inline: the recorder
+ * calls it for every translation. */
 static inline bool trace_writer_put_predicted(struct trace_writer *w, uint64_t la, uint8_t acc,
 					      const struct mmu_xlate *x)
 {

@@ -10,6 +10,14 @@
 #include "tests/trace_support.h"
 #include "traces/trace.h"
 
+static uint64_t xorshift(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
 Test(trace_codec, varint_round_trips_edge_values)
 {
 	static const uint64_t vals[] = {0, 1, 127, 128, 255, 16383, 16384, UINT32_MAX,
@@ -23,6 +31,38 @@ Test(trace_codec, varint_round_trips_edge_values)
 		cr_assert_eq(back, vals[i]);
 		cr_assert_eq(trace_get_varint(buf, n - 1, &back), 0, "a cut varint is rejected");
 	}
+}
+
+/* LEB128 byte by byte (FORMAT.md "Records"), to check the writer's word
+ * stores against. */
+static size_t leb128_reference(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+	do {
+		out[n] = (uint8_t)(v & 0x7f);
+		v >>= 7;
+		if (v)
+			out[n] |= 0x80;
+		n++;
+	} while (v);
+	return n;
+}
+
+Test(trace_codec, varint_writer_matches_leb128_at_every_length)
+{
+	uint64_t s = UINT64_C(0x13198a2e03707344);
+	for (unsigned bits = 0; bits <= 64; bits++)
+		for (unsigned k = 0; k < 64; k++) {
+			uint64_t r = xorshift(&s), top = bits ? UINT64_C(1) << (bits - 1) : 0;
+			uint64_t v = bits == 0 ? 0 : (bits == 64 ? r | top : (r & (top - 1)) | top);
+			uint8_t want[16], got[16 + 4];
+			memset(got, 0xa5, sizeof got);
+			size_t n = leb128_reference(want, v);
+			cr_assert_eq(trace_put_varint(got, v), n, "length of a %u-bit value", bits);
+			cr_assert_eq(memcmp(got, want, n), 0, "bytes of %#llx", (unsigned long long)v);
+			for (size_t i = TRACE_VARINT_MAX; i < sizeof got; i++)
+				cr_assert_eq(got[i], 0xa5, "a write past TRACE_VARINT_MAX bytes");
+		}
 }
 
 Test(trace_codec, varint_rejects_more_than_64_bits)
@@ -264,5 +304,162 @@ Test(trace_codec, a_predicted_access_far_from_the_last_is_decoded_inline)
 	unlink(tmp_path);
 	free(w);
 	free(rd);
+	free(rec);
+}
+
+/* ---- the writer's predicted-access path --------------------------------- */
+
+static struct mmu_xlate xlate_of(const struct trace_access *a)
+{
+	struct mmu_xlate x;
+	memset(&x, 0, sizeof x);
+	x.pa = a->pa;
+	x.cycles = a->cycles;
+	x.source = a->source;
+	x.size = a->size;
+	x.walk_reads = a->walk_reads;
+	x.pwc_level = a->pwc_level;
+	return x;
+}
+
+/* An outcome like a kernel's: pages in its image and its direct map (far
+ * apart), four access contexts, nearly all L1 hits on a fixed mapping; one
+ * in eight is something else: other cycles, an L2 hit, another page size,
+ * a remapped frame, a walk, a fault. */
+static void kernel_like_access(uint64_t *s, struct trace_access *a)
+{
+	static const uint64_t region[2] = {UINT64_C(0xffffffff80000000), UINT64_C(0xffff888000000000)};
+	static const uint8_t accs[4] = {ACC_READ, ACC_WRITE, ACC_FETCH, ACC_READ | ACC_USER};
+	uint64_t r = xorshift(s), page = (r >> 8) % 24, off = (r >> 16) % 4096;
+	unsigned side = r & 1;
+	*a = l1_hit(region[side] + page * 4096 + off, (side + 1) * 0x1000000 + page * 4096 + off, 1);
+	a->acc = accs[(r >> 2) & 3];
+	a->size = page < 16 ? PG_4K : PG_2M;
+	switch ((r >> 40) % 48) {
+	case 0: a->cycles = 2; break;
+	case 1: a->source = SRC_L2; a->cycles = 9; break;
+	case 2: a->size = PG_1G; break;
+	case 3: a->pa ^= 0x40000; break;
+	case 4:
+		a->source = SRC_WALK;
+		a->walk_reads = a->nsteps = 1;
+		a->pwc_level = 2;
+		a->step[0] = (struct trace_step){1, CACHE_L1D, 0x5000 + page * 8, a->pa | 3, 4};
+		break;
+	case 5:
+		a->ok = false;
+		a->pa = a->source = a->size = 0;
+		a->vector = 14;
+		a->error_code = (uint32_t)(r >> 4) & 7;
+		break;
+	}
+}
+
+/* Write n kernel-like accesses (and a MODE record every 1000) to path,
+ * offering each one without walk steps or a fault to the fast path when
+ * fast; the number it took. */
+static unsigned write_kernel_like(const char *path, unsigned n, bool fast)
+{
+	struct trace_header h = {.ram_size = 1 << 27};
+	struct trace_writer *w = malloc(sizeof *w);
+	struct trace_record *rec = calloc(1, sizeof *rec);
+	char err[300];
+	uint64_t s = UINT64_C(0x243f6a8885a308d3);
+	unsigned taken = 0;
+	cr_assert(trace_writer_open(w, path, &h, err, sizeof err), "%s", err);
+	for (unsigned i = 0; i < n; i++) {
+		if (i % 1000 == 0) {
+			rec->kind = TR_MODE;
+			rec->mode.cpl = (uint8_t)(i / 1000 % 4);
+			trace_writer_put(w, rec);
+		}
+		rec->kind = TR_ACCESS;
+		kernel_like_access(&s, &rec->access);
+		struct mmu_xlate x = xlate_of(&rec->access);
+		if (fast && rec->access.ok && !rec->access.nsteps &&
+		    trace_writer_put_predicted(w, rec->access.la, rec->access.acc, &x)) {
+			taken++;
+			continue;
+		}
+		trace_writer_put(w, rec);
+	}
+	cr_assert(trace_writer_close(w, err, sizeof err), "%s", err);
+	free(w);
+	free(rec);
+	return taken;
+}
+
+Test(trace_codec, predicted_fast_path_writes_the_bytes_of_the_full_record)
+{
+	enum { N = 200000 }; /* several blocks */
+	char full_path[256];
+	trace_test_tmpfile(full_path, sizeof full_path);
+	tmp_file();
+	cr_assert(full_path[0]);
+	cr_assert_eq(write_kernel_like(full_path, N, false), 0);
+	unsigned taken = write_kernel_like(tmp_path, N, true);
+	cr_assert(taken > N / 2 && taken < N - N / 16, "fast path took %u of %u", taken, N);
+	size_t la, lb;
+	uint8_t *a = trace_test_slurp(full_path, &la), *b = trace_test_slurp(tmp_path, &lb);
+	cr_assert(a && b);
+	cr_assert_gt(la, 3 * TRACE_BLOCK_TARGET, "spans several blocks");
+	cr_assert_eq(la, lb, "file sizes");
+	size_t diff = 0;
+	while (diff < la && a[diff] == b[diff])
+		diff++;
+	cr_assert_eq(diff, la, "first difference at byte %zu", diff);
+	unlink(full_path);
+	unlink(tmp_path);
+	free(a);
+	free(b);
+}
+
+/* After one explicit L1 hit on a page, the next hit there is the
+ * prediction; any other outcome is declined and leaves the writer as it
+ * was. */
+Test(trace_codec, predicted_fast_path_declines_anything_but_the_prediction)
+{
+	struct trace_header h = {.ram_size = 1 << 20};
+	struct trace_writer *w = malloc(sizeof *w);
+	struct trace_record *rec = calloc(1, sizeof *rec);
+	char err[300];
+	tmp_file();
+	cr_assert(trace_writer_open(w, tmp_path, &h, err, sizeof err), "%s", err);
+	struct mmu_xlate x = xlate_of(&(struct trace_access){.pa = 0x7008, .cycles = 1, .source = SRC_L1});
+	cr_assert_not(trace_writer_put_predicted(w, 0x401008, ACC_READ, &x), "nothing known yet");
+	rec->kind = TR_ACCESS;
+	rec->access = l1_hit(0x401000, 0x7000, 1);
+	trace_writer_put(w, rec);
+	size_t len = w->len;
+	const struct {
+		uint64_t la;
+		uint8_t acc;
+		struct trace_access out;
+		const char *what;
+	} no[] = {
+		{0x401008, ACC_READ, {.pa = 0x8008, .cycles = 1, .source = SRC_L1}, "other frame"},
+		{0x401008, ACC_READ, {.pa = 0x7008, .cycles = 2, .source = SRC_L1}, "other cycles"},
+		{0x401008, ACC_READ, {.pa = 0x7008, .cycles = 1, .source = SRC_L2}, "L2 hit"},
+		{0x401008, ACC_READ, {.pa = 0x7008, .cycles = 1, .source = SRC_L1, .size = PG_2M},
+		 "other page size"},
+		{0x401008, ACC_READ, {.pa = 0x7008, .cycles = 1, .source = SRC_L1, .walk_reads = 1},
+		 "walk reads"},
+		{0x401008, ACC_READ, {.pa = 0x7008, .cycles = 1, .source = SRC_L1, .pwc_level = 2},
+		 "PWC level"},
+		{0x401008, ACC_FETCH, {.pa = 0x7008, .cycles = 1, .source = SRC_L1}, "fetch class"},
+		{0x402008, ACC_READ, {.pa = 0x7008, .cycles = 1, .source = SRC_L1}, "other page"},
+	};
+	for (size_t i = 0; i < sizeof no / sizeof no[0]; i++) {
+		x = xlate_of(&no[i].out);
+		cr_assert_not(trace_writer_put_predicted(w, no[i].la, no[i].acc, &x), "%s", no[i].what);
+		cr_assert(w->len == len && w->records == 1 && w->codec.la == 0x401000, "%s", no[i].what);
+	}
+	x = xlate_of(&(struct trace_access){.pa = 0x7ff8, .cycles = 1, .source = SRC_L1});
+	cr_assert(trace_writer_put_predicted(w, 0x401ff8, ACC_WRITE, &x), "a write to the same page");
+	cr_assert(w->len == len + 3 && w->records == 2 && w->accesses == 2);
+	cr_assert(w->codec.la == 0x401ff8 && w->codec.pa == 0x7ff8);
+	cr_assert(trace_writer_close(w, err, sizeof err), "%s", err);
+	unlink(tmp_path);
+	free(w);
 	free(rec);
 }

@@ -22,14 +22,12 @@ void trace_codec_update(struct trace_codec *c, const struct trace_access *a)
 		return;
 	c->pa = a->pa;
 	unsigned cls = trace_pred_class(a->acc), size = a->size & 3;
-	if (a->source == SRC_L1) {
-		c->l1_cycles[cls][size] = a->cycles;
-		c->l1_known[cls][size] = 1;
-	}
+	if (a->source == SRC_L1)
+		c->l1_meta[cls][size] = trace_l1_meta(a->cycles, (uint8_t)size);
 	uint64_t tag = trace_pred_tag(a->la, a->acc);
 	struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
 	e->tag = tag;
-	e->pfn = a->pa >> PHYS_FRAME_SHIFT;
+	e->frame = a->pa & ~(uint64_t)(PHYS_FRAME_SIZE - 1);
 	e->size = (uint8_t)size;
 }
 
@@ -55,17 +53,6 @@ bool trace_access_equal(const struct trace_access *a, const struct trace_access 
 }
 
 /* ---- varints ------------------------------------------------------------ */
-
-size_t trace_put_varint(uint8_t *out, uint64_t v)
-{
-	size_t n = 0;
-	while (v >= 0x80) {
-		out[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	out[n++] = (uint8_t)v;
-	return n;
-}
 
 size_t trace_get_varint(const uint8_t *in, size_t avail, uint64_t *v)
 {

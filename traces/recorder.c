@@ -99,18 +99,22 @@ static void rec_frame(struct trace_recorder *r, uint64_t pa)
 	trace_writer_put(&r->w, &r->rec);
 }
 
+/* Whether CPL or CS.L changed since the last record. */
+static inline bool rec_mode_changed(const struct trace_recorder *r)
+{
+	return (uint8_t)(*r->cpl_now & 3) != r->cpl || *r->cs_l_now != r->cs_l;
+}
+
 /* CPL or CS.L changed since the last record: say so before the next one. */
 static void rec_mode(struct trace_recorder *r, bool force)
 {
-	uint8_t cpl = r->cl.cpl ? (uint8_t)(*r->cl.cpl & 3) : 0;
-	uint8_t cs_l = r->m->seg.sr[SEG_CS].l;
-	if (!force && cpl == r->cpl && cs_l == r->cs_l)
+	if (!force && !rec_mode_changed(r))
 		return;
-	r->cpl = cpl;
-	r->cs_l = cs_l;
+	r->cpl = (uint8_t)(*r->cpl_now & 3);
+	r->cs_l = *r->cs_l_now;
 	r->rec.kind = TR_MODE;
-	r->rec.mode.cpl = cpl;
-	r->rec.mode.cs_l = cs_l;
+	r->rec.mode.cpl = r->cpl;
+	r->rec.mode.cs_l = r->cs_l;
 	trace_writer_put(&r->w, &r->rec);
 }
 
@@ -166,14 +170,25 @@ static void on_fault(void *ctx, uint64_t la, unsigned acc, uint8_t vector, uint3
 	r->acc.access.error_code = error_code;
 }
 
-static void on_access(void *ctx, uint64_t la, unsigned acc, const struct mmu_xlate *x)
+static void rec_checkpoint_if_due(struct trace_recorder *r)
 {
-	struct trace_recorder *r = ctx;
+	if (r->w.accesses >= r->next_checkpoint) {
+		r->next_checkpoint += TRACE_CHECKPOINT_EVERY;
+		rec_checkpoint(r);
+	}
+}
+
+/* The full record of a translation: its outcome with the walk steps, A/D
+ * updates and fault gathered since the last one, after a MODE record if
+ * the mode changed. Out of line: on_access stays a leaf on its fast path. */
+static __attribute__((noinline)) void rec_access(struct trace_recorder *r, uint64_t la,
+						 unsigned acc, const struct mmu_xlate *x)
+{
 	struct trace_access *a = &r->acc.access;
+	rec_mode(r, false);
 	if (!r->in_walk)
 		a->nsteps = a->nad = 0;
 	r->in_walk = false;
-	rec_mode(r, false);
 	a->la = la;
 	a->acc = (uint8_t)acc;
 	a->ok = !r->fault_pending;
@@ -190,10 +205,23 @@ static void on_access(void *ctx, uint64_t la, unsigned acc, const struct mmu_xla
 		a->error_code = 0;
 	}
 	trace_writer_put(&r->w, &r->acc);
-	if (r->w.accesses >= r->next_checkpoint) {
-		r->next_checkpoint += TRACE_CHECKPOINT_EVERY;
-		rec_checkpoint(r);
+	rec_checkpoint_if_due(r);
+}
+
+/* A translation without walk steps or a fault, in an unchanged mode
+ * (nearly every one), is first offered to the writer as a predicted
+ * access, which it encodes without the full record; anything else, or a
+ * miss of the prediction, takes the full record. Both write the same
+ * bytes. */
+static void on_access(void *ctx, uint64_t la, unsigned acc, const struct mmu_xlate *x)
+{
+	struct trace_recorder *r = ctx;
+	if (MMU_UNLIKELY(r->in_walk || r->fault_pending || rec_mode_changed(r) ||
+			 !trace_writer_put_predicted(&r->w, la, (uint8_t)acc, x))) {
+		rec_access(r, la, acc, x);
+		return;
 	}
+	rec_checkpoint_if_due(r);
 }
 
 /* PAE paging keeps its PDPTEs in registers loaded from the page at CR3
@@ -277,6 +305,8 @@ bool trace_recorder_start(struct trace_recorder *r, struct mmu *m, const char *p
 	memset(r, 0, sizeof *r);
 	r->m = m;
 	r->cl = *cl;
+	r->cpl_now = cl->cpl ? cl->cpl : &r->cpl_zero;
+	r->cs_l_now = &m->seg.sr[SEG_CS].l;
 	r->base = calloc(trace_state_nstats(m), sizeof *r->base);
 	if (!r->base) {
 		snprintf(err, errlen, "trace: out of memory");

@@ -40,6 +40,9 @@ struct trace_recorder {
 	bool in_walk;           /* between a walk's first step and its access event */
 	bool fault_pending;     /* the translation in progress reported a fault */
 	uint8_t cpl, cs_l;      /* as last recorded */
+	const unsigned *cpl_now; /* the client's CPL, or cpl_zero */
+	const bool *cs_l_now;   /* CS.L in the MMU's segment state */
+	unsigned cpl_zero;      /* CPL 0 for a client without one */
 	uint64_t next_checkpoint;
 	uint64_t *base;         /* statistics at the start (trace_state_hash) */
 	struct trace_record acc; /* the access being gathered */

@@ -84,17 +84,6 @@ static enum trace_replay_result rp_access(struct trace_replay *r, const struct t
 	return r->check ? rp_compare(r, want, ok, &x) : TRACE_REPLAY_OK;
 }
 
-/* The meta word of struct mmu_xlate for an L1 hit, built with shifts (not
- * byte stores, which a following 8-byte load could not forward from):
- * cycles in bytes 0..3, then source, size, walk reads, PWC level. */
-_Static_assert(offsetof(struct mmu_xlate, source) - offsetof(struct mmu_xlate, meta) == 4 &&
-		       offsetof(struct mmu_xlate, size) - offsetof(struct mmu_xlate, meta) == 5 &&
-		       offsetof(struct mmu_xlate, walk_reads) - offsetof(struct mmu_xlate, meta) == 6 &&
-		       offsetof(struct mmu_xlate, pwc_level) - offsetof(struct mmu_xlate, meta) == 7,
-	       "struct mmu_xlate meta layout");
-#define RP_META_SOURCE_SHIFT 32
-#define RP_META_SIZE_SHIFT 40
-
 /* Translate a predicted access; true when the outcome is the predicted L1
  * hit, compared as one meta word and the physical address (or when not
  * checking). *ok and *x hold the outcome for the full comparison. */
@@ -103,9 +92,8 @@ static inline bool rp_predicted_holds(struct trace_replay *r, const struct trace
 {
 	r->got.nsteps = r->got.nad = 0;
 	*ok = mmu_translate(&r->m, p->la, p->acc, x);
-	uint64_t want_meta = (uint64_t)p->cycles | (uint64_t)SRC_L1 << RP_META_SOURCE_SHIFT |
-			     (uint64_t)p->size << RP_META_SIZE_SHIFT;
-	return MMU_LIKELY((*ok && x->pa == p->pa && x->meta == want_meta && !r->got.nsteps) ||
+	return MMU_LIKELY((*ok && x->pa == p->pa && x->meta == p->meta &&
+			   !r->got.nsteps) ||
 			  !r->check);
 }
 

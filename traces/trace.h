@@ -131,14 +131,35 @@ struct trace_record {
 
 struct trace_pred_entry {
 	uint64_t tag;       /* (4K page number << 1 | fetch) + 1; 0: empty */
-	uint64_t pfn;       /* physical address >> 12 of the last success there */
+	uint64_t frame;     /* physical address of the 4-KiB frame of the last success there */
 	uint8_t size;       /* page size of that success */
 };
 
+/* The meta word of struct mmu_xlate (mmu/mmu.h) that an L1 hit reports:
+ * cycles in bytes 0..3, then source, size, walk reads and PWC level (both
+ * 0). Comparing it and the physical address compares every field
+ * trace_access_equal reads of an outcome without walk steps, which is how
+ * the recorder and the replay check a prediction. Never 0 (SRC_L1 is not). */
+_Static_assert(offsetof(struct mmu_xlate, cycles) - offsetof(struct mmu_xlate, meta) == 0 &&
+		       offsetof(struct mmu_xlate, source) - offsetof(struct mmu_xlate, meta) == 4 &&
+		       offsetof(struct mmu_xlate, size) - offsetof(struct mmu_xlate, meta) == 5 &&
+		       offsetof(struct mmu_xlate, walk_reads) - offsetof(struct mmu_xlate, meta) == 6 &&
+		       offsetof(struct mmu_xlate, pwc_level) - offsetof(struct mmu_xlate, meta) == 7,
+	       "struct mmu_xlate meta layout");
+#define TRACE_META_SOURCE_SHIFT 32
+#define TRACE_META_SIZE_SHIFT 40
+
+static inline uint64_t trace_l1_meta(uint32_t cycles, uint8_t size)
+{
+	return (uint64_t)cycles | (uint64_t)SRC_L1 << TRACE_META_SOURCE_SHIFT |
+	       (uint64_t)size << TRACE_META_SIZE_SHIFT;
+}
+
 struct trace_codec {
 	uint64_t la, pa;    /* previous access's linear address, last success's pa */
-	uint32_t l1_cycles[2][4]; /* last L1 hit's cycles by (fetch, page size) */
-	uint8_t l1_known[2][4];
+	/* The last L1 hit's meta word (trace_l1_meta: its cycles) by (fetch,
+	 * page size); 0 while there was none. */
+	uint64_t l1_meta[2][4];
 	struct trace_pred_entry pred[TRACE_PRED_ENTRIES];
 };
 
@@ -162,27 +183,28 @@ static inline unsigned trace_pred_index(uint64_t tag)
 
 /* A predicted access: an L1 hit on the frame this 4-KiB page (and fetch or
  * data class) mapped to at its last success, with the cycles of the last
- * L1 hit of that class and page size. */
+ * L1 hit of that class and page size (meta: the same as a meta word). */
 struct trace_predicted {
-	uint64_t la, pa;
+	uint64_t la, pa, meta;
 	uint32_t cycles;
 	uint8_t acc, size;
 };
 
 /* The prediction for an access to la with context acc; false when there
- * is none. Inline: the replay's inner loop. */
+ * is none. Inline: the replay's inner loop and the recorder's. */
 static inline bool trace_codec_lookup(const struct trace_codec *c, uint64_t la, uint8_t acc,
 				      struct trace_predicted *p)
 {
 	uint64_t tag = trace_pred_tag(la, acc);
 	const struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
-	unsigned cls = trace_pred_class(acc);
-	if (e->tag != tag || !c->l1_known[cls][e->size])
+	uint64_t meta = c->l1_meta[trace_pred_class(acc)][e->size];
+	if (e->tag != tag || !meta)
 		return false;
 	p->la = la;
 	p->acc = acc;
-	p->pa = e->pfn << PHYS_FRAME_SHIFT | (la & (PHYS_FRAME_SIZE - 1));
-	p->cycles = c->l1_cycles[cls][e->size];
+	p->pa = e->frame | (la & (PHYS_FRAME_SIZE - 1));
+	p->meta = meta;
+	p->cycles = (uint32_t)meta;
 	p->size = e->size;
 	return true;
 }
@@ -227,8 +249,19 @@ void trace_crc_init(struct trace_crc *t);
 uint32_t trace_crc32(const struct trace_crc *t, uint32_t crc, const void *buf, size_t len);
 
 /* LEB128 varints and zigzag signed deltas. put returns bytes written (at most
- * 10); get returns bytes read, 0 for a truncated or over-long varint. */
-size_t trace_put_varint(uint8_t *out, uint64_t v);
+ * 10; inline: the recorder's per-access path); get returns bytes read, 0 for
+ * a truncated or over-long varint. */
+#define TRACE_VARINT_MAX 10
+static inline size_t trace_put_varint(uint8_t *out, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		out[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	out[n++] = (uint8_t)v;
+	return n;
+}
 size_t trace_get_varint(const uint8_t *in, size_t avail, uint64_t *v);
 static inline uint64_t trace_zigzag(int64_t v)
 {
@@ -243,8 +276,11 @@ static inline int64_t trace_unzigzag(uint64_t v)
 
 struct trace_writer {
 	FILE *f;
-	uint8_t *buf;           /* the open block's payload */
-	size_t len, cap;
+	/* The open block's payload: len < TRACE_BLOCK_TARGET between records
+	 * (a block closes at the first record boundary past it), and buf has
+	 * room for the largest record beyond that. */
+	uint8_t *buf;
+	size_t len;
 	uint32_t block_records;
 	uint64_t records, accesses, bytes;
 	struct trace_codec codec;
@@ -259,6 +295,43 @@ bool trace_writer_open(struct trace_writer *w, const char *path, const struct tr
 /* Append one record (an access record is encoded against the codec state).
  * Errors are sticky and reported by trace_writer_close. */
 void trace_writer_put(struct trace_writer *w, const struct trace_record *r);
+/* Close the open block (trace_writer_put does so past TRACE_BLOCK_TARGET). */
+void trace_writer_end_block(struct trace_writer *w);
+
+/* Most bytes a predicted access takes: its tag and its address delta. */
+#define TRACE_PREDICTED_MAX (1 + TRACE_VARINT_MAX)
+
+/* Append the translation of la in context acc whose outcome is x, if it
+ * succeeded without a walk step, an A/D update or a fault (the caller
+ * knows) and is exactly the codec's prediction: then its record is the one
+ * trace_writer_put would write (a tag byte and an address delta), written
+ * without building a struct trace_access, and learning from it changes
+ * only the codec's previous addresses (the table entry and the L1 meta
+ * word already hold it). False when it is not: nothing changed, and the
+ * caller puts the record. After a write error the block is still encoded
+ * but never written (errors are sticky). Only between trace_writer_open
+ * and trace_writer_close (it needs the block buffer). Inline: the recorder
+ * calls it for every translation. */
+static inline bool trace_writer_put_predicted(struct trace_writer *w, uint64_t la, uint8_t acc,
+					      const struct mmu_xlate *x)
+{
+	struct trace_predicted p;
+	if (!trace_codec_lookup(&w->codec, la, acc, &p) || x->pa != p.pa || x->meta != p.meta)
+		return false;
+	uint8_t *out = w->buf + w->len;
+	out[0] = (uint8_t)(TRACE_FORM_PREDICTED << TRACE_TAG_ACCESS_FORM_SHIFT |
+			   (acc & TRACE_TAG_ACC_MASK));
+	w->len += 1 + trace_put_varint(out + 1, trace_zigzag((int64_t)(la - w->codec.la)));
+	w->codec.la = la;
+	w->codec.pa = p.pa;
+	w->block_records++;
+	w->records++;
+	w->accesses++;
+	if (w->len >= TRACE_BLOCK_TARGET)
+		trace_writer_end_block(w);
+	return true;
+}
+
 /* Flush, write the end block and close. False with one line in err. */
 bool trace_writer_close(struct trace_writer *w, char *err, size_t errlen);
 

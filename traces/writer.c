@@ -37,7 +37,7 @@ static void writer_block(struct trace_writer *w, uint32_t kind, const uint8_t *p
 	writer_out(w, payload, len);
 }
 
-static void writer_flush_block(struct trace_writer *w)
+void trace_writer_end_block(struct trace_writer *w)
 {
 	if (!w->len)
 		return;
@@ -46,23 +46,17 @@ static void writer_flush_block(struct trace_writer *w)
 	w->block_records = 0;
 }
 
-/* Room for n more payload bytes in the open block. */
-static uint8_t *writer_room(struct trace_writer *w, size_t n)
-{
-	if (w->len + n > w->cap) {
-		size_t cap = w->cap ? w->cap : TRACE_BLOCK_TARGET;
-		while (cap < w->len + n)
-			cap *= 2;
-		uint8_t *b = realloc(w->buf, cap);
-		if (!b) {
-			writer_fail(w, "out of memory");
-			return NULL;
-		}
-		w->buf = b;
-		w->cap = cap;
-	}
-	return w->buf + w->len;
-}
+/* Largest encoding of each record kind (FORMAT.md "Records"): a FRAME of
+ * 512 non-zero words (a gap of at most two bytes and a value each), a
+ * STORE of a whole frame; the others are smaller. */
+#define WRITER_FRAME_MAX (1 + 2 * TRACE_VARINT_MAX + TRACE_FRAME_WORDS * (2 + TRACE_VARINT_MAX))
+#define WRITER_STORE_MAX (1 + 2 * TRACE_VARINT_MAX + PHYS_FRAME_SIZE)
+#define WRITER_OTHER_MAX 64 /* CTL: 3 bytes and four varints; CHECKPOINT: 1 + 3 varints + 8 */
+_Static_assert(WRITER_FRAME_MAX >= WRITER_STORE_MAX && WRITER_FRAME_MAX >= WIRE_ACCESS_MAX &&
+		       WRITER_FRAME_MAX >= WRITER_OTHER_MAX && WRITER_FRAME_MAX >= TRACE_PREDICTED_MAX,
+	       "the largest record is a FRAME");
+/* A block below TRACE_BLOCK_TARGET has room for any record. */
+#define WRITER_BUF_SIZE (TRACE_BLOCK_TARGET + WRITER_FRAME_MAX)
 
 static void header_encode(const struct trace_header *h, uint8_t *p)
 {
@@ -94,8 +88,15 @@ bool trace_writer_open(struct trace_writer *w, const char *path, const struct tr
 	memset(w, 0, sizeof *w);
 	trace_crc_init(&w->crc);
 	trace_codec_init(&w->codec);
+	w->buf = malloc(WRITER_BUF_SIZE);
+	if (!w->buf) {
+		snprintf(err, errlen, "trace: out of memory");
+		return false;
+	}
 	w->f = fopen(path, "wb");
 	if (!w->f) {
+		free(w->buf);
+		w->buf = NULL;
 		snprintf(err, errlen, "trace: cannot create '%s': %s", path, strerror(errno));
 		return false;
 	}
@@ -107,6 +108,8 @@ bool trace_writer_open(struct trace_writer *w, const char *path, const struct tr
 		snprintf(err, errlen, "%s", w->err);
 		fclose(w->f);
 		w->f = NULL;
+		free(w->buf);
+		w->buf = NULL;
 		return false;
 	}
 	return true;
@@ -209,24 +212,11 @@ static size_t encode_other(const struct trace_record *r, uint8_t *p)
 	}
 }
 
-/* Upper bound of a record's encoding. */
-static size_t record_bound(const struct trace_record *r)
-{
-	switch (r->kind) {
-	case TR_ACCESS: return WIRE_ACCESS_MAX;
-	case TR_FRAME: return 32 + TRACE_FRAME_WORDS * 12;
-	case TR_STORE: return 32 + PHYS_FRAME_SIZE;
-	default: return 64;
-	}
-}
-
 void trace_writer_put(struct trace_writer *w, const struct trace_record *r)
 {
 	if (w->failed || (r->kind == TR_STORE && (r->store.len == 0 || r->store.len > PHYS_FRAME_SIZE)))
 		return;
-	uint8_t *p = writer_room(w, record_bound(r));
-	if (!p)
-		return;
+	uint8_t *p = w->buf + w->len; /* room for any record: WRITER_BUF_SIZE */
 	size_t n;
 	if (r->kind == TR_ACCESS) {
 		n = encode_access(&w->codec, &r->access, p);
@@ -238,14 +228,14 @@ void trace_writer_put(struct trace_writer *w, const struct trace_record *r)
 	w->block_records++;
 	w->records++;
 	if (w->len >= TRACE_BLOCK_TARGET)
-		writer_flush_block(w);
+		trace_writer_end_block(w);
 }
 
 bool trace_writer_close(struct trace_writer *w, char *err, size_t errlen)
 {
 	uint8_t end[20];
 	size_t n = 0;
-	writer_flush_block(w);
+	trace_writer_end_block(w);
 	n += trace_put_varint(end + n, w->records);
 	n += trace_put_varint(end + n, w->accesses);
 	writer_block(w, TRACE_BLOCK_END, end, n, 0);

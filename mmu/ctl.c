@@ -202,8 +202,10 @@ bool mmu_init(struct mmu *m, const struct mmu_model *model, uint64_t ram_size, c
 	bool ok = cache_init(&m->dcache, model, ram_size);
 	for (unsigned l = 0; l < TLB_NLEVELS && ok; l++) {
 		m->ntlb[l] = model->ntlb[l];
-		for (unsigned i = 0; i < model->ntlb[l] && ok; i++)
+		for (unsigned i = 0; i < model->ntlb[l] && ok; i++) {
 			ok = tlb_init(&m->tlb[l][i], &model->tlb[l][i], (enum mmu_tlb_level)l);
+			m->tlb[l][i].has_next = i + 1 < model->ntlb[l];
+		}
 	}
 	for (unsigned k = 0; k < PWC_NKINDS && ok; k++)
 		ok = pwc_init(&m->pwc[k], &model->pwc[k]);

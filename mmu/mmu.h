@@ -146,6 +146,52 @@ MMU_WUR bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct
  * bits 63:59 of la are all equal. */
 MMU_WUR bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);
 
+/* The inline path's hit in the second L1 structure t (entry e), counted
+ * as walk_slow_path counts it: a miss in the first structure (skipped: it
+ * holds nothing near la), a hit in the second, a slow-path translation
+ * with its cycles. */
+static inline bool mmu_translate_second_hit(struct mmu *m, struct tlb *t, struct tlb_entry *e,
+					    uint64_t la, struct mmu_xlate *x)
+{
+	x->pa = e->pa | (la & t->offset_mask);
+	x->meta = t->hit_meta; /* latency, SRC_L1, size0, no walk reads */
+	t[-1].st.misses++;
+	t->st.hits++;
+	e->lru = ++t->clock;
+	m->stats.translations++;
+	m->stats.cycles += t->latency;
+	return true;
+}
+
+/* Probe one L1 structure's smallest size with its precomputed constants:
+ * the first (second = false) or, where the first holds nothing near la,
+ * the second. second is a constant at each call, so the first structure's
+ * hit path carries no test of it. */
+MMU_WUR static inline __attribute__((always_inline)) bool
+mmu_translate_l1(struct mmu *m, struct tlb *t, uint64_t la, unsigned acc, struct mmu_xlate *x,
+		 bool second)
+{
+	uint64_t vpn = la >> t->shift0;
+	struct tlb_entry *e = &t->e[(vpn & t->set_mask) << t->way_shift];
+	struct tlb_entry *end = e + t->ways;
+	uint64_t key = vpn << TLB_KEY_VPN_SHIFT | t->key_low;
+	uint64_t key_g = vpn << TLB_KEY_VPN_SHIFT | t->key_global;
+	do {
+		if (e->key != key && e->key != key_g)
+			continue;
+		if (MMU_UNLIKELY(!((m->perm_fast[acc] >> e->rights) & 1)))
+			return mmu_translate_slow(m, la, acc, x);
+		if (second)
+			return mmu_translate_second_hit(m, t, e, la, x);
+		t->st.fast_hits++;
+		e->lru = ++t->clock;
+		x->pa = e->pa | (la & t->offset_mask);
+		x->meta = t->hit_meta;
+		return true;
+	} while (++e != end);
+	return mmu_translate_miss(m, la, acc, x);
+}
+
 /* Translate one linear address. Returns false with x->fault set on a fault.
  * The caller splits accesses that cross a page boundary. */
 MMU_WUR static inline bool mmu_translate(struct mmu *m, uint64_t la, unsigned acc,
@@ -161,23 +207,17 @@ MMU_WUR static inline bool mmu_translate(struct mmu *m, uint64_t la, unsigned ac
 	 * (SDM Vol. 1 §3.3.7.1) and the slow path reports #GP. */
 	if (MMU_UNLIKELY((uint64_t)(((int64_t)la >> 59) + 1) > 1))
 		return mmu_translate_slow(m, la, acc, x);
-	uint64_t vpn = la >> t->shift0;
-	struct tlb_entry *e = &t->e[(vpn & t->set_mask) << t->way_shift];
-	struct tlb_entry *end = e + t->ways;
-	uint64_t key = vpn << TLB_KEY_VPN_SHIFT | t->key_low;
-	uint64_t key_g = vpn << TLB_KEY_VPN_SHIFT | t->key_global;
-	do {
-		if (e->key != key && e->key != key_g)
-			continue;
-		if (MMU_UNLIKELY(!((m->perm_fast[acc] >> e->rights) & 1)))
-			return mmu_translate_slow(m, la, acc, x);
-		t->st.fast_hits++;
-		e->lru = ++t->clock;
-		x->pa = e->pa | (la & t->offset_mask);
-		x->meta = t->hit_meta;
-		return true;
-	} while (++e != end);
-	return mmu_translate_miss(m, la, acc, x);
+	/* Where the first structure holds nothing in la's 2 MiB region
+	 * bucket it cannot hit, so the next structure's smallest size (2M
+	 * pages: a kernel's direct map) is probed here instead; the hit is
+	 * counted as the generic path counts it (a miss in the first
+	 * structure, a hit in the second). */
+	if (MMU_UNLIKELY(!t->region[(la >> TLB_REGION_SHIFT) & (TLB_REGIONS - 1)])) {
+		if (!t->has_next || !(t[1].live & PG_SIZE_BIT(t[1].size0)))
+			return mmu_translate_miss(m, la, acc, x);
+		return mmu_translate_l1(m, t + 1, la, acc, x, true);
+	}
+	return mmu_translate_l1(m, t, la, acc, x, false);
 }
 
 /* ---- side-effect-free views (tools, visualizer, tests) ------------------ */

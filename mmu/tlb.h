@@ -57,6 +57,9 @@ struct tlb_entry {
 };
 _Static_assert(sizeof(struct tlb_entry) == 32, "two TLB entries per host cache line");
 
+#define TLB_REGION_SHIFT 21
+#define TLB_REGIONS 64
+
 struct tlb_stats {
 	uint64_t fast_hits, hits, misses, fills, evictions, invalidations;
 };
@@ -78,7 +81,13 @@ struct tlb {
 	uint32_t splinters;   /* fills of fragments of larger pages since the last full flush */
 	uint32_t nvalid[PG_NSIZES]; /* valid entries per size */
 	uint8_t live;         /* PG_SIZE_BIT of each size with valid entries: lookups skip the rest */
+	uint8_t has_next;     /* another structure follows at this level (tlb[level][i + 1]) */
 	enum mmu_tlb_level level;
+	/* Valid entries (any PCID) per 2 MiB region bucket, linear-address
+	 * bits 26:21; an entry larger than 2M counts in every bucket. A zero
+	 * bucket proves the structure holds nothing for an address there, so
+	 * the inline path may skip it (mmu_translate). */
+	uint16_t region[TLB_REGIONS];
 	uint64_t clock;       /* LRU stamp source */
 	struct tlb_stats st;
 };
@@ -217,6 +226,32 @@ static inline struct tlb_entry *tlb_victim(const struct tlb *t, struct tlb_entry
 #undef TLB_VICTIM_CALL
 }
 
+/* The linear base address an entry covers. A 4K key holds linear-address
+ * bits 59:12 only (bits 63:60 are shifted out), and every cached page is
+ * canonical, so bits 63:60 are copies of bit 59 (SDM Vol. 1 §3.3.7.1):
+ * the key's top bit is sign-extended into them. Keys of larger pages hold
+ * every bit above the page offset. */
+static inline uint64_t tlb_entry_la(const struct tlb_entry *e)
+{
+	unsigned shift = mmu_page_shift((enum mmu_page_size)e->size);
+	int64_t vpn_bits = (int64_t)(e->key & ~((UINT64_C(1) << TLB_KEY_VPN_SHIFT) - 1));
+	if (shift >= TLB_KEY_VPN_SHIFT)
+		return (uint64_t)vpn_bits << (shift - TLB_KEY_VPN_SHIFT);
+	return (uint64_t)(vpn_bits >> (TLB_KEY_VPN_SHIFT - shift));
+}
+
+/* Count e (valid) in or out of the region buckets. */
+static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, int delta)
+{
+	if (e->size <= PG_2M) {
+		unsigned b = (unsigned)(tlb_entry_la(e) >> TLB_REGION_SHIFT) & (TLB_REGIONS - 1);
+		t->region[b] = (uint16_t)(t->region[b] + delta);
+		return;
+	}
+	for (unsigned b = 0; b < TLB_REGIONS; b++)
+		t->region[b] = (uint16_t)(t->region[b] + delta);
+}
+
 /* One pass over a set for a lookup that, on a miss, also names the way
  * tlb_fill would replace in that set (*victim). */
 static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(struct tlb_entry *set, uint32_t ways,
@@ -259,6 +294,7 @@ static inline bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la,
 		t->st.evictions++;
 		if (!--t->nvalid[e->size])
 			t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
+		tlb_region_count(t, e, -1);
 		if (victim)
 			*victim = *e;
 	}
@@ -275,6 +311,7 @@ static inline bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la,
 	e->orig_size = (uint8_t)orig_size;
 	if (orig_size != size)
 		t->splinters++;
+	tlb_region_count(t, e, 1);
 	t->st.fills++;
 	return evicted;
 }
@@ -298,6 +335,7 @@ static inline void tlb_entry_clear(struct tlb *t, struct tlb_entry *e)
 	if (e->key) {
 		if (!--t->nvalid[e->size])
 			t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
+		tlb_region_count(t, e, -1);
 		e->key = 0;
 		e->lru = 0; /* empty ways are the first victims */
 	}
@@ -309,19 +347,6 @@ static inline uint64_t tlb_entry_pa(const struct tlb_entry *e, uint64_t la)
 	return e->pa | (la & ((UINT64_C(1) << mmu_page_shift((enum mmu_page_size)e->size)) - 1));
 }
 
-/* The linear base address an entry covers. A 4K key holds linear-address
- * bits 59:12 only (bits 63:60 are shifted out), and every cached page is
- * canonical, so bits 63:60 are copies of bit 59 (SDM Vol. 1 §3.3.7.1):
- * the key's top bit is sign-extended into them. Keys of larger pages hold
- * every bit above the page offset. */
-static inline uint64_t tlb_entry_la(const struct tlb_entry *e)
-{
-	unsigned shift = mmu_page_shift((enum mmu_page_size)e->size);
-	int64_t vpn_bits = (int64_t)(e->key & ~((UINT64_C(1) << TLB_KEY_VPN_SHIFT) - 1));
-	if (shift >= TLB_KEY_VPN_SHIFT)
-		return (uint64_t)vpn_bits << (shift - TLB_KEY_VPN_SHIFT);
-	return (uint64_t)(vpn_bits >> (TLB_KEY_VPN_SHIFT - shift));
-}
 
 /* Invalidation. Each returns the number of entries invalidated. */
 enum tlb_inv_scope {

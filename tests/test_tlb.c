@@ -312,3 +312,43 @@ Test(tlb, cr0_pg_clear_flushes_everything)
 	cr_assert_eq(source_of(f, 0x400000), SRC_WALK);
 	fixture_free(f);
 }
+
+/* The inline path probes the second L1 structure (2M pages) directly where
+ * the first holds nothing in la's 2 MiB region bucket; every outcome and
+ * count must be what the generic path gives (a miss in the first
+ * structure, a hit in the second). */
+Test(tlb, a_2m_hit_past_an_empty_4k_region_counts_as_the_generic_path)
+{
+	struct fixture *f[2];
+	for (unsigned k = 0; k < 2; k++) {
+		f[k] = fixture_new("skylake", PAGING_4LEVEL);
+		fixture_map(f[k], 0x200000, 0x600000, PG_2M, PT_KRW | PTE_A | PTE_D, PT_KRW);
+		fixture_map(f[k], 0x1000000, 0x800000, PG_4K, PT_KRW | PTE_A | PTE_D, PT_KRW);
+		fixture_enable(f[k], 0, 0, 0);
+	}
+	static const uint64_t las[] = {0x200010, 0x1000000, 0x3ff000, 0x1000008, 0x200040, 0x2a0000,
+				       0x1000ff0, 0x3fffff};
+	for (unsigned r = 0; r < 3; r++)
+		for (unsigned i = 0; i < sizeof las / sizeof las[0]; i++) {
+			struct mmu_xlate xa, xb;
+			cr_assert(mmu_translate(&f[0]->m, las[i], K_READ, &xa));
+			cr_assert(mmu_translate_slow(&f[1]->m, las[i], K_READ, &xb));
+			cr_assert_eq(xa.pa, xb.pa);
+			cr_assert_eq(xa.meta, xb.meta, "la %#llx", (unsigned long long)las[i]);
+		}
+	const struct tlb *a4k = &f[0]->m.tlb[TLB_L1D][0], *a2m = &f[0]->m.tlb[TLB_L1D][1];
+	cr_assert_gt(a2m->st.hits, 10, "the 2M hits took the structure-skipping path");
+	cr_assert_gt(a4k->st.fast_hits, 4, "the 4K hits took the inline path");
+	uint64_t fast = 0;
+	for (unsigned i = 0; i < f[0]->m.ntlb[TLB_L1D]; i++) {
+		const struct tlb_stats *sa = &f[0]->m.tlb[TLB_L1D][i].st, *sb = &f[1]->m.tlb[TLB_L1D][i].st;
+		cr_assert_eq(sa->hits + sa->fast_hits, sb->hits + sb->fast_hits, "structure %u", i);
+		cr_assert_eq(sa->misses, sb->misses, "structure %u", i);
+		cr_assert_eq(sa->fills, sb->fills, "structure %u", i);
+		fast += sa->fast_hits - sb->fast_hits;
+	}
+	cr_assert_eq(f[0]->m.stats.translations + fast, f[1]->m.stats.translations);
+	cr_assert_eq(mmu_stats_cycles(&f[0]->m), mmu_stats_cycles(&f[1]->m));
+	fixture_free(f[0]);
+	fixture_free(f[1]);
+}

@@ -505,6 +505,19 @@ static __attribute__((noinline)) bool translate_miss_rest(struct mmu *m, uint64_
 	return walk_slow_path(m, la, acc, true, x);
 }
 
+bool mmu_translate_second_hit(struct mmu *m, struct tlb *t, struct tlb_entry *e, uint64_t la,
+			      struct mmu_xlate *x)
+{
+	x->pa = e->pa | (la & t->offset_mask);
+	x->meta = t->hit_meta;
+	t[-1].st.misses++;
+	t->st.hits++;
+	e->lru = ++t->clock;
+	m->stats.translations++;
+	m->stats.cycles += t->latency;
+	return true;
+}
+
 /* The front of the miss path, kept small: under IA-32e paging, a hit in
  * the second L1 structure's smallest size (2M pages) with its rights
  * allowing the access is served as the loop in translate_miss_rest would

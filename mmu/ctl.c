@@ -205,6 +205,7 @@ bool mmu_init(struct mmu *m, const struct mmu_model *model, uint64_t ram_size, c
 		for (unsigned i = 0; i < model->ntlb[l] && ok; i++) {
 			ok = tlb_init(&m->tlb[l][i], &model->tlb[l][i], (enum mmu_tlb_level)l);
 			m->tlb[l][i].has_next = i + 1 < model->ntlb[l];
+			m->tlb[l][i].track_regions = i == 0 && l != TLB_L2;
 		}
 	}
 	for (unsigned k = 0; k < PWC_NKINDS && ok; k++)

@@ -59,6 +59,7 @@ _Static_assert(sizeof(struct tlb_entry) == 32, "two TLB entries per host cache l
 
 #define TLB_REGION_SHIFT 21
 #define TLB_REGIONS 64
+_Static_assert(PG_4K == 0 && PG_2M == 1, "tlb_region_count: page shift 12 + 9 * size");
 
 struct tlb_stats {
 	uint64_t fast_hits, hits, misses, fills, evictions, invalidations;
@@ -82,6 +83,7 @@ struct tlb {
 	uint32_t nvalid[PG_NSIZES]; /* valid entries per size */
 	uint8_t live;         /* PG_SIZE_BIT of each size with valid entries: lookups skip the rest */
 	uint8_t has_next;     /* another structure follows at this level (tlb[level][i + 1]) */
+	uint8_t track_regions; /* region[] is kept (the first L1I and L1D structures) */
 	enum mmu_tlb_level level;
 	/* Valid entries (any PCID) per 2 MiB region bucket, linear-address
 	 * bits 26:21; an entry larger than 2M counts in every bucket. A zero
@@ -240,11 +242,17 @@ static inline uint64_t tlb_entry_la(const struct tlb_entry *e)
 	return (uint64_t)(vpn_bits >> (TLB_KEY_VPN_SHIFT - shift));
 }
 
-/* Count e (valid) in or out of the region buckets. */
+/* Count e (valid) in or out of the region buckets, in the structures that
+ * keep them (the first of each L1 level: the inline path reads them). A
+ * 4K or 2M key holds the bucket's bits (la bits 26:21) at a fixed place. */
 static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, int delta)
 {
-	if (e->size <= PG_2M) {
-		unsigned b = (unsigned)(tlb_entry_la(e) >> TLB_REGION_SHIFT) & (TLB_REGIONS - 1);
+	if (!t->track_regions)
+		return;
+	if (__builtin_expect(e->size <= PG_2M, 1)) {
+		/* la bits 26:21 sit at key bits 30:25 (4K) or 21:16 (2M). */
+		unsigned shift = TLB_KEY_VPN_SHIFT + TLB_REGION_SHIFT - 12 - 9 * e->size;
+		unsigned b = (unsigned)(e->key >> shift) & (TLB_REGIONS - 1);
 		t->region[b] = (uint16_t)(t->region[b] + delta);
 		return;
 	}

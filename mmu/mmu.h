@@ -47,10 +47,24 @@ struct mmu_xlate {
 	};
 	struct mmu_fault fault; /* valid when the translation failed */
 };
-/* tlb.c builds the meta word of an L1 hit with this layout. */
-_Static_assert(offsetof(struct mmu_xlate, cycles) == 8 && offsetof(struct mmu_xlate, source) == 12 &&
-		       offsetof(struct mmu_xlate, size) == 13,
+/* The meta word's layout (little-endian): cycles in bytes 0..3, then
+ * source, size, walk reads and PWC level. */
+_Static_assert(offsetof(struct mmu_xlate, cycles) - offsetof(struct mmu_xlate, meta) == 0 &&
+		       offsetof(struct mmu_xlate, source) - offsetof(struct mmu_xlate, meta) == 4 &&
+		       offsetof(struct mmu_xlate, size) - offsetof(struct mmu_xlate, meta) == 5 &&
+		       offsetof(struct mmu_xlate, walk_reads) - offsetof(struct mmu_xlate, meta) == 6 &&
+		       offsetof(struct mmu_xlate, pwc_level) - offsetof(struct mmu_xlate, meta) == 7,
 	       "struct mmu_xlate meta layout");
+#define MMU_XLATE_META_SOURCE_SHIFT 32
+#define MMU_XLATE_META_SIZE_SHIFT 40
+
+/* The meta word of an L1 TLB hit costing cycles on a page of size: no
+ * walk reads, no PWC level. Never 0 (SRC_L1 is not). */
+static inline uint64_t mmu_xlate_l1_meta(uint32_t cycles, uint8_t size)
+{
+	return (uint64_t)cycles | (uint64_t)SRC_L1 << MMU_XLATE_META_SOURCE_SHIFT |
+	       (uint64_t)size << MMU_XLATE_META_SIZE_SHIFT;
+}
 
 struct mmu_stats {
 	uint64_t translations;   /* slow-path translations (fast hits are in tlb stats) */
@@ -203,7 +217,7 @@ MMU_WUR static inline bool mmu_translate(struct mmu *m, uint64_t la, unsigned ac
 	 * pages: a kernel's direct map) is probed here instead; the hit is
 	 * counted as the generic path counts it (a miss in the first
 	 * structure, a hit in the second). */
-	if (MMU_UNLIKELY(!t->region[(la >> TLB_REGION_SHIFT) & (TLB_REGIONS - 1)])) {
+	if (MMU_UNLIKELY(!t->region[tlb_region(la)])) {
 		if (!t->has_next || !(t[1].live & PG_SIZE_BIT(t[1].size0)))
 			return mmu_translate_miss(m, la, acc, x);
 		return mmu_translate_l1(m, t + 1, la, acc, x, true);

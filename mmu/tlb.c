@@ -1,5 +1,6 @@
 /* Set-associative TLB structures (see tlb.h). */
 #include "mmu/tlb.h"
+#include "mmu/mmu.h" /* mmu_xlate_l1_meta */
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,8 +20,7 @@ bool tlb_init(struct tlb *t, const struct mmu_tlb_geom *g, enum mmu_tlb_level le
 	t->set_mask = t->sets - 1;
 	t->offset_mask = (UINT64_C(1) << t->shift0) - 1;
 	t->way_shift = (uint32_t)__builtin_ctz(t->ways);
-	/* struct mmu_xlate meta: cycles, then source = SRC_L1 (1), size. */
-	t->hit_meta = g->latency | (uint64_t)1 << 32 | (uint64_t)t->size0 << 40;
+	t->hit_meta = mmu_xlate_l1_meta(g->latency, t->size0);
 	t->latency = g->latency;
 	t->level = level;
 	tlb_set_pcid(t, 0);

@@ -57,9 +57,14 @@ struct tlb_entry {
 };
 _Static_assert(sizeof(struct tlb_entry) == 32, "two TLB entries per host cache line");
 
+/* Region buckets: linear-address bits 26:21, a 2 MiB region each. */
 #define TLB_REGION_SHIFT 21
 #define TLB_REGIONS 64
-_Static_assert(PG_4K == 0 && PG_2M == 1, "tlb_region_count: page shift 12 + 9 * size");
+
+static inline unsigned tlb_region(uint64_t la)
+{
+	return (unsigned)(la >> TLB_REGION_SHIFT) & (TLB_REGIONS - 1);
+}
 
 struct tlb_stats {
 	uint64_t fast_hits, hits, misses, fills, evictions, invalidations;
@@ -243,16 +248,16 @@ static inline uint64_t tlb_entry_la(const struct tlb_entry *e)
 }
 
 /* Count e (valid) in or out of the region buckets, in the structures that
- * keep them (the first of each L1 level: the inline path reads them). A
- * 4K or 2M key holds the bucket's bits (la bits 26:21) at a fixed place. */
+ * keep them (the first of each L1 level: the inline path reads them). The
+ * key of a 4K or 2M entry holds the bucket's bits; an entry larger than a
+ * region counts in every bucket. */
 static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, int delta)
 {
 	if (!t->track_regions)
 		return;
-	if (__builtin_expect(e->size <= PG_2M, 1)) {
-		/* la bits 26:21 sit at key bits 30:25 (4K) or 21:16 (2M). */
-		unsigned shift = TLB_KEY_VPN_SHIFT + TLB_REGION_SHIFT - 12 - 9 * e->size;
-		unsigned b = (unsigned)(e->key >> shift) & (TLB_REGIONS - 1);
+	if (e->size <= PG_2M) {
+		unsigned b = tlb_region((e->key >> TLB_KEY_VPN_SHIFT)
+					<< mmu_page_shift((enum mmu_page_size)e->size));
 		t->region[b] = (uint16_t)(t->region[b] + delta);
 		return;
 	}

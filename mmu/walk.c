@@ -419,6 +419,19 @@ bool walk_slow_path(struct mmu *m, uint64_t la, unsigned acc, bool probed0, stru
 	return walk_translate(m, la, acc, x);
 }
 
+bool mmu_translate_second_hit(struct mmu *m, struct tlb *t, struct tlb_entry *e, uint64_t la,
+			      struct mmu_xlate *x)
+{
+	x->pa = e->pa | (la & t->offset_mask);
+	x->meta = t->hit_meta;
+	t[-1].st.misses++;
+	t->st.hits++;
+	e->lru = ++t->clock;
+	m->stats.translations++;
+	m->stats.cycles += t->latency;
+	return true;
+}
+
 /* An L1 hit in the first or second structure's smallest size, under
  * IA-32e paging without protection keys, that perm_fast allows: what
  * walk_slow_path would do for it (the same counts, LRU update, cycles and
@@ -442,9 +455,12 @@ static bool translate_observed_hit(struct mmu *m, uint64_t la, unsigned acc, str
 			continue;
 		if (!((m->perm_fast[acc] >> e->rights) & 1))
 			return false;
+		if (i == 1) {
+			(void)mmu_translate_second_hit(m, t, e, la, x);
+			walk_notify_access(m, la, acc, x);
+			return true;
+		}
 		m->stats.translations++;
-		if (i == 1)
-			t0->st.misses++;
 		t->st.hits++;
 		e->lru = ++t->clock;
 		x->meta = t->hit_meta; /* latency, SRC_L1, size0, no walk reads */
@@ -505,18 +521,6 @@ static __attribute__((noinline)) bool translate_miss_rest(struct mmu *m, uint64_
 	return walk_slow_path(m, la, acc, true, x);
 }
 
-bool mmu_translate_second_hit(struct mmu *m, struct tlb *t, struct tlb_entry *e, uint64_t la,
-			      struct mmu_xlate *x)
-{
-	x->pa = e->pa | (la & t->offset_mask);
-	x->meta = t->hit_meta;
-	t[-1].st.misses++;
-	t->st.hits++;
-	e->lru = ++t->clock;
-	m->stats.translations++;
-	m->stats.cycles += t->latency;
-	return true;
-}
 
 /* The front of the miss path, kept small: under IA-32e paging, a hit in
  * the second L1 structure's smallest size (2M pages) with its rights
@@ -533,16 +537,8 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 	if (MMU_LIKELY(m->mode >= PAGING_4LEVEL && m->ntlb[l1] > 1)) {
 		struct tlb *t = &m->tlb[l1][1];
 		struct tlb_entry *e = tlb_probe_size0(t, la);
-		if (e && ((m->perm_fast[acc] >> e->rights) & 1)) {
-			x->pa = e->pa | (la & t->offset_mask);
-			x->meta = t->hit_meta; /* latency, SRC_L1, size0, no walk reads */
-			m->tlb[l1][0].st.misses++;
-			t->st.hits++;
-			e->lru = ++t->clock;
-			m->stats.translations++;
-			m->stats.cycles += t->latency;
-			return true;
-		}
+		if (e && ((m->perm_fast[acc] >> e->rights) & 1))
+			return mmu_translate_second_hit(m, t, e, la, x);
 	}
 	return translate_miss_rest(m, la, acc, x);
 }

@@ -23,7 +23,7 @@ void trace_codec_update(struct trace_codec *c, const struct trace_access *a)
 	c->pa = a->pa;
 	unsigned cls = trace_pred_class(a->acc), size = a->size & 3;
 	if (a->source == SRC_L1)
-		c->l1_meta[cls][size] = trace_l1_meta(a->cycles, (uint8_t)size);
+		c->l1_meta[cls][size] = mmu_xlate_l1_meta(a->cycles, (uint8_t)size);
 	uint64_t tag = trace_pred_tag(a->la, a->acc);
 	struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
 	e->tag = tag;

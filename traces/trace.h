@@ -135,29 +135,14 @@ struct trace_pred_entry {
 	uint8_t size;       /* page size of that success */
 };
 
-/* The meta word of struct mmu_xlate (mmu/mmu.h) that an L1 hit reports:
- * cycles in bytes 0..3, then source, size, walk reads and PWC level (both
- * 0). Comparing it and the physical address compares every field
- * trace_access_equal reads of an outcome without walk steps, which is how
- * the recorder and the replay check a prediction. Never 0 (SRC_L1 is not). */
-_Static_assert(offsetof(struct mmu_xlate, cycles) - offsetof(struct mmu_xlate, meta) == 0 &&
-		       offsetof(struct mmu_xlate, source) - offsetof(struct mmu_xlate, meta) == 4 &&
-		       offsetof(struct mmu_xlate, size) - offsetof(struct mmu_xlate, meta) == 5 &&
-		       offsetof(struct mmu_xlate, walk_reads) - offsetof(struct mmu_xlate, meta) == 6 &&
-		       offsetof(struct mmu_xlate, pwc_level) - offsetof(struct mmu_xlate, meta) == 7,
-	       "struct mmu_xlate meta layout");
-#define TRACE_META_SOURCE_SHIFT 32
-#define TRACE_META_SIZE_SHIFT 40
-
-static inline uint64_t trace_l1_meta(uint32_t cycles, uint8_t size)
-{
-	return (uint64_t)cycles | (uint64_t)SRC_L1 << TRACE_META_SOURCE_SHIFT |
-	       (uint64_t)size << TRACE_META_SIZE_SHIFT;
-}
 
 struct trace_codec {
 	uint64_t la, pa;    /* previous access's linear address, last success's pa */
-	/* The last L1 hit's meta word (trace_l1_meta: its cycles) by (fetch,
+	/* Comparing a meta word (struct mmu_xlate, mmu_xlate_l1_meta) and the
+	 * physical address compares every field trace_access_equal reads of an
+	 * outcome without walk steps: how the recorder and the replay check a
+	 * prediction.
+	 * The last L1 hit's meta word (mmu_xlate_l1_meta: its cycles) by (fetch,
 	 * page size); 0 while there was none. */
 	uint64_t l1_meta[2][4];
 	struct trace_pred_entry pred[TRACE_PRED_ENTRIES];

@@ -127,6 +127,14 @@ static inline struct tlb_entry *tlb_set(const struct tlb *t, uint64_t la, enum m
 	default: return call(ways);                                                         \
 	}
 
+/* key and key_g (its global form) of PCID 0 differ only in
+ * TLB_KEY_GLOBAL, so one compare of a way's key with that bit set matches
+ * either: a non-global entry of PCID 0 or a global entry. */
+static inline bool tlb_keys_pcid0(uint64_t key, uint64_t key_g)
+{
+	return (key | TLB_KEY_GLOBAL) == key_g;
+}
+
 static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_n(struct tlb_entry *set, uint32_t ways,
 						      uint64_t key, uint64_t key_g)
 {
@@ -271,14 +279,28 @@ static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(struct tlb_entry *s
 							     uint64_t key, uint64_t key_g,
 							     struct tlb_entry **victim)
 {
-	struct tlb_entry *v = set;
-	for (uint32_t w = 0; w < ways; w++) {
-		if (set[w].key == key || set[w].key == key_g)
-			return &set[w];
-		if (set[w].lru < v->lru)
-			v = &set[w];
+	uint32_t v = 0;
+	uint64_t oldest = set[0].lru;
+	if (tlb_keys_pcid0(key, key_g)) {
+		for (uint32_t w = 0; w < ways; w++) {
+			if ((set[w].key | TLB_KEY_GLOBAL) == key_g)
+				return &set[w];
+			if (set[w].lru < oldest) {
+				oldest = set[w].lru;
+				v = w;
+			}
+		}
+	} else {
+		for (uint32_t w = 0; w < ways; w++) {
+			if (set[w].key == key || set[w].key == key_g)
+				return &set[w];
+			if (set[w].lru < oldest) {
+				oldest = set[w].lru;
+				v = w;
+			}
+		}
 	}
-	*victim = v;
+	*victim = &set[v];
 	return NULL;
 }
 
@@ -296,23 +318,36 @@ static inline struct tlb_entry *tlb_probe_size_victim(const struct tlb *t, uint6
 }
 
 /* Fill way e, the victim of la's set for size (tlb_victim). Returns the
- * evicted entry's copy in *victim if a valid entry was evicted. */
+ * evicted entry's copy in *victim if a valid entry was evicted.
+ * Replacing an entry of the same size (the common eviction) leaves the
+ * per-size counts as they are, and in the same 2 MiB region bucket the
+ * region counts too. */
 static inline bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
 				enum mmu_page_size size, enum mmu_page_size orig_size,
 				uint16_t pcid, uint8_t rights, uint8_t pkey,
 				struct tlb_entry *victim)
 {
 	bool evicted = e->key != 0;
+	bool same_region = false;
 	if (evicted) {
 		t->st.evictions++;
-		if (!--t->nvalid[e->size])
-			t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
-		tlb_region_count(t, e, -1);
 		if (victim)
 			*victim = *e;
+		if (e->size != size) {
+			if (!--t->nvalid[e->size])
+				t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
+			t->nvalid[size]++;
+			t->live |= (uint8_t)PG_SIZE_BIT(size);
+		} else if (size <= PG_2M) {
+			same_region = tlb_region(e->key >> TLB_KEY_VPN_SHIFT << mmu_page_shift(size)) ==
+				      tlb_region(la);
+		}
+		if (!same_region)
+			tlb_region_count(t, e, -1);
+	} else {
+		t->nvalid[size]++;
+		t->live |= (uint8_t)PG_SIZE_BIT(size);
 	}
-	t->nvalid[size]++;
-	t->live |= (uint8_t)PG_SIZE_BIT(size);
 	uint64_t mask = (UINT64_C(1) << mmu_page_shift(size)) - 1;
 	e->key = tlb_key(la, size, pcid);
 	e->pa = pa & ~mask;
@@ -324,7 +359,8 @@ static inline bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la,
 	e->orig_size = (uint8_t)orig_size;
 	if (orig_size != size)
 		t->splinters++;
-	tlb_region_count(t, e, 1);
+	if (!same_region)
+		tlb_region_count(t, e, 1);
 	t->st.fills++;
 	return evicted;
 }

@@ -96,11 +96,12 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 {
 	unsigned kind = acc & ACC_KIND_MASK;
 	bool write = kind == ACC_WRITE;
-	for (unsigned i = 0; i < n; i++) {
-		uint64_t v = ent[i].val | PTE_A | (write && i == n - 1 ? PTE_D : 0);
-		if (v != ent[i].val)
-			walk_write_ad(m, ent[i].pa, v, 8, x);
-	}
+	for (unsigned i = 0; i + 1 < n; i++)
+		if (!(ent[i].val & PTE_A))
+			walk_write_ad(m, ent[i].pa, ent[i].val | PTE_A, 8, x);
+	uint64_t leaf_set = PTE_A | (write ? PTE_D : 0);
+	if ((ent[n - 1].val & leaf_set) != leaf_set)
+		walk_write_ad(m, ent[n - 1].pa, ent[n - 1].val | leaf_set, 8, x);
 	if (write)
 		rights |= TLB_R_DIRTY;
 	for (unsigned i = 0; i + 1 < n; i++) {

@@ -35,7 +35,7 @@ static bool cache_level_init(struct cache_level *l, const struct mmu_cache_geom 
 	l->ways = g->ways;
 	l->slots = g->ways <= CACHE_VEC_SLOTS ? CACHE_VEC_SLOTS : 2 * CACHE_VEC_SLOTS;
 	l->slot_shift = (uint32_t)__builtin_ctz(l->slots);
-	l->way_mask = (uint32_t)((UINT64_C(1) << g->ways) - 1);
+	l->tvec = g->ways <= 4 ? 1 : g->ways <= 8 ? 2 : g->ways <= 16 ? 4 : 8;
 	l->line_shift = (uint32_t)__builtin_ctz(g->line);
 	l->latency = g->latency;
 	size_t n = (size_t)l->sets * l->slots;
@@ -85,7 +85,7 @@ enum mmu_cache_level cache_probe(const struct cache *c, uint64_t pa)
 	for (unsigned i = 0; i < c->nlevels; i++) {
 		uint32_t tag;
 		size_t set = cache_set(&c->lvl[i], pa, &tag);
-		if (cache_find_mask(&c->lvl[i], c->lvl[i].slots / CACHE_VEC_SLOTS, set, tag))
+		if (cache_find_mask(&c->lvl[i], c->lvl[i].tvec, set, tag))
 			return (enum mmu_cache_level)i;
 	}
 	return CACHE_DRAM;

@@ -36,7 +36,7 @@ struct cache_level {
 	uint8_t *age;      /* sets * slots LRU ages */
 	uint32_t sets, ways, slots, line_shift, latency;
 	uint32_t slot_shift; /* log2(slots): 16 or 32 slots per set */
-	uint32_t way_mask;   /* bit per way: masks slots past the ways */
+	uint32_t tvec;       /* vectors of four tags that hold the ways: 1, 2, 4 or 8 */
 	uint64_t hits, misses;
 };
 
@@ -64,23 +64,31 @@ static inline size_t cache_set(const struct cache_level *l, uint64_t pa, uint32_
 	return (size_t)(line & (l->sets - 1)) << l->slot_shift;
 }
 
-/* Bit w set: way w of the set holds tag. */
-static inline uint32_t cache_find_mask(const struct cache_level *l, unsigned nvec, size_t set,
+/* Bit w set: way w of the set holds tag. tvec: how many vectors of four
+ * tags hold the ways (1, 2, 4 or 8); padding and empty slots hold tag 0,
+ * which no line has, so they never match. */
+static inline uint32_t cache_find_mask(const struct cache_level *l, unsigned tvec, size_t set,
 					uint32_t tag)
 {
 	const __m128i *v = (const __m128i *)(const void *)&l->tag[set];
 	__m128i t = _mm_set1_epi32((int)tag);
+	if (tvec <= 2) {
+		/* One sign bit per 32-bit compare result. */
+		uint32_t mask = (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[0], t)));
+		if (tvec == 2)
+			mask |= (uint32_t)_mm_movemask_ps(_mm_castsi128_ps(_mm_cmpeq_epi32(v[1], t))) << 4;
+		return mask;
+	}
 	uint32_t mask = 0;
 	/* Compare results are 0 or -1, which the saturating packs keep, so
 	 * 16 slots narrow to one byte each for a single movemask. */
-	for (uint32_t k = 0; k < nvec; k++, v += 4) {
+	for (uint32_t k = 0; k < tvec / 4; k++, v += 4) {
 		__m128i lo = _mm_packs_epi32(_mm_cmpeq_epi32(v[0], t), _mm_cmpeq_epi32(v[1], t));
 		__m128i hi = _mm_packs_epi32(_mm_cmpeq_epi32(v[2], t), _mm_cmpeq_epi32(v[3], t));
 		mask |= (uint32_t)_mm_movemask_epi8(_mm_packs_epi16(lo, hi)) << (k * CACHE_VEC_SLOTS);
 	}
-	return mask & l->way_mask;
+	return mask;
 }
-
 /* The way whose age is limit becomes the most recent (age 0), and every
  * way younger than it ages by one. Ages are a permutation, so exactly one
  * way has age limit (a hit passes the hit way's age; a miss passes
@@ -108,13 +116,15 @@ static inline uint32_t cache_victim(const struct cache_level *l, unsigned nvec, 
 }
 
 /* One level: true on a hit (its LRU updated), else the line is filled.
- * nvec (vectors of 16 slots per set) is a constant at each call site, so
- * the compiler unrolls every set operation. */
-static inline bool cache_level_touch(struct cache_level *l, unsigned nvec, uint64_t pa)
+ * tvec (see cache_find_mask) is a constant at each call site, so the
+ * compiler unrolls every set operation; ages take one vector of 16 slots
+ * per four tag vectors. */
+static inline bool cache_level_touch(struct cache_level *l, unsigned tvec, uint64_t pa)
 {
+	unsigned nvec = (tvec + 3) / 4;
 	uint32_t tag;
 	size_t set = cache_set(l, pa, &tag);
-	uint32_t hit = cache_find_mask(l, nvec, set, tag);
+	uint32_t hit = cache_find_mask(l, tvec, set, tag);
 	if (hit) {
 		uint32_t w = (uint32_t)__builtin_ctz(hit);
 		cache_age(l, nvec, set, l->age[set + w]);
@@ -126,6 +136,17 @@ static inline bool cache_level_touch(struct cache_level *l, unsigned nvec, uint6
 	cache_age(l, nvec, set, (uint8_t)(l->ways - 1));
 	l->misses++;
 	return false;
+}
+
+/* cache_level_touch with l's tag-vector count made a constant. */
+static inline bool cache_level_touch_any(struct cache_level *l, uint64_t pa)
+{
+	switch (l->tvec) {
+	case 1: return cache_level_touch(l, 1, pa);
+	case 2: return cache_level_touch(l, 2, pa);
+	case 4: return cache_level_touch(l, 4, pa);
+	default: return cache_level_touch(l, 8, pa);
+	}
 }
 
 /* Access one physical address: returns the serving level (CACHE_L1D ..
@@ -141,9 +162,7 @@ static inline enum mmu_cache_level cache_access(struct cache *c, uint64_t pa, ui
 	/* Inclusive on fill: every level looked at and missed takes the line. */
 	for (unsigned i = 0; i < c->nlevels; i++) {
 		struct cache_level *l = &c->lvl[i];
-		bool hit = l->slots == CACHE_VEC_SLOTS ? cache_level_touch(l, 1, pa)
-						       : cache_level_touch(l, 2, pa);
-		if (hit) {
+		if (cache_level_touch_any(l, pa)) {
 			*cycles += l->latency;
 			return (enum mmu_cache_level)i;
 		}

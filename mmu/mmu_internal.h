@@ -57,14 +57,15 @@ static inline uint8_t walk_rights(uint8_t rights, uint64_t entry, bool xd_on)
 	return rights;
 }
 
-/* Account one walk read of the entry at pa: its latency through the
- * data-cache model (or the flat cost), statistics, the frame's watch flag.
- * Returns the latency; *served gets the level that served it. */
-static inline uint32_t walk_account_read(struct mmu *m, unsigned level, uint64_t pa,
-					 uint8_t *served, struct mmu_xlate *x)
+/* Time one walk read of the entry at pa: its latency through the
+ * data-cache model (or the flat cost, flat: the model's walk timing is
+ * WALK_TIMING_FLAT), and its statistics. Returns the latency; *served gets
+ * the level that served it. */
+static inline uint32_t walk_time_read(struct mmu *m, unsigned level, uint64_t pa, bool flat,
+				      uint8_t *served, struct mmu_xlate *x)
 {
 	uint32_t c = 0;
-	if (m->model.walk_timing == WALK_TIMING_FLAT) {
+	if (flat) {
 		*served = CACHE_DRAM;
 		c = m->model.walk_level_cycles;
 	} else {
@@ -74,9 +75,17 @@ static inline uint32_t walk_account_read(struct mmu *m, unsigned level, uint64_t
 	x->walk_reads++;
 	m->stats.walk_reads[level]++;
 	m->stats.walk_cache[*served]++;
+	return c;
+}
+
+/* Account one walk read of the entry at pa: walk_time_read, and the
+ * frame's watch flag. */
+static inline uint32_t walk_account_read(struct mmu *m, unsigned level, uint64_t pa,
+					 uint8_t *served, struct mmu_xlate *x)
+{
 	if (phys_in_ram(&m->phys, pa, 1))
 		m->phys.frame_flags[pa >> PHYS_FRAME_SHIFT] |= FRAME_WALKED;
-	return c;
+	return walk_time_read(m, level, pa, m->model.walk_timing == WALK_TIMING_FLAT, served, x);
 }
 
 /* Write back an entry whose A or D flag the walk sets (§4.8): a locked

@@ -22,6 +22,8 @@
  * same inputs and compare everything (struct mmu walk_generic forces the
  * generic one).
  */
+#include <string.h>
+
 #include "mmu/mmu.h"
 #include "mmu/mmu_internal.h"
 
@@ -127,6 +129,27 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 	return true;
 }
 
+/* Read the 8-byte entry at pa and account the read as walk_account_read
+ * does, with RAM bounds tested once for the read and the frame's watch
+ * flag. */
+static inline uint64_t fast_read_entry(struct mmu *m, unsigned level, uint64_t pa, bool flat,
+				       struct mmu_xlate *x)
+{
+	struct phys *p = &m->phys;
+	uint64_t val;
+	if (MMU_LIKELY(phys_in_ram(p, pa, PAGING64_ENTRY_BYTES))) {
+		memcpy(&val, p->ram + pa, sizeof val);
+		p->frame_flags[pa >> PHYS_FRAME_SHIFT] |= FRAME_WALKED;
+	} else {
+		val = phys_read(p, pa, PAGING64_ENTRY_BYTES);
+		if (phys_in_ram(p, pa, 1))
+			p->frame_flags[pa >> PHYS_FRAME_SHIFT] |= FRAME_WALKED;
+	}
+	uint8_t served;
+	(void)walk_time_read(m, level, pa, flat, &served, x);
+	return val;
+}
+
 /* The walk from the PWC hit (or CR3) to the leaf (§4.5): each entry read
  * is timed as it is read; a not-present entry or a reserved bit ends it
  * with #PF (§4.7), then the leaf's rights are checked (§4.6). */
@@ -139,14 +162,14 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 	uint64_t table, val;
 	uint8_t rights;
 	bool xd_on = m->efer & EFER_NXE;
+	bool flat = m->model.walk_timing == WALK_TIMING_FLAT;
+	uint64_t addr_mask = m->addr_mask;
 	m->stats.walks++;
 	x->cycles += m->l2_miss_latency + m->model.walk_start;
 	unsigned start = fast_pwc_start(m, la, paging_top_level(m->mode), &ps, &table, &rights, x);
 	for (level = start;; level--) {
 		uint64_t pa = table + ((la >> paging64_shift(level)) & FAST_INDEX_MASK) * PAGING64_ENTRY_BYTES;
-		uint8_t served;
-		val = phys_read(&m->phys, pa, 8);
-		(void)walk_account_read(m, level, pa, &served, x);
+		val = fast_read_entry(m, level, pa, flat, x);
 		if (!(val & PTE_P))
 			return walk_fault(m, la, acc, VEC_PF, walk_pfec_access(m, acc), x);
 		/* PS = 1 ends the walk at a PDPTE (1G) or PDE (2M); it is
@@ -161,7 +184,7 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 		ent[n++].rights = rights;
 		if (leaf)
 			break;
-		table = val & m->addr_mask;
+		table = val & addr_mask;
 	}
 	static const enum mmu_page_size leaf_size[4] = {PG_4K, PG_4K, PG_2M, PG_1G};
 	uint64_t off_mask = (UINT64_C(1) << paging64_shift(level)) - 1;

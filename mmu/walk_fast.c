@@ -61,7 +61,7 @@ struct fast_l2_victims {
 
 /* Longest PWC match, PDE cache first (§4.10.3.2): the level the walk
  * starts at, its table and the rights accumulated above it. */
-static inline unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top,
+static TLB_ALWAYS_INLINE unsigned fast_pwc_start(struct mmu *m, uint64_t la, unsigned top,
 				      struct fast_pwc_slots *ps, uint64_t *table, uint8_t *rights,
 				      struct mmu_xlate *x)
 {
@@ -166,7 +166,10 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 	uint64_t addr_mask = m->addr_mask;
 	m->stats.walks++;
 	x->cycles += m->l2_miss_latency + m->model.walk_start;
-	unsigned start = fast_pwc_start(m, la, paging_top_level(m->mode), &ps, &table, &rights, x);
+	/* The top level as a constant, so the PWC probes unroll. */
+	unsigned start = m->mode == PAGING_5LEVEL
+				 ? fast_pwc_start(m, la, 5, &ps, &table, &rights, x)
+				 : fast_pwc_start(m, la, 4, &ps, &table, &rights, x);
 	for (level = start;; level--) {
 		uint64_t pa = table + ((la >> paging64_shift(level)) & FAST_INDEX_MASK) * PAGING64_ENTRY_BYTES;
 		val = fast_read_entry(m, level, pa, flat, x);

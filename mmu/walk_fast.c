@@ -89,21 +89,24 @@ static TLB_ALWAYS_INLINE unsigned fast_pwc_start(struct mmu *m, uint64_t la, uns
 
 /* A successful walk's effects (§4.8, §4.10.2, §4.10.3): A in every entry
  * read and D in the leaf on a write, PWC entries for the non-leaf entries
- * read, TLB entries in L1 and L2. */
+ * read, TLB entries in L1 and L2. all_a: the AND of the n entries. */
 static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct fast_entry *ent,
-			unsigned n, unsigned start, const struct fast_pwc_slots *ps,
+			unsigned n, uint64_t all_a, unsigned start, const struct fast_pwc_slots *ps,
 			const struct fast_l2_victims *l2v, uint64_t pa,
 			enum mmu_page_size size, uint8_t rights, uint8_t pkey, bool global,
 			struct mmu_xlate *x)
 {
 	unsigned kind = acc & ACC_KIND_MASK;
 	bool write = kind == ACC_WRITE;
-	for (unsigned i = 0; i + 1 < n; i++)
-		if (!(ent[i].val & PTE_A))
-			walk_write_ad(m, ent[i].pa, ent[i].val | PTE_A, 8, x);
 	uint64_t leaf_set = PTE_A | (write ? PTE_D : 0);
-	if ((ent[n - 1].val & leaf_set) != leaf_set)
-		walk_write_ad(m, ent[n - 1].pa, ent[n - 1].val | leaf_set, 8, x);
+	/* The common case, every A (and the leaf's D) already set, is one test. */
+	if (MMU_UNLIKELY(!(all_a & PTE_A) || (ent[n - 1].val & leaf_set) != leaf_set)) {
+		for (unsigned i = 0; i + 1 < n; i++)
+			if (!(ent[i].val & PTE_A))
+				walk_write_ad(m, ent[i].pa, ent[i].val | PTE_A, 8, x);
+		if ((ent[n - 1].val & leaf_set) != leaf_set)
+			walk_write_ad(m, ent[n - 1].pa, ent[n - 1].val | leaf_set, 8, x);
+	}
 	if (write)
 		rights |= TLB_R_DIRTY;
 	for (unsigned i = 0; i + 1 < n; i++) {
@@ -159,7 +162,7 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 	struct fast_entry ent[FAST_MAX_LEVELS];
 	struct fast_pwc_slots ps;
 	unsigned n = 0, level;
-	uint64_t table, val;
+	uint64_t table, val, all_a = ~UINT64_C(0);
 	uint8_t rights;
 	bool xd_on = m->efer & EFER_NXE;
 	bool flat = m->model.walk_timing == WALK_TIMING_FLAT;
@@ -182,6 +185,7 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 			return walk_fault(m, la, acc, VEC_PF,
 					  PFEC_P | PFEC_RSVD | walk_pfec_access(m, acc), x);
 		rights = walk_rights(rights, val, xd_on);
+		all_a &= val;
 		ent[n].pa = pa;
 		ent[n].val = val;
 		ent[n++].rights = rights;
@@ -198,7 +202,7 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 	if (ec)
 		return walk_fault(m, la, acc, VEC_PF, ec, x);
 	bool global = (val & PTE_G) && (m->cr4 & CR4_PGE);
-	return fast_commit(m, la, acc, ent, n, start, &ps, l2v, pa, leaf_size[level], leaf_rights, pkey,
+	return fast_commit(m, la, acc, ent, n, all_a, start, &ps, l2v, pa, leaf_size[level], leaf_rights, pkey,
 			   global, x);
 }
 

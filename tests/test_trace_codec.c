@@ -140,7 +140,8 @@ Test(trace_codec, a_page_that_succeeded_takes_a_slot_for_its_class)
 	trace_codec_update(c, &a);
 	cr_assert(slot_prediction(c, a.la + 0xff8, ACC_WRITE, &p, &k), "reads and writes share it");
 	cr_assert_eq(k, 0);
-	cr_assert(p.la == a.la + 0xff8 && p.pa == 0x7ff8 && p.cycles == 1 && p.size == PG_4K);
+	cr_assert(p.la == a.la + 0xff8 && p.pa == 0x7ff8 && trace_predicted_cycles(&p) == 1 &&
+		  trace_predicted_size(&p) == PG_4K);
 	cr_assert_not(slot_prediction(c, a.la, ACC_FETCH, &p, &k), "fetches have their own slots");
 	cr_assert_not(trace_codec_slot_predict(c, 0, 0, ACC_FETCH, &p),
 		      "a fetch context naming a data page's slot");
@@ -169,7 +170,7 @@ Test(trace_codec, slots_are_replaced_oldest_first_and_refreshed_in_place)
 	trace_codec_update(c, &moved);
 	cr_assert(slot_prediction(c, 0x401010, ACC_READ, &p, &k) && k == 1, "refreshed in place");
 	cr_assert_eq(p.pa, 0x9010, "with the new frame");
-	cr_assert_eq(p.cycles, 1, "and the cycles of the last L1 hit");
+	cr_assert_eq(trace_predicted_cycles(&p), 1, "and the cycles of the last L1 hit");
 	struct trace_access back = l1_hit(0x400000, 0x100000, 1);
 	trace_codec_update(c, &back);
 	cr_assert(slot_prediction(c, 0x400000, ACC_READ, &p, &k) && k == 1,
@@ -321,7 +322,7 @@ Test(trace_codec, a_repeat_hit_far_from_the_last_is_a_three_byte_slot_access)
 		cr_assert(trace_reader_next_predicted(rd, &p), "access %u", i);
 		cr_assert_eq(p.la, la[i % 2] + i * 8);
 		cr_assert_eq(p.pa, (la[i % 2] & 0x7fffff) + i * 8);
-		cr_assert_eq(p.size, PG_2M);
+		cr_assert_eq(trace_predicted_size(&p), PG_2M);
 	}
 	cr_assert_eq(trace_reader_next(rd, rec), TRACE_READ_END, "%s", rd->err);
 	trace_reader_close(rd);

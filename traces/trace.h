@@ -203,9 +203,19 @@ static inline unsigned trace_pred_index(uint64_t tag)
  * L1 hit of that class and page size (meta: the same as a meta word). */
 struct trace_predicted {
 	uint64_t la, pa, meta;
-	uint32_t cycles;
-	uint8_t acc, size;
+	uint8_t acc;
 };
+
+/* The cycles and the page size a prediction's meta word holds. */
+static inline uint32_t trace_predicted_cycles(const struct trace_predicted *p)
+{
+	return (uint32_t)p->meta;
+}
+
+static inline uint8_t trace_predicted_size(const struct trace_predicted *p)
+{
+	return (uint8_t)(p->meta >> MMU_XLATE_META_SIZE_SHIFT);
+}
 
 /* The prediction for an access to la with context acc; false when there
  * is none. Inline: the replay's inner loop and the recorder's. */
@@ -221,8 +231,6 @@ static inline bool trace_codec_lookup(const struct trace_codec *c, uint64_t la, 
 	p->acc = acc;
 	p->pa = e->frame | (la & (PHYS_FRAME_SIZE - 1));
 	p->meta = meta;
-	p->cycles = (uint32_t)meta;
-	p->size = e->size;
 	return true;
 }
 
@@ -237,9 +245,9 @@ static inline void trace_predicted_access(const struct trace_predicted *p, struc
 	out->pa = p->pa;
 	out->vector = 0;
 	out->error_code = 0;
-	out->cycles = p->cycles;
+	out->cycles = trace_predicted_cycles(p);
 	out->source = SRC_L1;
-	out->size = p->size;
+	out->size = trace_predicted_size(p);
 	out->walk_reads = out->pwc_level = out->nsteps = out->nad = 0;
 }
 
@@ -281,9 +289,7 @@ static inline bool trace_codec_slot_predict(const struct trace_codec *c, unsigne
 	p->la = s->page | off;
 	p->pa = s->frame | off;
 	p->meta = meta;
-	p->cycles = (uint32_t)meta;
 	p->acc = acc;
-	p->size = s->meta & 3;
 	return true;
 }
 
@@ -431,39 +437,42 @@ enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_re
 void trace_reader_close(struct trace_reader *r);
 
 /* A run of slot accesses read in place, the common record: three bytes
- * decoded inline, with no varint and no table probe. The reader's cursor
- * and the codec's previous addresses live in this struct (in registers, in
- * a loop that also translates) and are written back once by
- * trace_pred_run_end. Learning from a slot access changes only the
- * previous addresses. Anything else (another record, a block's end, an
- * error) stops the run; trace_reader_next takes it. */
+ * decoded inline, with no varint and no table probe. Only the reader's
+ * cursor moves in the loop (in a register, in a loop that also
+ * translates): the count of accesses taken follows from it, and the
+ * codec's previous addresses from the last one taken, and they are
+ * written back once by trace_pred_run_end. Learning from a slot access
+ * changes only the previous addresses. Anything else (another record, a
+ * block's end, an error) stops the run; trace_reader_next takes it. */
 struct trace_pred_run {
-	/* The next record; where the run must stop: the end of the block's
-	 * payload, or sooner when the records the block still holds would end
-	 * there as slot accesses (one comparison checks both). */
-	const uint8_t *p, *limit;
-	uint32_t taken;         /* slot accesses taken so far */
-	uint64_t la, pa;        /* the codec's previous la and last success's pa */
+	/* The first record of the run; the next one; where the run must stop:
+	 * the end of the block's payload, or sooner when the records the block
+	 * still holds would end there as slot accesses (one comparison checks
+	 * both). */
+	const uint8_t *start, *p, *limit;
 };
 
 static inline void trace_pred_run_begin(const struct trace_reader *r, struct trace_pred_run *run)
 {
 	static const uint8_t none[1]; /* no block open: an empty run */
-	run->p = run->limit = none;
-	run->taken = 0;
+	run->start = run->p = run->limit = none;
 	if (r->buf && !r->ended && r->block_seen < r->block_records) {
 		size_t left = r->block_records - r->block_seen, bytes = r->len - r->pos;
-		run->p = r->buf + r->pos;
+		run->start = run->p = r->buf + r->pos;
 		run->limit = run->p + (left < bytes / TRACE_SLOT_RECORD_LEN
 					       ? left * TRACE_SLOT_RECORD_LEN : bytes);
 	}
-	run->la = r->codec.la;
-	run->pa = r->codec.pa;
+}
+
+/* The slot accesses taken so far. */
+static inline uint32_t trace_pred_run_taken(const struct trace_pred_run *run)
+{
+	return (uint32_t)((size_t)(run->p - run->start) / TRACE_SLOT_RECORD_LEN);
 }
 
 /* The next slot access into pr; false at the first record that is not
  * one, or that names a slot with no prediction (the general decoder then
- * rejects it). */
+ * rejects it), leaving pr as it was. */
 static inline bool trace_pred_run_next(struct trace_pred_run *run, const struct trace_codec *c,
 				       struct trace_predicted *pr)
 {
@@ -474,23 +483,23 @@ static inline bool trace_pred_run_next(struct trace_pred_run *run, const struct 
 	if (!trace_codec_slot_predict(c, p[0] & TRACE_TAG_SLOT_MASK, word & TRACE_SLOT_OFFSET_MASK,
 				      (uint8_t)(word >> TRACE_SLOT_ACC_SHIFT), pr))
 		return false;
-	run->la = pr->la;
-	run->pa = pr->pa;
 	run->p = p + TRACE_SLOT_RECORD_LEN;
-	run->taken++;
 	return true;
 }
 
-static inline void trace_pred_run_end(struct trace_reader *r, const struct trace_pred_run *run)
+/* Write the run back; last: the last access it took (unread when none). */
+static inline void trace_pred_run_end(struct trace_reader *r, const struct trace_pred_run *run,
+				      const struct trace_predicted *last)
 {
-	if (!run->taken)
+	uint32_t taken = trace_pred_run_taken(run);
+	if (!taken)
 		return;
 	r->pos = (size_t)(run->p - r->buf);
-	r->block_seen += run->taken;
-	r->records += run->taken;
-	r->accesses += run->taken;
-	r->codec.la = run->la;
-	r->codec.pa = run->pa;
+	r->block_seen += taken;
+	r->records += taken;
+	r->accesses += taken;
+	r->codec.la = last->la;
+	r->codec.pa = last->pa;
 }
 
 /* One slot access, if the next record is one (trace_reader_next calls
@@ -500,7 +509,7 @@ static inline bool trace_reader_next_predicted(struct trace_reader *r, struct tr
 	struct trace_pred_run run;
 	trace_pred_run_begin(r, &run);
 	bool ok = trace_pred_run_next(&run, &r->codec, pr);
-	trace_pred_run_end(r, &run);
+	trace_pred_run_end(r, &run, pr);
 	return ok;
 }
 

@@ -9,6 +9,7 @@
 
 #include "mmu/access.h"
 #include "mmu/events.h"
+#include "mmu/model.h"
 #include "tests/trace_support.h"
 #include "traces/replay.h"
 #include "traces/trace.h"
@@ -116,10 +117,10 @@ Test(trace_reject, a_wrong_version_is_named)
 	free(d);
 }
 
-/* A trace of one explicit L1 hit and one slot access to the same page;
- * *slot: the offset of the slot access's tag byte (the last record of the
- * only data block). */
-static uint8_t *slot_sample(size_t *len, size_t *slot)
+/* A trace of one explicit L1 hit and n slot accesses to the same page;
+ * *slot: the offset of the last slot access's tag byte (the last record of
+ * the only data block). */
+static uint8_t *slot_sample(unsigned n, size_t *len, size_t *slot)
 {
 	struct trace_header h = {.ram_size = 1 << 20};
 	struct trace_writer *w = malloc(sizeof *w);
@@ -131,9 +132,11 @@ static uint8_t *slot_sample(size_t *len, size_t *slot)
 	rec->access = (struct trace_access){.la = 0x401000, .acc = ACC_READ, .ok = true,
 					    .pa = 0x7000, .source = SRC_L1, .cycles = 1};
 	trace_writer_put(w, rec);
-	rec->access.la = 0x401008;
-	rec->access.pa = 0x7008;
-	trace_writer_put(w, rec);
+	for (unsigned i = 1; i <= n; i++) {
+		rec->access.la = 0x401000 + 8 * i;
+		rec->access.pa = 0x7000 + 8 * i;
+		trace_writer_put(w, rec);
+	}
 	cr_assert(trace_writer_close(w, err, sizeof err), "%s", err);
 	uint8_t *d = trace_test_slurp(path, len);
 	cr_assert(d);
@@ -159,7 +162,7 @@ static void reseal_first_block(uint8_t *d)
 Test(trace_reject, a_slot_access_with_no_prediction_is_named)
 {
 	size_t len, at;
-	uint8_t *d = slot_sample(&len, &at);
+	uint8_t *d = slot_sample(1, &len, &at);
 	uint8_t good[TRACE_SLOT_RECORD_LEN];
 	memcpy(good, d + at, sizeof good);
 	d[at] = TRACE_TAG_SLOT | 1; /* slot 1 is empty */
@@ -214,5 +217,31 @@ Test(trace_reject, not_a_trace_and_trailing_data_are_named)
 	d[0] = 'X';
 	expect_rejected(d, len, "bad magic");
 	free(longer);
+	free(d);
+}
+
+/* The replay's inline run of slot accesses stops where the block's
+ * announced records end, so that the general decoder names a block holding
+ * more records than it announces, as it does for any other record. */
+Test(trace_reject, a_run_of_slot_accesses_stops_at_the_announced_count)
+{
+	size_t len, at;
+	uint8_t *d = slot_sample(3, &len, &at);
+	struct trace_replay *r = malloc(sizeof *r);
+	struct mmu_model flat;
+	mmu_model_flat(&flat);
+	wire_put32(d + HDR_SIZE + BLK_RECORDS, 3); /* it holds four */
+	reseal_first_block(d);
+	expect_rejected(d, len, "more records than announced");
+	cr_assert_eq(trace_replay_mem(r, d, len, "t", &flat, false), TRACE_REPLAY_BAD_TRACE);
+	cr_assert(strstr(r->msg, "more records than announced"), "%s", r->msg);
+	trace_replay_free(r);
+	wire_put32(d + HDR_SIZE + BLK_RECORDS, 5);
+	reseal_first_block(d);
+	expect_rejected(d, len, "block holds 4 records, announced 5");
+	cr_assert_eq(trace_replay_mem(r, d, len, "t", &flat, false), TRACE_REPLAY_BAD_TRACE);
+	cr_assert(strstr(r->msg, "block holds 4 records, announced 5"), "%s", r->msg);
+	trace_replay_free(r);
+	free(r);
 	free(d);
 }

@@ -283,7 +283,7 @@ static inline bool trace_codec_slot_predict(const struct trace_codec *c, unsigne
 					    uint8_t acc, struct trace_predicted *p)
 {
 	const struct trace_slot *s = &c->slot[k];
-	uint64_t meta = c->l1_meta[s->meta & 7];
+	uint64_t meta = c->l1_meta[s->meta]; /* trace_meta_index: below 8 */
 	if (!((s->contexts >> (acc & TRACE_TAG_ACC_MASK)) & 1) || !meta)
 		return false;
 	p->la = s->page | off;
@@ -446,21 +446,22 @@ void trace_reader_close(struct trace_reader *r);
  * block's end, an error) stops the run; trace_reader_next takes it. */
 struct trace_pred_run {
 	/* The first record of the run; the next one; where the run must stop:
-	 * the end of the block's payload, or sooner when the records the block
-	 * still holds would end there as slot accesses (one comparison checks
-	 * both). */
-	const uint8_t *start, *p, *limit;
+	 * a slot access starting below stop lies whole within the block's
+	 * payload and within the records the block still holds (one comparison
+	 * checks both). */
+	const uint8_t *start, *p, *stop;
 };
 
 static inline void trace_pred_run_begin(const struct trace_reader *r, struct trace_pred_run *run)
 {
 	static const uint8_t none[1]; /* no block open: an empty run */
-	run->start = run->p = run->limit = none;
+	run->start = run->p = run->stop = none;
 	if (r->buf && !r->ended && r->block_seen < r->block_records) {
-		size_t left = r->block_records - r->block_seen, bytes = r->len - r->pos;
-		run->start = run->p = r->buf + r->pos;
-		run->limit = run->p + (left < bytes / TRACE_SLOT_RECORD_LEN
-					       ? left * TRACE_SLOT_RECORD_LEN : bytes);
+		size_t left = r->block_records - r->block_seen;
+		size_t fit = (r->len - r->pos) / TRACE_SLOT_RECORD_LEN; /* whole records */
+		run->start = run->p = run->stop = r->buf + r->pos;
+		if (fit)
+			run->stop += (left < fit ? left - 1 : fit - 1) * TRACE_SLOT_RECORD_LEN + 1;
 	}
 }
 
@@ -477,7 +478,7 @@ static inline bool trace_pred_run_next(struct trace_pred_run *run, const struct 
 				       struct trace_predicted *pr)
 {
 	const uint8_t *p = run->p;
-	if (run->limit - p < TRACE_SLOT_RECORD_LEN || p[0] < TRACE_TAG_SLOT)
+	if (p >= run->stop || p[0] < TRACE_TAG_SLOT)
 		return false;
 	unsigned word = (unsigned)p[1] | (unsigned)p[2] << 8;
 	if (!trace_codec_slot_predict(c, p[0] & TRACE_TAG_SLOT_MASK, word & TRACE_SLOT_OFFSET_MASK,

@@ -335,8 +335,9 @@ static void get_slot_access(struct cursor *c, uint8_t tag, struct trace_record *
 	if (!trace_codec_slot_predict(&r->codec, tag & TRACE_TAG_SLOT_MASK,
 				      word & TRACE_SLOT_OFFSET_MASK,
 				      (uint8_t)(word >> TRACE_SLOT_ACC_SHIFT), &p))
-		return (void)cur_fail(c, "slot access with no prediction (an empty slot, a context of the other class, "
-				     "or no L1 hit of its class and page size yet)");
+		return (void)cur_fail(c, "slot access with no prediction (an empty slot, a context "
+				     "of the other class, or no L1 hit of its class and page "
+				     "size yet)");
 	trace_predicted_access(&p, &rec->access);
 	r->codec.la = p.la;
 	r->codec.pa = p.pa;

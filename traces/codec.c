@@ -12,7 +12,37 @@
 
 void trace_codec_init(struct trace_codec *c)
 {
-	memset(c, 0, sizeof *c);
+	memset(c, 0, sizeof *c); /* every slot empty: no context is of its class */
+}
+
+/* The access contexts of a class (bit n: context n). */
+static uint16_t class_contexts(unsigned cls)
+{
+	uint16_t m = 0;
+	for (unsigned acc = 0; acc < TRACE_CONTEXTS; acc++)
+		if (trace_pred_class((uint8_t)acc) == cls)
+			m |= (uint16_t)(1u << acc);
+	return m;
+}
+
+/* The page of a success whose table entry is e (already updated): its
+ * slot is refreshed when it still holds the page (held_before: the entry
+ * named this page before the update), else the page takes the next slot. */
+static void codec_slot_learn(struct trace_codec *c, struct trace_pred_entry *e, bool held_before,
+			     uint64_t la, unsigned cls)
+{
+	struct trace_slot *s = &c->slot[e->slot];
+	uint64_t page = la & ~(uint64_t)(PHYS_FRAME_SIZE - 1);
+	if (!held_before || s->page != page || s->cls != cls || !s->contexts) {
+		e->slot = (uint8_t)c->next_slot;
+		c->next_slot = (c->next_slot + 1) & (TRACE_SLOTS - 1);
+		s = &c->slot[e->slot];
+		s->page = page;
+		s->cls = (uint8_t)cls;
+		s->contexts = class_contexts(cls);
+	}
+	s->frame = e->frame;
+	s->meta = (uint8_t)trace_meta_index(cls, e->size);
 }
 
 void trace_codec_update(struct trace_codec *c, const struct trace_access *a)
@@ -23,12 +53,14 @@ void trace_codec_update(struct trace_codec *c, const struct trace_access *a)
 	c->pa = a->pa;
 	unsigned cls = trace_pred_class(a->acc), size = a->size & 3;
 	if (a->source == SRC_L1)
-		c->l1_meta[cls][size] = mmu_xlate_l1_meta(a->cycles, (uint8_t)size);
+		c->l1_meta[trace_meta_index(cls, size)] = mmu_xlate_l1_meta(a->cycles, (uint8_t)size);
 	uint64_t tag = trace_pred_tag(a->la, a->acc);
 	struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
+	bool held = e->tag == tag;
 	e->tag = tag;
 	e->frame = a->pa & ~(uint64_t)(PHYS_FRAME_SIZE - 1);
 	e->size = (uint8_t)size;
+	codec_slot_learn(c, e, held, a->la, cls);
 }
 
 bool trace_access_equal(const struct trace_access *a, const struct trace_access *b)
@@ -82,24 +114,28 @@ void trace_crc_init(struct trace_crc *t)
 			c = (c & 1) ? (c >> 1) ^ TRACE_CRC_POLY : c >> 1;
 		t->table[0][i] = c;
 	}
-	for (unsigned k = 1; k < 8; k++)
+	for (unsigned k = 1; k < TRACE_CRC_SLICES; k++)
 		for (unsigned i = 0; i < 256; i++)
 			t->table[k][i] = t->table[0][t->table[k - 1][i] & 0xff] ^ (t->table[k - 1][i] >> 8);
+}
+
+/* Fold the four bytes of w, the last of them n bytes before the end of
+ * the slice being folded: byte i of w moves through table n + 3 - i. */
+static inline uint32_t crc_fold4(const struct trace_crc *t, uint32_t w, unsigned n)
+{
+	return t->table[n + 3][w & 0xff] ^ t->table[n + 2][(w >> 8) & 0xff] ^
+	       t->table[n + 1][(w >> 16) & 0xff] ^ t->table[n][w >> 24];
 }
 
 uint32_t trace_crc32(const struct trace_crc *t, uint32_t crc, const void *buf, size_t len)
 {
 	const uint8_t *p = buf;
 	crc = ~crc;
-	for (; len >= 8; len -= 8, p += 8) {
-		uint32_t lo, hi;
-		memcpy(&lo, p, 4); /* little-endian host (mmu/phys.h) */
-		memcpy(&hi, p + 4, 4);
-		lo ^= crc;
-		crc = t->table[7][lo & 0xff] ^ t->table[6][(lo >> 8) & 0xff] ^
-		      t->table[5][(lo >> 16) & 0xff] ^ t->table[4][lo >> 24] ^
-		      t->table[3][hi & 0xff] ^ t->table[2][(hi >> 8) & 0xff] ^
-		      t->table[1][(hi >> 16) & 0xff] ^ t->table[0][hi >> 24];
+	for (; len >= TRACE_CRC_SLICES; len -= TRACE_CRC_SLICES, p += TRACE_CRC_SLICES) {
+		uint32_t w[4];
+		memcpy(w, p, sizeof w); /* little-endian host (mmu/phys.h) */
+		crc = crc_fold4(t, w[0] ^ crc, 12) ^ crc_fold4(t, w[1], 8) ^ crc_fold4(t, w[2], 4) ^
+		      crc_fold4(t, w[3], 0);
 	}
 	for (; len; len--, p++)
 		crc = t->table[0][(crc ^ *p) & 0xff] ^ (crc >> 8);

@@ -322,6 +322,28 @@ static void get_access(struct cursor *c, uint8_t tag, struct trace_record *rec)
 	r->accesses++;
 }
 
+/* A slot access the inline path declined: truncated, or naming a slot
+ * with no prediction for its context. */
+static void get_slot_access(struct cursor *c, uint8_t tag, struct trace_record *rec)
+{
+	struct trace_reader *r = c->r;
+	struct trace_predicted p;
+	unsigned word = get_byte(c);
+	word |= (unsigned)get_byte(c) << 8;
+	if (c->bad)
+		return;
+	if (!trace_codec_slot_predict(&r->codec, tag & TRACE_TAG_SLOT_MASK,
+				      word & TRACE_SLOT_OFFSET_MASK,
+				      (uint8_t)(word >> TRACE_SLOT_ACC_SHIFT), &p))
+		return (void)cur_fail(c, "slot access with no prediction (an empty slot, a context "
+				     "of the other class, or no L1 hit of its class and page "
+				     "size yet)");
+	trace_predicted_access(&p, &rec->access);
+	r->codec.la = p.la;
+	r->codec.pa = p.pa;
+	r->accesses++;
+}
+
 static void get_frame(struct cursor *c, struct trace_record *rec)
 {
 	uint64_t limit = c->r->h.ram_size >> PHYS_FRAME_SHIFT;
@@ -390,6 +412,11 @@ static void get_record(struct cursor *c, struct trace_record *rec)
 	if (tag < (3u << TRACE_TAG_ACCESS_FORM_SHIFT)) {
 		rec->kind = TR_ACCESS;
 		get_access(c, tag, rec);
+		return;
+	}
+	if (tag >= TRACE_TAG_SLOT) {
+		rec->kind = TR_ACCESS;
+		get_slot_access(c, tag, rec);
 		return;
 	}
 	switch (tag) {

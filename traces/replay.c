@@ -103,7 +103,7 @@ static inline bool rp_predicted_holds(struct trace_replay *r, const struct trace
 static enum trace_replay_result rp_predicted_run(struct trace_replay *r, struct trace_reader *rd)
 {
 	struct trace_pred_run run;
-	struct trace_predicted p;
+	struct trace_predicted p = {0};
 	struct mmu_xlate x;
 	bool ok;
 	enum trace_replay_result res = TRACE_REPLAY_OK;
@@ -112,16 +112,17 @@ static enum trace_replay_result rp_predicted_run(struct trace_replay *r, struct 
 	while (trace_pred_run_next(&run, &rd->codec, &p)) {
 		if (rp_predicted_holds(r, &p, &ok, &x))
 			continue;
-		r->records = records + run.taken - 1; /* this access's record number */
-		r->accesses = accesses + run.taken;
+		uint32_t taken = trace_pred_run_taken(&run);
+		r->records = records + taken - 1; /* this access's record number */
+		r->accesses = accesses + taken;
 		struct trace_access want;
 		trace_predicted_access(&p, &want);
 		res = rp_compare(r, &want, ok, &x);
 		break;
 	}
-	trace_pred_run_end(rd, &run);
-	r->records = records + run.taken;
-	r->accesses = accesses + run.taken;
+	trace_pred_run_end(rd, &run, &p);
+	r->records = records + trace_pred_run_taken(&run);
+	r->accesses = accesses + trace_pred_run_taken(&run);
 	return res;
 }
 

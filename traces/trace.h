@@ -7,8 +7,9 @@
  * records. Records are byte-oriented: a tag byte, then varints (LEB128) and
  * deltas against a small codec state that writer and reader keep in step
  * (struct trace_codec), including a predictor of TLB hits so that an access
- * whose outcome is "an L1 hit on the page it hit last time" costs a tag
- * byte and a delta of its linear address.
+ * whose outcome is "an L1 hit on a page it hit lately" costs three bytes:
+ * the slot of the page in a table of recent pages, the offset in the page
+ * and the access context.
  *
  * The reader checks every length and value against the buffer it holds and
  * the limits below; every problem is one line naming the byte offset and
@@ -28,7 +29,7 @@
 
 #define TRACE_MAGIC "MMUTRACE"
 #define TRACE_MAGIC_LEN 8
-#define TRACE_VERSION 1
+#define TRACE_VERSION 2
 #define TRACE_MODEL_NAME_LEN 32
 #define TRACE_EMU_VERSION_LEN 16
 #define TRACE_MAX_STEPS 5           /* a walk reads at most one entry per level */
@@ -59,9 +60,17 @@ enum trace_rec_kind {
 };
 
 /* Record tags (first byte). Access records use tags 0x00..0x2f: bits 5:4
- * the form, bits 3:0 the access context (mmu/access.h). */
+ * the form, bits 3:0 the access context (mmu/access.h); and tags
+ * 0x80..0xff, a slot access: bits 6:0 the slot, then a 16-bit
+ * little-endian word of the offset in the page (bits 11:0) and the access
+ * context (bits 15:12). */
 #define TRACE_TAG_ACCESS_FORM_SHIFT 4
 #define TRACE_TAG_ACC_MASK 0xfu
+#define TRACE_TAG_SLOT 0x80u
+#define TRACE_TAG_SLOT_MASK 0x7fu
+#define TRACE_SLOT_OFFSET_MASK 0xfffu
+#define TRACE_SLOT_ACC_SHIFT 12
+#define TRACE_SLOT_RECORD_LEN 3
 enum trace_access_form { TRACE_FORM_PREDICTED = 0, TRACE_FORM_OK = 1, TRACE_FORM_FAULT = 2 };
 #define TRACE_TAG_FRAME 0x40
 #define TRACE_TAG_STORE 0x41
@@ -133,8 +142,22 @@ struct trace_pred_entry {
 	uint64_t tag;       /* (4K page number << 1 | fetch) + 1; 0: empty */
 	uint64_t frame;     /* physical address of the 4-KiB frame of the last success there */
 	uint8_t size;       /* page size of that success */
+	uint8_t slot;       /* the recent-page slot given to the page (valid while it holds it) */
 };
 
+/* The recent-page table: TRACE_SLOTS pages (with their class) that
+ * succeeded lately, replaced first in, first out. A slot access names one
+ * and costs three bytes whatever the distance from the previous access. */
+#define TRACE_SLOTS 128u /* power of two; TRACE_TAG_SLOT_MASK + 1 */
+#define TRACE_CONTEXTS 16u /* access contexts: the four bits of mmu/access.h */
+
+struct trace_slot {
+	uint64_t page;      /* linear address of the 4-KiB page (bits 11:0 clear) */
+	uint64_t frame;     /* physical address of its 4-KiB frame at its last success */
+	uint16_t contexts;  /* bit n: context n is of the page's class; 0 while empty */
+	uint8_t cls;        /* trace_pred_class of its accesses */
+	uint8_t meta;       /* trace_meta_index of its class and page size */
+};
 
 struct trace_codec {
 	uint64_t la, pa;    /* previous access's linear address, last success's pa */
@@ -142,9 +165,11 @@ struct trace_codec {
 	 * physical address compares every field trace_access_equal reads of an
 	 * outcome without walk steps: how the recorder and the replay check a
 	 * prediction.
-	 * The last L1 hit's meta word (mmu_xlate_l1_meta: its cycles) by (fetch,
-	 * page size); 0 while there was none. */
-	uint64_t l1_meta[2][4];
+	 * The last L1 hit's meta word (mmu_xlate_l1_meta: its cycles) by
+	 * trace_meta_index (fetch, page size); 0 while there was none. */
+	uint64_t l1_meta[8];
+	struct trace_slot slot[TRACE_SLOTS];
+	unsigned next_slot;  /* the slot the next new page takes */
 	struct trace_pred_entry pred[TRACE_PRED_ENTRIES];
 };
 
@@ -160,6 +185,12 @@ static inline uint64_t trace_pred_tag(uint64_t la, uint8_t acc)
 	return ((la >> PHYS_FRAME_SHIFT) << 1 | trace_pred_class(acc)) + 1;
 }
 
+/* Where the codec keeps the last L1 hit's meta word of a class and page size. */
+static inline unsigned trace_meta_index(unsigned cls, unsigned size)
+{
+	return cls << 2 | (size & 3);
+}
+
 static inline unsigned trace_pred_index(uint64_t tag)
 {
 	/* Fibonacci hashing: neighbouring pages spread over the table. */
@@ -167,13 +198,24 @@ static inline unsigned trace_pred_index(uint64_t tag)
 }
 
 /* A predicted access: an L1 hit on the frame this 4-KiB page (and fetch or
- * data class) mapped to at its last success, with the cycles of the last
+ * data class) mapped to at its last success (as its table entry or its
+ * recent-page slot holds it), with the cycles of the last
  * L1 hit of that class and page size (meta: the same as a meta word). */
 struct trace_predicted {
 	uint64_t la, pa, meta;
-	uint32_t cycles;
-	uint8_t acc, size;
+	uint8_t acc;
 };
+
+/* The cycles and the page size a prediction's meta word holds. */
+static inline uint32_t trace_predicted_cycles(const struct trace_predicted *p)
+{
+	return (uint32_t)p->meta;
+}
+
+static inline uint8_t trace_predicted_size(const struct trace_predicted *p)
+{
+	return (uint8_t)(p->meta >> MMU_XLATE_META_SIZE_SHIFT);
+}
 
 /* The prediction for an access to la with context acc; false when there
  * is none. Inline: the replay's inner loop and the recorder's. */
@@ -182,15 +224,13 @@ static inline bool trace_codec_lookup(const struct trace_codec *c, uint64_t la, 
 {
 	uint64_t tag = trace_pred_tag(la, acc);
 	const struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
-	uint64_t meta = c->l1_meta[trace_pred_class(acc)][e->size];
+	uint64_t meta = c->l1_meta[trace_meta_index(trace_pred_class(acc), e->size)];
 	if (e->tag != tag || !meta)
 		return false;
 	p->la = la;
 	p->acc = acc;
 	p->pa = e->frame | (la & (PHYS_FRAME_SIZE - 1));
 	p->meta = meta;
-	p->cycles = (uint32_t)meta;
-	p->size = e->size;
 	return true;
 }
 
@@ -205,9 +245,9 @@ static inline void trace_predicted_access(const struct trace_predicted *p, struc
 	out->pa = p->pa;
 	out->vector = 0;
 	out->error_code = 0;
-	out->cycles = p->cycles;
+	out->cycles = trace_predicted_cycles(p);
 	out->source = SRC_L1;
-	out->size = p->size;
+	out->size = trace_predicted_size(p);
 	out->walk_reads = out->pwc_level = out->nsteps = out->nad = 0;
 }
 
@@ -221,15 +261,60 @@ static inline bool trace_codec_predict(const struct trace_codec *c, uint64_t la,
 	return true;
 }
 
-/* Learn from an access's full outcome (both sides call it in record order). */
+/* The slot that holds la's 4-KiB page for acc's class, found through the
+ * page's table entry: true with *k set, false when no slot holds it. */
+static inline bool trace_codec_slot_of(const struct trace_codec *c, uint64_t la, uint8_t acc,
+				       unsigned *k)
+{
+	uint64_t tag = trace_pred_tag(la, acc);
+	const struct trace_pred_entry *e = &c->pred[trace_pred_index(tag)];
+	const struct trace_slot *s = &c->slot[e->slot];
+	*k = e->slot;
+	return e->tag == tag && s->page == (la & ~(uint64_t)(PHYS_FRAME_SIZE - 1)) &&
+	       ((s->contexts >> (acc & TRACE_TAG_ACC_MASK)) & 1);
+}
+
+/* The prediction slot k makes for an access at offset off in its page in
+ * context acc: an L1 hit on the slot's frame with the cycles of the last
+ * L1 hit of that class and page size. False when the slot is empty or
+ * holds the other class, or no such L1 hit was seen. Inline: the replay's
+ * inner loop and the recorder's. */
+static inline bool trace_codec_slot_predict(const struct trace_codec *c, unsigned k, unsigned off,
+					    uint8_t acc, struct trace_predicted *p)
+{
+	const struct trace_slot *s = &c->slot[k];
+	uint64_t meta = c->l1_meta[s->meta]; /* trace_meta_index: below 8 */
+	if (!((s->contexts >> (acc & TRACE_TAG_ACC_MASK)) & 1) || !meta)
+		return false;
+	p->la = s->page | off;
+	p->pa = s->frame | off;
+	p->meta = meta;
+	p->acc = acc;
+	return true;
+}
+
+/* A slot access's record: tag, then offset and context as one word. */
+static inline void trace_put_slot_access(uint8_t *out, unsigned k, uint64_t la, uint8_t acc)
+{
+	unsigned word = (unsigned)(la & TRACE_SLOT_OFFSET_MASK) |
+			(unsigned)(acc & TRACE_TAG_ACC_MASK) << TRACE_SLOT_ACC_SHIFT;
+	out[0] = (uint8_t)(TRACE_TAG_SLOT | k);
+	out[1] = (uint8_t)word;
+	out[2] = (uint8_t)(word >> 8);
+}
+
+/* Learn from an access's full outcome (both sides call it in record order
+ * for every access that is not a slot access; a slot access changes only
+ * the previous addresses). */
 void trace_codec_update(struct trace_codec *c, const struct trace_access *a);
 /* Whether two outcomes are the same (every field the format holds). */
 bool trace_access_equal(const struct trace_access *a, const struct trace_access *b);
 
 /* CRC-32 (IEEE 802.3 polynomial, reflected), tables held by the caller:
  * table[0] is the bytewise table, table[k] advances a byte k positions
- * further, so eight bytes are folded per step ("slicing by 8"). */
-struct trace_crc { uint32_t table[8][256]; };
+ * further, so sixteen bytes are folded per step ("slicing by 16"). */
+#define TRACE_CRC_SLICES 16
+struct trace_crc { uint32_t table[TRACE_CRC_SLICES][256]; };
 void trace_crc_init(struct trace_crc *t);
 uint32_t trace_crc32(const struct trace_crc *t, uint32_t crc, const void *buf, size_t len);
 
@@ -283,30 +368,28 @@ void trace_writer_put(struct trace_writer *w, const struct trace_record *r);
 /* Close the open block (trace_writer_put does so past TRACE_BLOCK_TARGET). */
 void trace_writer_end_block(struct trace_writer *w);
 
-/* Most bytes a predicted access takes: its tag and its address delta. */
-#define TRACE_PREDICTED_MAX (1 + TRACE_VARINT_MAX)
-
 /* Append the translation of la in context acc whose outcome is x, if it
  * succeeded without a walk step, an A/D update or a fault (the caller
- * knows) and is exactly the codec's prediction: then its record is the one
- * trace_writer_put would write (a tag byte and an address delta), written
- * without building a struct trace_access, and learning from it changes
- * only the codec's previous addresses (the table entry and the L1 meta
- * word already hold it). False when it is not: nothing changed, and the
- * caller puts the record. After a write error the block is still encoded
- * but never written (errors are sticky). Only between trace_writer_open
- * and trace_writer_close (it needs the block buffer). Inline: the recorder
+ * knows), its page holds a recent-page slot and the outcome is exactly
+ * that slot's prediction: then its record is the slot access
+ * trace_writer_put would write, written without building a struct
+ * trace_access, and learning from it changes only the codec's previous
+ * addresses. False when it is not: nothing changed, and the caller puts
+ * the record. After a write error the block is still encoded but never
+ * written (errors are sticky). Only between trace_writer_open and
+ * trace_writer_close (it needs the block buffer). Inline: the recorder
  * calls it for every translation. */
 static inline bool trace_writer_put_predicted(struct trace_writer *w, uint64_t la, uint8_t acc,
 					      const struct mmu_xlate *x)
 {
 	struct trace_predicted p;
-	if (!trace_codec_lookup(&w->codec, la, acc, &p) || x->pa != p.pa || x->meta != p.meta)
+	unsigned k;
+	if (!trace_codec_slot_of(&w->codec, la, acc, &k) ||
+	    !trace_codec_slot_predict(&w->codec, k, (unsigned)(la & TRACE_SLOT_OFFSET_MASK), acc, &p) ||
+	    x->pa != p.pa || x->meta != p.meta)
 		return false;
-	uint8_t *out = w->buf + w->len;
-	out[0] = (uint8_t)(TRACE_FORM_PREDICTED << TRACE_TAG_ACCESS_FORM_SHIFT |
-			   (acc & TRACE_TAG_ACC_MASK));
-	w->len += 1 + trace_put_varint(out + 1, trace_zigzag((int64_t)(la - w->codec.la)));
+	trace_put_slot_access(w->buf + w->len, k, la, acc);
+	w->len += TRACE_SLOT_RECORD_LEN;
 	w->codec.la = la;
 	w->codec.pa = p.pa;
 	w->block_records++;
@@ -353,93 +436,81 @@ bool trace_reader_open_mem(struct trace_reader *r, const void *data, size_t len,
 enum trace_read_status trace_reader_next(struct trace_reader *r, struct trace_record *rec);
 void trace_reader_close(struct trace_reader *r);
 
-/* A varint of at most TRACE_SHORT_VARINT_MAX bytes (63 bits) at in, decoded
- * inline: its length, or 0 for anything else (longer, truncated), which
- * trace_get_varint then decodes or rejects. Both agree on every input this
- * one accepts. */
-#define TRACE_SHORT_VARINT_MAX 9
-static inline size_t trace_get_short_varint(const uint8_t *in, size_t avail, uint64_t *v)
-{
-	uint64_t r = 0;
-	size_t max = avail < TRACE_SHORT_VARINT_MAX ? avail : TRACE_SHORT_VARINT_MAX;
-	for (size_t i = 0; i < max; i++) {
-		r |= (uint64_t)(in[i] & 0x7f) << (7 * i);
-		if (!(in[i] & 0x80)) {
-			*v = r;
-			return i + 1;
-		}
-	}
-	return 0;
-}
-
-/* A run of predicted accesses read in place, the common record: a tag
- * byte and an address delta, decoded inline. The reader's cursor and the
- * codec's previous addresses live in this struct (in registers, in a loop
- * that also translates) and are written back once by trace_pred_run_end.
- * Learning from a predicted access changes only the previous addresses:
- * the table entry already holds it. Anything else (another record, a
+/* A run of slot accesses read in place, the common record: three bytes
+ * decoded inline, with no varint and no table probe. Only the reader's
+ * cursor moves in the loop (in a register, in a loop that also
+ * translates): the count of accesses taken follows from it, and the
+ * codec's previous addresses from the last one taken, and they are
+ * written back once by trace_pred_run_end. Learning from a slot access
+ * changes only the previous addresses. Anything else (another record, a
  * block's end, an error) stops the run; trace_reader_next takes it. */
 struct trace_pred_run {
-	const uint8_t *p, *end; /* the next record; the end of the block's payload */
-	uint32_t left;          /* records the block still holds */
-	uint32_t taken;         /* predicted accesses taken so far */
-	uint64_t la, pa;        /* the codec's previous la and last success's pa */
+	/* The first record of the run; the next one; where the run must stop:
+	 * a slot access starting below stop lies whole within the block's
+	 * payload and within the records the block still holds (one comparison
+	 * checks both). */
+	const uint8_t *start, *p, *stop;
 };
 
 static inline void trace_pred_run_begin(const struct trace_reader *r, struct trace_pred_run *run)
 {
-	bool open = r->buf && !r->ended && r->block_seen < r->block_records;
-	run->p = open ? r->buf + r->pos : NULL;
-	run->end = open ? r->buf + r->len : NULL;
-	run->left = open ? r->block_records - r->block_seen : 0;
-	run->taken = 0;
-	run->la = r->codec.la;
-	run->pa = r->codec.pa;
+	static const uint8_t none[1]; /* no block open: an empty run */
+	run->start = run->p = run->stop = none;
+	if (r->buf && !r->ended && r->block_seen < r->block_records) {
+		size_t left = r->block_records - r->block_seen;
+		size_t fit = (r->len - r->pos) / TRACE_SLOT_RECORD_LEN; /* whole records */
+		run->start = run->p = run->stop = r->buf + r->pos;
+		if (fit)
+			run->stop += (left < fit ? left - 1 : fit - 1) * TRACE_SLOT_RECORD_LEN + 1;
+	}
 }
 
-/* The next predicted access into pr; false at the first record that is
- * not one. Any address delta of up to 63 bits is taken here: a kernel's
- * accesses alternate between its image and its direct map. */
+/* The slot accesses taken so far. */
+static inline uint32_t trace_pred_run_taken(const struct trace_pred_run *run)
+{
+	return (uint32_t)((size_t)(run->p - run->start) / TRACE_SLOT_RECORD_LEN);
+}
+
+/* The next slot access into pr; false at the first record that is not
+ * one, or that names a slot with no prediction (the general decoder then
+ * rejects it), leaving pr as it was. */
 static inline bool trace_pred_run_next(struct trace_pred_run *run, const struct trace_codec *c,
 				       struct trace_predicted *pr)
 {
-	uint64_t delta;
-	if (!run->left || run->end - run->p < 2 || run->p[0] >= (1u << TRACE_TAG_ACCESS_FORM_SHIFT))
+	const uint8_t *p = run->p;
+	if (p >= run->stop || p[0] < TRACE_TAG_SLOT)
 		return false;
-	size_t n = trace_get_short_varint(run->p + 1, (size_t)(run->end - run->p) - 1, &delta);
-	if (!n)
+	unsigned word = (unsigned)p[1] | (unsigned)p[2] << 8;
+	if (!trace_codec_slot_predict(c, p[0] & TRACE_TAG_SLOT_MASK, word & TRACE_SLOT_OFFSET_MASK,
+				      (uint8_t)(word >> TRACE_SLOT_ACC_SHIFT), pr))
 		return false;
-	uint64_t la = run->la + (uint64_t)trace_unzigzag(delta);
-	if (!trace_codec_lookup(c, la, run->p[0], pr))
-		return false;
-	run->la = la;
-	run->pa = pr->pa;
-	run->p += n + 1;
-	run->left--;
-	run->taken++;
+	run->p = p + TRACE_SLOT_RECORD_LEN;
 	return true;
 }
 
-static inline void trace_pred_run_end(struct trace_reader *r, const struct trace_pred_run *run)
+/* Write the run back; last: the last access it took (unread when none). */
+static inline void trace_pred_run_end(struct trace_reader *r, const struct trace_pred_run *run,
+				      const struct trace_predicted *last)
 {
-	if (!run->taken)
+	uint32_t taken = trace_pred_run_taken(run);
+	if (!taken)
 		return;
 	r->pos = (size_t)(run->p - r->buf);
-	r->block_seen += run->taken;
-	r->records += run->taken;
-	r->accesses += run->taken;
-	r->codec.la = run->la;
-	r->codec.pa = run->pa;
+	r->block_seen += taken;
+	r->records += taken;
+	r->accesses += taken;
+	r->codec.la = last->la;
+	r->codec.pa = last->pa;
 }
 
-/* One predicted access, if the next record is one (trace_reader_next
- * calls this first). */
+/* One slot access, if the next record is one (trace_reader_next calls
+ * this first). */
 static inline bool trace_reader_next_predicted(struct trace_reader *r, struct trace_predicted *pr)
 {
 	struct trace_pred_run run;
 	trace_pred_run_begin(r, &run);
 	bool ok = trace_pred_run_next(&run, &r->codec, pr);
-	trace_pred_run_end(r, &run);
+	trace_pred_run_end(r, &run, pr);
 	return ok;
 }
 

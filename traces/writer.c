@@ -53,7 +53,7 @@ void trace_writer_end_block(struct trace_writer *w)
 #define WRITER_STORE_MAX (1 + 2 * TRACE_VARINT_MAX + PHYS_FRAME_SIZE)
 #define WRITER_OTHER_MAX 64 /* CTL: 3 bytes and four varints; CHECKPOINT: 1 + 3 varints + 8 */
 _Static_assert(WRITER_FRAME_MAX >= WRITER_STORE_MAX && WRITER_FRAME_MAX >= WIRE_ACCESS_MAX &&
-		       WRITER_FRAME_MAX >= WRITER_OTHER_MAX && WRITER_FRAME_MAX >= TRACE_PREDICTED_MAX,
+		       WRITER_FRAME_MAX >= WRITER_OTHER_MAX && WRITER_FRAME_MAX >= TRACE_SLOT_RECORD_LEN,
 	       "the largest record is a FRAME");
 /* A block below TRACE_BLOCK_TARGET has room for any record. */
 #define WRITER_BUF_SIZE (TRACE_BLOCK_TARGET + WRITER_FRAME_MAX)
@@ -144,9 +144,32 @@ static size_t encode_detail(const struct trace_codec *c, const struct trace_acce
 	return n;
 }
 
+/* A success that is exactly the prediction of its page's recent-page
+ * slot: its slot access record, learning only the previous addresses; 0
+ * when it is not one. */
+static size_t encode_slot_access(struct trace_codec *c, const struct trace_access *a, uint8_t *p)
+{
+	struct trace_predicted sp;
+	struct trace_access pred;
+	unsigned k;
+	if (!a->ok || !trace_codec_slot_of(c, a->la, a->acc, &k) ||
+	    !trace_codec_slot_predict(c, k, (unsigned)(a->la & TRACE_SLOT_OFFSET_MASK), a->acc, &sp))
+		return 0;
+	trace_predicted_access(&sp, &pred);
+	if (!trace_access_equal(a, &pred))
+		return 0;
+	trace_put_slot_access(p, k, a->la, a->acc);
+	c->la = a->la;
+	c->pa = a->pa;
+	return TRACE_SLOT_RECORD_LEN;
+}
+
 static size_t encode_access(struct trace_codec *c, const struct trace_access *a, uint8_t *p)
 {
 	struct trace_access pred;
+	size_t slot_len = encode_slot_access(c, a, p);
+	if (slot_len)
+		return slot_len;
 	unsigned form = !a->ok ? TRACE_FORM_FAULT : TRACE_FORM_OK;
 	if (a->ok && trace_codec_predict(c, a->la, a->acc, &pred) && trace_access_equal(a, &pred))
 		form = TRACE_FORM_PREDICTED;

@@ -413,6 +413,19 @@ Test(cpu_gate, inner_stack_beyond_its_limit_is_ss_with_its_selector_and_changes_
 	cpu_fixture_free(f);
 }
 
+Test(cpu_gate, parameter_beyond_the_caller_stack_limit_is_ss_0_and_changes_nothing)
+{
+	struct cpu_fixture *f = machine(false, 3, GATE_K, call_far, sizeof call_far);
+	const uint64_t user_sp = USER_STACK - 8;
+	f->c.gpr[GPR_RSP] = user_sp;
+	f->c.mmu.seg.sr[SEG_SS].limit = (uint32_t)user_sp + 3; /* PARAM1 lies beyond it */
+	put(f, KERNEL_STACK - 4, UINT64_MAX, 4);
+	expect_fault(f, VEC_SS, 0, "second parameter");
+	cr_assert_eq(f->c.mmu.seg.sr[SEG_SS].limit, user_sp + 3, "the caller's SS cache is back");
+	cr_assert_eq(peek(f, KERNEL_STACK - 4, 4), 0xffffffffu, "nothing pushed");
+	cpu_fixture_free(f);
+}
+
 Test(cpu_gate, page_fault_on_the_inner_stack_is_precise)
 {
 	struct cpu_fixture *f = machine(true, 3, GATE_K, call_far, sizeof call_far);

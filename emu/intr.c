@@ -43,9 +43,7 @@ static bool tss_read_sp(struct cpu *c, unsigned offset, uint64_t *sp)
 			       &c->fault);
 }
 
-/* Translate len bytes at la for a supervisor write, both pages if it
- * crosses one, before anything is written. */
-static bool stack_xlate(struct cpu *c, uint64_t la, unsigned len, struct memref *r)
+bool intr_stack_xlate(struct cpu *c, uint64_t la, unsigned len, unsigned acc, struct memref *r)
 {
 	struct mmu_xlate x;
 	if (!mmu_canonical(&c->mmu, la) || !mmu_canonical(&c->mmu, la + len - 1)) {
@@ -54,11 +52,11 @@ static bool stack_xlate(struct cpu *c, uint64_t la, unsigned len, struct memref 
 	}
 	unsigned room = (unsigned)(PHYS_FRAME_SIZE - (la & PAGE_OFFSET_MASK));
 	r->n1 = room < len ? room : len;
-	bool ok = mmu_translate(&c->mmu, la, implicit(ACC_WRITE), &x);
+	bool ok = mmu_translate(&c->mmu, la, acc, &x);
 	c->cycles += x.cycles;
 	if (ok && r->n1 < len) {
 		r->pa = x.pa;
-		ok = mmu_translate(&c->mmu, la + r->n1, implicit(ACC_WRITE), &x);
+		ok = mmu_translate(&c->mmu, la + r->n1, acc, &x);
 		c->cycles += x.cycles;
 		r->pa2 = x.pa;
 	} else {
@@ -69,13 +67,6 @@ static bool stack_xlate(struct cpu *c, uint64_t la, unsigned len, struct memref 
 	return ok;
 }
 
-static void stack_write(struct cpu *c, const struct memref *r, const uint8_t *frame, unsigned len)
-{
-	phys_write_bytes(&c->mmu.phys, r->pa, frame, r->n1);
-	if (r->n1 < len)
-		phys_write_bytes(&c->mmu.phys, r->pa2, frame + r->n1, len - r->n1);
-}
-
 /* The stack delivery switches to: an IST slot, RSPn of the new CPL on a
  * privilege change, else the current one; aligned to 16 (§6.14.4/5). */
 static bool delivery_stack(struct cpu *c, const struct seg_desc *gate, unsigned new_cpl,
@@ -84,8 +75,8 @@ static bool delivery_stack(struct cpu *c, const struct seg_desc *gate, unsigned 
 	*rsp = c->gpr[GPR_RSP];
 	if (gate->gate_ist && !tss_read_sp(c, TSS64_IST1 + (gate->gate_ist - 1u) * TSS64_SLOT, rsp))
 		return false;
-	if (!gate->gate_ist && new_cpl < c->cpl &&
-	    !tss_read_sp(c, TSS64_RSP0 + new_cpl * TSS64_SLOT, rsp))
+	uint16_t null_ss;
+	if (!gate->gate_ist && new_cpl < c->cpl && !intr_tss_stack(c, new_cpl, &null_ss, rsp))
 		return false;
 	*rsp &= ~IA32E_STACK_ALIGN;
 	return true;
@@ -120,11 +111,10 @@ static void build_frame(struct cpu *c, const struct intr_event *e, struct delive
 	}
 }
 
-/* Pack the frame into slot-sized little-endian entries. */
-static void pack_frame(const struct delivery *v, uint8_t *out)
+void intr_pack_frame(const uint64_t *frame, unsigned n, unsigned slot, uint8_t *out)
 {
-	for (unsigned i = 0; i < v->n; i++)
-		memcpy(out + i * v->slot, &v->frame[i], v->slot);
+	for (unsigned i = 0; i < n; i++)
+		memcpy(out + i * slot, &frame[i], slot);
 }
 
 /* 64-bit mode: IST or RSPn stack, 8-byte slots, SS:RSP always pushed. */
@@ -143,14 +133,61 @@ static bool stack_64(struct cpu *c, const struct intr_event *e, struct delivery 
 	return true;
 }
 
-/* 32-bit TSS fields (SDM Vol. 3A §7.2.1, Figure 7-2). */
+/* 32-bit TSS fields (SDM Vol. 3A §7.2.1, Figure 7-2): ESPn at 4 + 8n,
+ * SSn right after it. 16-bit TSS (§7.6, Figure 7-10): SPn at 2 + 4n, SSn
+ * right after it. */
 #define TSS32_ESP0 4u
-#define TSS32_SS0 8u
 #define TSS32_STACK_STRIDE 8u
+#define TSS16_SP0 2u
+#define TSS16_STACK_STRIDE 4u
+#define TSS_SS_BYTES 2u
 
-/* Protected mode: a privilege change switches to SSn:ESPn from the 32-bit
- * TSS (§6.12.1, §7.2.1); the new SS is loaded (and checked) now and
- * restored if a later step faults. 16-bit gates push 2-byte entries. */
+/* Outside IA-32e mode: SSn:(E)SPn of the current 16- or 32-bit TSS, both
+ * fields within the TSS limit, else #TS(TR) (Vol. 2 CALL "MORE-PRIVILEGE":
+ * TSSstackAddress + 5 (32-bit) or + 3 (16-bit) must not exceed it). */
+static bool tss_read_legacy(struct cpu *c, unsigned cpl, uint16_t *ss, uint64_t *sp)
+{
+	const struct seg_cache *tr = &c->mmu.seg.tr;
+	bool tss16 = (tr->type & ~SYS_TSS_BUSY_BIT) == SYS_TSS16_AVAIL;
+	unsigned at = tss16 ? TSS16_SP0 + cpl * TSS16_STACK_STRIDE : TSS32_ESP0 + cpl * TSS32_STACK_STRIDE;
+	unsigned sp_bytes = tss16 ? 2u : 4u;
+	uint64_t sel = 0;
+	*sp = 0;
+	if (at + sp_bytes + TSS_SS_BYTES - 1 > tr->limit) {
+		mmu_fault_set(&c->fault, VEC_TS, true, tr->selector & SEL_ERROR_MASK);
+		return false;
+	}
+	if (!mmu_read_linear(&c->mmu, tr->base + at, sp, sp_bytes, implicit(ACC_READ), &c->fault) ||
+	    !mmu_read_linear(&c->mmu, tr->base + at + sp_bytes, &sel, TSS_SS_BYTES,
+			     implicit(ACC_READ), &c->fault))
+		return false;
+	*ss = (uint16_t)sel;
+	return true;
+}
+
+bool intr_tss_stack(struct cpu *c, unsigned cpl, uint16_t *ss, uint64_t *sp)
+{
+	if (!(c->mmu.efer & EFER_LMA))
+		return tss_read_legacy(c, cpl, ss, sp);
+	/* IA-32e mode: RSPn, and SS becomes a null selector whose RPL is the
+	 * new CPL (§6.14.4; Vol. 2 CALL "NewSS ← new code-segment DPL"). */
+	*ss = (uint16_t)cpl;
+	return tss_read_sp(c, TSS64_RSP0 + cpl * TSS64_SLOT, sp);
+}
+
+bool intr_load_tss_ss(struct cpu *c, uint16_t ss, unsigned cpl)
+{
+	if (seg_load(&c->mmu, SEG_SS, ss, cpl, &c->fault))
+		return true;
+	if (c->fault.vector == VEC_GP)
+		mmu_fault_set(&c->fault, VEC_TS, true, ss & SEL_ERROR_MASK);
+	return false;
+}
+
+/* Protected mode: a privilege change switches to SSn:(E)SPn from the 32-
+ * or 16-bit TSS (§6.12.1, §7.2.1, §7.6); the new SS is loaded (and
+ * checked) now and restored if a later step faults. 16-bit gates push
+ * 2-byte entries. */
 static bool stack_legacy(struct cpu *c, const struct intr_event *e, struct delivery *v)
 {
 	struct mmu *m = &c->mmu;
@@ -168,39 +205,43 @@ static bool stack_legacy(struct cpu *c, const struct intr_event *e, struct deliv
 	v->slot = gate16 ? 2 : 4;
 	v->old_ss = m->seg.sr[SEG_SS];
 	if (v->new_cpl < c->cpl) {
-		uint64_t esp = 0, ss = 0;
-		unsigned at = v->new_cpl * TSS32_STACK_STRIDE;
-		const struct seg_cache *tr = &m->seg.tr;
-		if (TSS32_SS0 + at + 1 > tr->limit ||
-		    !mmu_read_linear(m, tr->base + TSS32_ESP0 + at, &esp, 4, implicit(ACC_READ), &c->fault) ||
-		    !mmu_read_linear(m, tr->base + TSS32_SS0 + at, &ss, 2, implicit(ACC_READ), &c->fault)) {
-			if (TSS32_SS0 + at + 1 > tr->limit)
-				mmu_fault_set(&c->fault, VEC_TS, true, tr->selector & SEL_ERROR_MASK);
+		uint16_t ss;
+		if (!intr_tss_stack(c, v->new_cpl, &ss, &sp) || !intr_load_tss_ss(c, ss, v->new_cpl))
 			return false;
-		}
-		if (!seg_load(m, SEG_SS, (uint16_t)ss, v->new_cpl, &c->fault)) {
-			mmu_fault_set(&c->fault, VEC_TS, true, (uint16_t)ss & SEL_ERROR_MASK);
-			return false;
-		}
 		v->ss_switched = true;
-		sp = esp;
 	}
 	build_frame(c, e, v, v->ss_switched, old_sp, old_ss);
 	v->new_sp = sp - v->n * v->slot;
 	return true;
 }
 
-/* Translate the frame's slots on the (new) stack: through SS's limit
- * checks outside 64-bit mode; both pages before anything is written. */
+bool intr_frame_linear(struct cpu *c, uint64_t sp, unsigned len, uint64_t *la)
+{
+	*la = sp;
+	if (c->mmu.efer & EFER_LMA)
+		return true;
+	uint64_t off = sp & (c->mmu.seg.sr[SEG_SS].db ? UINT64_C(0xffffffff) : 0xffff);
+	return seg_linear(&c->mmu, SEG_SS, off, len, ACC_WRITE, la, &c->fault);
+}
+
+/* Translate the frame's slots on the (new) stack: limits, then paging for
+ * both pages before anything is written. */
 static bool frame_xlate(struct cpu *c, struct delivery *v, struct memref *r)
 {
-	uint64_t la = v->new_sp, len = v->n * v->slot;
-	if (!(c->mmu.efer & EFER_LMA)) {
-		uint64_t off = v->new_sp & (c->mmu.seg.sr[SEG_SS].db ? UINT64_C(0xffffffff) : 0xffff);
-		if (!seg_linear(&c->mmu, SEG_SS, off, (unsigned)len, ACC_WRITE, &la, &c->fault))
-			return false;
-	}
-	return stack_xlate(c, la, (unsigned)len, r);
+	uint64_t la;
+	unsigned len = v->n * v->slot;
+	return intr_frame_linear(c, v->new_sp, len, &la) &&
+	       intr_stack_xlate(c, la, len, implicit(ACC_WRITE), r);
+}
+
+void intr_set_sp(struct cpu *c, uint64_t new_sp)
+{
+	if (c->mmu.efer & EFER_LMA)
+		c->gpr[GPR_RSP] = new_sp;
+	else if (c->mmu.seg.sr[SEG_SS].db)
+		c->gpr[GPR_RSP] = (uint32_t)new_sp;
+	else
+		c->gpr[GPR_RSP] = (c->gpr[GPR_RSP] & ~UINT64_C(0xffff)) | (new_sp & 0xffff);
 }
 
 bool intr_deliver(struct cpu *c, const struct intr_event *e)
@@ -223,19 +264,14 @@ bool intr_deliver(struct cpu *c, const struct intr_event *e)
 			m->seg.sr[SEG_SS] = v.old_ss;
 		return false;
 	}
-	pack_frame(&v, bytes);
-	stack_write(c, &slots, bytes, v.n * v.slot);
+	intr_pack_frame(v.frame, v.n, v.slot, bytes);
+	mem_store_bytes(c, &slots, bytes, v.n * v.slot);
 	/* Commit. In 64-bit mode a privilege change loads SS with a null
 	 * selector whose RPL is the new CPL (§6.14.4). */
 	seg_commit_cs(m, v.gate.gate_selector, &v.cs, v.new_cpl);
 	if (ia32e && v.new_cpl < c->cpl)
 		m->seg.sr[SEG_SS] = (struct seg_cache){ .selector = (uint16_t)v.new_cpl, .usable = false };
-	if (ia32e)
-		c->gpr[GPR_RSP] = v.new_sp;
-	else if (m->seg.sr[SEG_SS].db)
-		c->gpr[GPR_RSP] = (uint32_t)v.new_sp;
-	else
-		c->gpr[GPR_RSP] = (c->gpr[GPR_RSP] & ~UINT64_C(0xffff)) | (v.new_sp & 0xffff);
+	intr_set_sp(c, v.new_sp);
 	c->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
 	if (v.gate.kind == DESC_INT_GATE64 || v.gate.kind == DESC_INT_GATE32 ||
 	    v.gate.kind == DESC_INT_GATE16)

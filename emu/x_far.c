@@ -2,9 +2,12 @@
  * PUSH/POP Sreg, far JMP, far CALL and far RET to code segments (SDM
  * Vol. 2 MOV, PUSH, POP, JMP, CALL, RET; Vol. 3A §5.8). Descriptor checks
  * are mmu/seg's; this file orders them, translates stack slots before
- * committing, and refreshes the mode when CS or SS change. Call gates and
- * task switches are not implemented (#UD, counted). */
+ * committing, and refreshes the mode when CS or SS change. Far JMP and
+ * CALL through call gates (§5.8.3–§5.8.5) are modelled, with the stack
+ * switch and parameter copy; task gates and TSS targets (task switches)
+ * are not (#UD, counted). */
 #include "emu/exec.h"
+#include "emu/intr.h"
 
 #define SELECTOR_BYTES 2u
 
@@ -116,18 +119,37 @@ static enum exec_result far_commit(struct cpu *c, uint16_t sel, const struct seg
 	return EXEC_OK;
 }
 
-/* A far JMP/CALL target that is a code segment, with its checks; call
- * gates and task switches are not modelled. */
-static bool far_code_target(struct cpu *c, const struct insn *d, uint16_t sel, uint64_t off,
-			    struct seg_far_target *t)
+/* Classify a far JMP/CALL target (mmu/seg checks the descriptor); task
+ * gates and TSSs (task switches) are not modelled: #UD, counted. */
+static bool far_target(struct cpu *c, const struct insn *d, uint16_t sel,
+		       struct seg_far_target *t)
 {
 	if (!seg_far_target(&c->mmu, sel, c->cpl, t, &c->fault))
 		return false;
-	if (t->kind != SEG_FAR_CODE) {
+	if (t->kind != SEG_FAR_CODE && t->kind != SEG_FAR_CALL_GATE) {
 		(void)exec_ud(c, d);
 		return false;
 	}
-	return target_ok(c, &t->desc, off);
+	return true;
+}
+
+/* The code segment a call gate names, checked for `via` (Vol. 2 JMP and
+ * CALL "CALL-GATE": null → #GP(0); not code, privilege, in IA-32e mode not
+ * 64-bit code → #GP(code selector); not present → #NP(code selector)). */
+static bool gate_code(struct cpu *c, const struct seg_desc *gate, enum seg_cs_via via,
+		      struct seg_desc *cs)
+{
+	return seg_check_cs(&c->mmu, gate->gate_selector, c->cpl, via, cs, &c->fault);
+}
+
+/* JMP through a call gate: never a privilege change (§5.8.4, Table 5-1);
+ * CS:RIP from the gate, RIP checked against the new CS (Vol. 2 JMP). */
+static enum exec_result jmp_gate(struct cpu *c, const struct seg_desc *gate)
+{
+	struct seg_desc cs;
+	if (!gate_code(c, gate, SEG_CS_GATE_JMP, &cs) || !target_ok(c, &cs, gate->gate_offset))
+		return EXEC_FAULT;
+	return far_commit(c, gate->gate_selector, &cs, c->cpl, gate->gate_offset);
 }
 
 enum exec_result exec_jmp_far(struct cpu *c, const struct insn *d)
@@ -135,20 +157,152 @@ enum exec_result exec_jmp_far(struct cpu *c, const struct insn *d)
 	struct seg_far_target t;
 	uint16_t sel;
 	uint64_t off;
-	if (!far_pointer(c, d, &sel, &off) || !far_code_target(c, d, sel, off, &t))
+	if (!far_pointer(c, d, &sel, &off) || !far_target(c, d, sel, &t))
+		return EXEC_FAULT;
+	if (t.kind == SEG_FAR_CALL_GATE)
+		return jmp_gate(c, &t.desc);
+	if (!target_ok(c, &t.desc, off))
 		return EXEC_FAULT;
 	return far_commit(c, sel, &t.desc, seg_cs_new_cpl(SEG_CS_JMP_CALL, sel, c->cpl, &t.desc), off);
 }
 
+/* ---- CALL through a call gate (SDM Vol. 3A §5.8.5; Vol. 2 CALL) ---------- */
+
+#define GATE_PARAMS_MAX 31u /* the 5-bit parameter count (§5.8.3) */
+/* Frame entries: return RIP and CS, parameters, old (E)SP and SS. */
+#define GATE_FRAME_MAX (2u + GATE_PARAMS_MAX + 2u)
+#define GATE_FRAME_RET 2u   /* index of the first copied parameter */
+
+/* A call through a gate, checked and ready to commit. */
+struct gate_call {
+	struct seg_desc cs;
+	unsigned new_cpl;
+	unsigned slot;                  /* bytes per entry: the gate's size */
+	unsigned n;                     /* entries in frame */
+	uint64_t frame[GATE_FRAME_MAX]; /* lowest address first */
+	uint64_t new_sp;                /* stack offset after the pushes */
+	uint64_t la;                    /* linear address of the frame */
+	struct seg_cache old_ss;        /* SS before a stack switch */
+};
+
+/* Stack entries are the gate's size, not the operand size (§5.8.3,
+ * §5.8.3.1): 2 bytes for a 16-bit gate, 4 for a 32-bit one, 8 in IA-32e. */
+static unsigned gate_slot(enum seg_desc_kind kind)
+{
+	return kind == DESC_CALL_GATE16 ? 2u : kind == DESC_CALL_GATE32 ? 4u : 8u;
+}
+
+/* The frame's room on the stack (limit check, #SS(0)), then the gate's
+ * RIP in the new CS (#GP(0)), in the order of Vol. 2 CALL. top: the stack
+ * offset the frame is pushed below. */
+static bool frame_check(struct cpu *c, const struct seg_desc *gate, struct gate_call *g,
+			uint64_t top)
+{
+	g->new_sp = top - g->n * g->slot;
+	return intr_frame_linear(c, g->new_sp, g->n * g->slot, &g->la) &&
+	       target_ok(c, &g->cs, gate->gate_offset);
+}
+
+/* The return address, lowest in the frame (pushed last). */
+static void frame_return(struct cpu *c, struct gate_call *g)
+{
+	g->frame[0] = c->next_rip;
+	g->frame[1] = c->mmu.seg.sr[SEG_CS].selector;
+}
+
+/* SAME-PRIVILEGE (Vol. 2 CALL): CS and the return RIP on the current
+ * stack, as explicit writes at the current CPL. */
+static bool same_privilege(struct cpu *c, const struct seg_desc *gate, struct gate_call *g,
+			   struct memref *slots)
+{
+	uint64_t top = (c->mmu.efer & EFER_LMA) ? c->gpr[GPR_RSP] : sp_get(c);
+	g->n = GATE_FRAME_RET;
+	frame_return(c, g);
+	return frame_check(c, gate, g, top) &&
+	       intr_stack_xlate(c, g->la, g->n * g->slot, mem_acc(c, ACC_WRITE), slots);
+}
+
+/* Copy the gate's parameters from the old stack (§5.8.5, Figure 5-13):
+ * read through the old SS, in place of the new one for the reads. */
+static bool copy_params(struct cpu *c, unsigned count, struct gate_call *g)
+{
+	struct seg_cache new_ss = c->mmu.seg.sr[SEG_SS];
+	bool ok = true;
+	c->mmu.seg.sr[SEG_SS] = g->old_ss;
+	for (unsigned i = 0; ok && i < count; i++)
+		ok = stack_peek(c, (uint64_t)i * g->slot, g->slot, &g->frame[GATE_FRAME_RET + i]);
+	c->mmu.seg.sr[SEG_SS] = new_ss;
+	return ok;
+}
+
+/* MORE-PRIVILEGE (Vol. 2 CALL; §5.8.5): SSn:(E)SPn (RSPn) from the TSS for
+ * the new CPL; outside IA-32e mode the new SS is checked (#TS(SS)) and
+ * loaded, the frame must fit below its limit (#SS(SS)), and the gate's
+ * parameters are copied. The frame holds the old SS:(E)SP above the
+ * parameters and the return address. Pushes are writes at the new CPL. */
+static bool more_privilege(struct cpu *c, const struct seg_desc *gate, struct gate_call *g,
+			   struct memref *slots)
+{
+	bool ia32e = (c->mmu.efer & EFER_LMA) != 0;
+	unsigned count = ia32e ? 0u : gate->gate_params;
+	uint16_t ss;
+	uint64_t sp;
+	if (!intr_tss_stack(c, g->new_cpl, &ss, &sp) ||
+	    (!ia32e && !intr_load_tss_ss(c, ss, g->new_cpl)))
+		return false;
+	g->n = GATE_FRAME_RET + count + 2u;
+	frame_return(c, g);
+	g->frame[g->n - 2] = c->gpr[GPR_RSP];
+	g->frame[g->n - 1] = g->old_ss.selector;
+	if (!frame_check(c, gate, g, sp)) {
+		if (c->fault.vector == VEC_SS)
+			c->fault.error_code = ss & SEL_ERROR_MASK;
+		return false;
+	}
+	unsigned acc = mmu_acc(ACC_WRITE, g->new_cpl, false, (c->rflags & RFLAGS_AC) != 0);
+	return copy_params(c, count, g) && intr_stack_xlate(c, g->la, g->n * g->slot, acc, slots);
+}
+
+/* CALL through a call gate: to more privileged non-conforming code with a
+ * stack switch, else on the current stack. Everything is checked and every
+ * slot translated before the frame is written and CS:RIP, SS:RSP change. */
+static enum exec_result call_gate(struct cpu *c, const struct seg_desc *gate)
+{
+	struct mmu *m = &c->mmu;
+	struct gate_call g = { .slot = gate_slot(gate->kind), .old_ss = m->seg.sr[SEG_SS] };
+	struct memref slots = { 0, 0, 0 };
+	uint8_t bytes[GATE_FRAME_MAX * 4u];
+	if (!gate_code(c, gate, SEG_CS_GATE_CALL, &g.cs))
+		return EXEC_FAULT;
+	g.new_cpl = seg_cs_new_cpl(SEG_CS_GATE_CALL, gate->gate_selector, c->cpl, &g.cs);
+	bool inner = g.new_cpl < c->cpl;
+	if (!(inner ? more_privilege(c, gate, &g, &slots) : same_privilege(c, gate, &g, &slots))) {
+		m->seg.sr[SEG_SS] = g.old_ss;
+		return EXEC_FAULT;
+	}
+	intr_pack_frame(g.frame, g.n, g.slot, bytes);
+	mem_store_bytes(c, &slots, bytes, g.n * g.slot);
+	intr_set_sp(c, g.new_sp);
+	/* In IA-32e mode the inner stack's SS is a null selector with RPL =
+	 * the new CPL (§5.8.5, §6.14.4). */
+	if (inner && (m->efer & EFER_LMA))
+		m->seg.sr[SEG_SS] = (struct seg_cache){ .selector = (uint16_t)g.new_cpl, .usable = false };
+	return far_commit(c, gate->gate_selector, &g.cs, g.new_cpl, gate->gate_offset);
+}
+
 /* Far CALL to a code segment: push CS (an operand-size slot) and the
- * return RIP, then load CS (same privilege). */
+ * return RIP, then load CS (same privilege). Through a call gate: above. */
 enum exec_result exec_call_far(struct cpu *c, const struct insn *d)
 {
 	struct seg_far_target t;
 	struct memref cs_slot, ip_slot;
 	uint16_t sel;
 	uint64_t off, sp = sp_get(c);
-	if (!far_pointer(c, d, &sel, &off) || !far_code_target(c, d, sel, off, &t))
+	if (!far_pointer(c, d, &sel, &off) || !far_target(c, d, sel, &t))
+		return EXEC_FAULT;
+	if (t.kind == SEG_FAR_CALL_GATE)
+		return call_gate(c, &t.desc);
+	if (!target_ok(c, &t.desc, off))
 		return EXEC_FAULT;
 	if (!mem_xlate(c, SEG_SS, (sp - d->osz) & c->sp_mask, d->osz, ACC_WRITE, &cs_slot) ||
 	    !mem_xlate(c, SEG_SS, (sp - 2u * d->osz) & c->sp_mask, d->osz, ACC_WRITE, &ip_slot))
@@ -158,7 +312,6 @@ enum exec_result exec_call_far(struct cpu *c, const struct insn *d)
 	c->gpr[GPR_RSP] = sp_moved(c, -2 * (int64_t)d->osz);
 	return far_commit(c, sel, &t.desc, seg_cs_new_cpl(SEG_CS_JMP_CALL, sel, c->cpl, &t.desc), off);
 }
-
 /* Far RET [imm16]: pop RIP and CS; to an outer level also SS:RSP, loaded
  * through seg_load with the new CPL (SDM Vol. 2 RET, Vol. 3A §5.8.6). */
 enum exec_result exec_ret_far(struct cpu *c, const struct insn *d)

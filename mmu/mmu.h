@@ -163,21 +163,10 @@ MMU_WUR bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct
 /* The inline path's hit in the second L1 structure t (entry e), counted
  * as walk_slow_path counts it: a miss in the first structure (skipped: it
  * holds nothing near la), a hit in the second, a slow-path translation
- * with its cycles. Inline: callgrind counts the same 49 instructions per
- * hit of the first structure's loop (mmu_bench tlb_hit) either way, and
- * 11 fewer per replayed kernel access without the call. */
-static inline bool mmu_translate_second_hit(struct mmu *m, struct tlb *t, struct tlb_entry *e,
-					    uint64_t la, struct mmu_xlate *x)
-{
-	x->pa = e->pa | (la & t->offset_mask);
-	x->meta = t->hit_meta;
-	t[-1].st.misses++;
-	t->st.hits++;
-	e->lru = ++t->clock;
-	m->stats.translations++;
-	m->stats.cycles += t->latency;
-	return true;
-}
+ * with its cycles. Out of line: inlined at every call site it made the
+ * first structure's hit loop measurably slower. */
+bool mmu_translate_second_hit(struct mmu *m, struct tlb *t, struct tlb_entry *e, uint64_t la,
+			      struct mmu_xlate *x);
 
 /* Probe one L1 structure's smallest size with its precomputed constants:
  * the first (second = false) or, where the first holds nothing near la,

@@ -419,6 +419,18 @@ bool walk_slow_path(struct mmu *m, uint64_t la, unsigned acc, bool probed0, stru
 	return walk_translate(m, la, acc, x);
 }
 
+bool mmu_translate_second_hit(struct mmu *m, struct tlb *t, struct tlb_entry *e, uint64_t la,
+			      struct mmu_xlate *x)
+{
+	x->pa = e->pa | (la & t->offset_mask);
+	x->meta = t->hit_meta;
+	t[-1].st.misses++;
+	t->st.hits++;
+	e->lru = ++t->clock;
+	m->stats.translations++;
+	m->stats.cycles += t->latency;
+	return true;
+}
 
 /* An L1 hit in the first or second structure's smallest size, under
  * IA-32e paging without protection keys, that perm_fast allows: what

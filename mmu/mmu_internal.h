@@ -115,7 +115,7 @@ static inline void walk_fill_level(struct mmu *m, enum mmu_tlb_level lvl, uint64
 		(void)tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, NULL);
 		return;
 	}
-	struct tlb_entry victim;
+	struct tlb_entry victim = {0};
 	if (tlb_fill(t, la, pa, s, orig, pcid, rights, pkey, &victim))
 		m->obs->tlb(m->obs->ctx, TLB_EV_EVICT, lvl, i, tlb_entry_la(&victim), victim.pa,
 			    (enum mmu_page_size)victim.size);

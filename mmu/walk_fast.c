@@ -116,8 +116,13 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 				     m->pcid, ent[i].val & m->addr_mask, ent[i].rights);
 	}
 	uint16_t pcid = m->pcid | (global ? TLB_PCID_GLOBAL : 0);
-	walk_fill_level(m, kind == ACC_FETCH ? TLB_L1I : TLB_L1D, la, pa, size, size, pcid, rights,
-			pkey);
+	/* walk_fill_level with no observer to tell. */
+	enum mmu_tlb_level l1 = kind == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	uint8_t plan1 = m->fill_plan[l1][size];
+	if (plan1 != FILL_NONE)
+		(void)tlb_fill(&m->tlb[l1][plan1 >> FILL_STRUCT_SHIFT], la, pa,
+			       (enum mmu_page_size)(plan1 & FILL_SIZE_MASK), size, pcid, rights, pkey,
+			       NULL);
 	uint8_t plan = m->fill_plan[TLB_L2][size];
 	enum mmu_page_size l2_size = (enum mmu_page_size)(plan & FILL_SIZE_MASK);
 	if (plan != FILL_NONE && plan >> FILL_STRUCT_SHIFT == 0 && l2v->way[l2_size])
@@ -198,9 +203,12 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 	uint64_t pa = (val & m->addr_mask & ~off_mask) | (la & off_mask);
 	uint8_t leaf_rights = rights | ((val & PTE_D) ? TLB_R_DIRTY : 0);
 	uint8_t pkey = m->pk_active ? (uint8_t)((val & PTE_PKEY_MASK) >> PTE_PKEY_SHIFT) : 0;
-	uint32_t ec = walk_check_rights(m, acc, leaf_rights, pkey);
-	if (ec)
-		return walk_fault(m, la, acc, VEC_PF, ec, x);
+	/* Without protection keys the rights table decides alone (§4.6). */
+	if (MMU_UNLIKELY(m->pk_active || !((m->perm_ok[acc] >> leaf_rights) & 1))) {
+		uint32_t ec = walk_check_rights(m, acc, leaf_rights, pkey);
+		if (ec)
+			return walk_fault(m, la, acc, VEC_PF, ec, x);
+	}
 	bool global = (val & PTE_G) && (m->cr4 & CR4_PGE);
 	return fast_commit(m, la, acc, ent, n, all_a, start, &ps, l2v, pa, leaf_size[level], leaf_rights, pkey,
 			   global, x);

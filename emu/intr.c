@@ -243,7 +243,7 @@ void intr_set_sp(struct cpu *c, uint64_t new_sp)
 
 /* Through an IDT task gate (outside IA-32e mode; seg_read_idt_gate
  * refuses task gates inside it): a nested task switch (emu/task.h). A
- * switch involving a 16-bit TSS is not modelled: #GP(0), nothing changed. */
+ * switch to a virtual-8086 task is not modelled: #GP(0), nothing changed. */
 static bool deliver_task(struct cpu *c, const struct seg_desc *gate, const struct intr_event *e)
 {
 	enum task_result r = task_deliver(c, gate, e);

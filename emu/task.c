@@ -32,22 +32,47 @@
 #include "emu/exec.h"
 #include "emu/io.h"
 
-/* 32-bit TSS (SDM Vol. 3A §7.2.1, Figure 7-2). */
-#define TSS32_LINK 0x00u   /* previous task link, 16 bits */
+#define TSS_LINK 0x00u     /* previous task link, 16 bits, in both formats */
 #define TSS32_CR3 0x1cu
-#define TSS32_EIP 0x20u
-#define TSS32_EFLAGS 0x24u
-#define TSS32_GPR0 0x28u   /* EAX, ECX, EDX, EBX, ESP, EBP, ESI, EDI */
-#define TSS32_SREG0 0x48u  /* ES, CS, SS, DS, FS, GS: 16 bits in 4-byte slots */
-#define TSS32_LDT 0x60u
-#define TSS32_SLOT 4u
-#define TSS32_MIN_LIMIT 0x67u /* §7.2.2, Table 7-1: a 32-bit TSS limit ≥ 67H */
+#define TSS32_MIN_LIMIT 0x67u
 #define TSS32_BYTES (TSS32_MIN_LIMIT + 1u)
 #define TSS_GPRS 8u
 #define SELECTOR_BYTES 2u
-/* The dynamic fields a switch saves in the old TSS: EIP through GS
- * (§7.2.1; LDTR and CR3 are static and not saved). */
-#define TSS32_DYNAMIC_BYTES (TSS32_LDT - TSS32_EIP)
+/* A 16-bit TSS gives the low halves of EIP, EFLAGS and the general
+ * registers. The SDM leaves the upper halves unspecified: EIP's and
+ * EFLAGS' become zero and the general registers' all-ones, as in Bochs. */
+#define TSS16_GPR_UPPER UINT32_C(0xffff0000)
+
+/* Where a TSS keeps what a switch saves and loads: the 32-bit TSS (SDM
+ * Vol. 3A §7.2.1, Figure 7-2) and the 16-bit TSS (§7.6, Figure 7-10).
+ * The dynamic fields, saved on a switch away, run from EIP up to the LDT
+ * selector (LDTR and CR3 are static and not saved). */
+struct tss_layout {
+	unsigned min_limit;  /* smaller limits are #TS (§7.2.2, Table 6-6) */
+	unsigned eip, eflags, gpr0, sreg0, ldt; /* offsets; gpr0: AX/EAX first */
+	unsigned reg_bytes;  /* EIP, EFLAGS, each general register: 4 or 2 */
+	unsigned sreg_stride;
+	unsigned nsregs;     /* ES, CS, SS, DS, and FS, GS in a 32-bit TSS */
+	bool has_cr3;
+};
+
+static const struct tss_layout tss32_layout = {
+	.min_limit = TSS32_MIN_LIMIT, .eip = 0x20, .eflags = 0x24, .gpr0 = 0x28, .sreg0 = 0x48,
+	.ldt = 0x60, .reg_bytes = 4, .sreg_stride = 4, .nsregs = SEG_NREGS, .has_cr3 = true,
+};
+/* Table 6-6 reads "less than 2CH" for the 16-bit TSS, whose last byte is
+ * at 2BH; as with 67H, the last byte of the 32-bit TSS, the limit must
+ * reach the last byte. */
+static const struct tss_layout tss16_layout = {
+	.min_limit = 0x2b, .eip = 0x0e, .eflags = 0x10, .gpr0 = 0x12, .sreg0 = 0x22,
+	.ldt = 0x2a, .reg_bytes = 2, .sreg_stride = 2, .nsregs = SEG_DS + 1, .has_cr3 = false,
+};
+#define TSS_DYNAMIC_MAX (0x60u - 0x20u) /* the 32-bit TSS's EIP…GS */
+
+static unsigned dynamic_bytes(const struct tss_layout *l)
+{
+	return l->ldt - l->eip;
+}
 
 /* EFLAGS bits loaded from a TSS; VM (virtual-8086 tasks) is refused in
  * the plan. */
@@ -67,8 +92,9 @@ struct task_plan {
 	uint16_t sel;                        /* the new TSS */
 	struct seg_desc desc;
 	uint32_t ext;                        /* SEG_EC_EXT in selector error codes, or 0 */
+	const struct tss_layout *old_l, *new_l;
 	uint8_t image[TSS32_BYTES];          /* the new TSS as read */
-	uint8_t saved[TSS32_DYNAMIC_BYTES];  /* the old TSS's dynamic fields as read */
+	uint8_t saved[TSS_DYNAMIC_MAX];      /* the old TSS's dynamic fields as read */
 	uint8_t old_access, new_access;      /* access bytes of the TSS descriptors */
 	struct memref save, link, old_busy, new_busy;
 };
@@ -97,10 +123,11 @@ static uint32_t sel_code(const struct task_plan *p, uint16_t sel)
 	return (sel & SEL_ERROR_MASK) | p->ext;
 }
 
-static uint32_t image_u32(const struct task_plan *p, unsigned at)
+/* A little-endian field of bytes (≤ 4) of the new TSS. */
+static uint32_t image_field(const struct task_plan *p, unsigned at, unsigned bytes)
 {
-	uint32_t v;
-	memcpy(&v, p->image + at, sizeof v);
+	uint32_t v = 0;
+	memcpy(&v, p->image + at, bytes);
 	return v;
 }
 
@@ -159,11 +186,12 @@ static bool tss_lookup(struct cpu *c, struct task_plan *p, uint16_t sel, uint8_t
 static bool plan_old(struct cpu *c, struct task_plan *p)
 {
 	const struct seg_cache *tr = &c->mmu.seg.tr;
-	uint64_t at = (tr->base + TSS32_EIP) & c->la_mask, busy_la = access_byte_la(c, tr->selector);
-	if (tr->limit < TSS32_LDT - 1u)
+	const struct tss_layout *l = p->old_l;
+	uint64_t at = (tr->base + l->eip) & c->la_mask, busy_la = access_byte_la(c, tr->selector);
+	if (tr->limit < l->ldt - 1u)
 		return fault_with(c, VEC_TS, sel_code(p, tr->selector));
-	if (!mmu_read_linear(&c->mmu, at, p->saved, sizeof p->saved, implicit(ACC_READ), &c->fault) ||
-	    !xlate_write(c, at, TSS32_DYNAMIC_BYTES, &p->save))
+	if (!mmu_read_linear(&c->mmu, at, p->saved, dynamic_bytes(l), implicit(ACC_READ), &c->fault) ||
+	    !xlate_write(c, at, dynamic_bytes(l), &p->save))
 		return false;
 	if (p->why != TASK_BY_JMP && p->why != TASK_BY_IRET)
 		return true;
@@ -176,33 +204,35 @@ static bool plan_old(struct cpu *c, struct task_plan *p)
 static bool plan_new(struct cpu *c, struct task_plan *p)
 {
 	uint64_t base = p->desc.base & c->la_mask;
-	if (p->desc.limit < TSS32_MIN_LIMIT)
+	if (p->desc.limit < p->new_l->min_limit)
 		return fault_with(c, VEC_TS, sel_code(p, p->sel));
-	if (!mmu_read_linear(&c->mmu, base, p->image, sizeof p->image, implicit(ACC_READ), &c->fault))
+	if (!mmu_read_linear(&c->mmu, base, p->image, p->new_l->min_limit + 1u, implicit(ACC_READ),
+			     &c->fault))
 		return false;
-	if (nests(p->why) && !xlate_write(c, base + TSS32_LINK, SELECTOR_BYTES, &p->link))
+	if (nests(p->why) && !xlate_write(c, base + TSS_LINK, SELECTOR_BYTES, &p->link))
 		return false;
 	p->new_access = (uint8_t)(p->desc.raw[0] >> DESC_TYPE_SHIFT);
 	return p->why == TASK_BY_IRET || xlate_write(c, access_byte_la(c, p->sel), 1, &p->new_busy);
 }
 
-/* Everything before the commit point. 16-bit TSSs and virtual-8086
- * tasks are not modelled. */
+/* Everything before the commit point. Virtual-8086 tasks are not
+ * modelled. */
 static enum task_result plan(struct cpu *c, struct task_plan *p)
 {
-	if (p->desc.kind == DESC_TSS16 || tss16(c->mmu.seg.tr.type))
-		return TASK_UNMODELLED;
+	p->new_l = p->desc.kind == DESC_TSS16 ? &tss16_layout : &tss32_layout;
+	p->old_l = tss16(c->mmu.seg.tr.type) ? &tss16_layout : &tss32_layout;
 	if (!plan_new(c, p))
 		return TASK_FAULT;
-	if (image_u32(p, TSS32_EFLAGS) & RFLAGS_VM)
+	if (image_field(p, p->new_l->eflags, p->new_l->reg_bytes) & RFLAGS_VM)
 		return TASK_UNMODELLED;
 	return plan_old(c, p) ? TASK_OK : TASK_FAULT;
 }
 
-/* Store v at TSS offset off in p->saved (which starts at TSS32_EIP). */
-static void save_u32(struct task_plan *p, unsigned off, uint32_t v)
+/* Store the low bytes of v at old-TSS offset off in p->saved (which
+ * starts at the old layout's EIP). */
+static void save_field(struct task_plan *p, unsigned off, uint32_t v, unsigned bytes)
 {
-	memcpy(p->saved + off - TSS32_EIP, &v, sizeof v);
+	memcpy(p->saved + off - p->old_l->eip, &v, bytes);
 }
 
 /* Steps 5-7: the old task's busy flag, its state saved (the selector
@@ -217,14 +247,14 @@ static void save_old(struct cpu *c, struct task_plan *p, uint64_t ret_eip)
 		uint8_t access = p->old_access & (uint8_t)~SYS_TSS_BUSY_BIT;
 		mem_store_bytes(c, &p->old_busy, &access, 1);
 	}
-	save_u32(p, TSS32_EIP, (uint32_t)ret_eip);
-	save_u32(p, TSS32_EFLAGS, eflags);
+	const struct tss_layout *l = p->old_l;
+	save_field(p, l->eip, (uint32_t)ret_eip, l->reg_bytes);
+	save_field(p, l->eflags, eflags, l->reg_bytes);
 	for (unsigned i = 0; i < TSS_GPRS; i++)
-		save_u32(p, TSS32_GPR0 + i * TSS32_SLOT, (uint32_t)c->gpr[i]);
-	for (unsigned r = 0; r < SEG_NREGS; r++)
-		memcpy(p->saved + TSS32_SREG0 - TSS32_EIP + r * TSS32_SLOT, &c->mmu.seg.sr[r].selector,
-		       SELECTOR_BYTES);
-	mem_store_bytes(c, &p->save, p->saved, TSS32_DYNAMIC_BYTES);
+		save_field(p, l->gpr0 + i * l->reg_bytes, (uint32_t)c->gpr[i], l->reg_bytes);
+	for (unsigned r = 0; r < l->nsregs; r++)
+		save_field(p, l->sreg0 + r * l->sreg_stride, c->mmu.seg.sr[r].selector, SELECTOR_BYTES);
+	mem_store_bytes(c, &p->save, p->saved, dynamic_bytes(l));
 }
 
 /* Steps 8-10: the link and busy flag of the new TSS, TR, CR0.TS. */
@@ -274,7 +304,7 @@ static bool load_segments(struct cpu *c, const struct task_plan *p)
 {
 	static const enum seg_reg data_regs[] = { SEG_SS, SEG_ES, SEG_DS, SEG_FS, SEG_GS };
 	struct mmu *m = &c->mmu;
-	uint16_t ldt = image_sel(p, TSS32_LDT);
+	uint16_t ldt = image_sel(p, p->new_l->ldt);
 	if (!seg_lldt(m, ldt, 0, &c->fault)) {
 		if (c->fault.vector == VEC_NP)
 			c->fault.vector = VEC_TS; /* an LDT not present is #TS (Table 7-1) */
@@ -291,23 +321,26 @@ static bool load_segments(struct cpu *c, const struct task_plan *p)
 	return true;
 }
 
-/* Step 11: the new task's CR3 (when paging is on, through the MMU's
- * flush rules), EFLAGS (NT set for a nested switch), EIP, general
- * registers and selectors; then its descriptors. From here a fault
- * belongs to the new task. */
+/* Step 11: the new task's CR3 (a 32-bit TSS, when paging is on, through
+ * the MMU's flush rules), EFLAGS (NT set for a nested switch), EIP,
+ * general registers and selectors (FS and GS null from a 16-bit TSS);
+ * then its descriptors. From here a fault belongs to the new task. */
 static bool load_new(struct cpu *c, const struct task_plan *p)
 {
 	struct mmu *m = &c->mmu;
-	uint64_t eflags = (image_u32(p, TSS32_EFLAGS) & TASK_EFLAGS_LOADED) | RFLAGS_FIXED1;
-	c->rip = c->next_rip = image_u32(p, TSS32_EIP);
+	const struct tss_layout *l = p->new_l;
+	uint32_t upper = l->reg_bytes == 2 ? TSS16_GPR_UPPER : 0;
+	uint64_t eflags = (image_field(p, l->eflags, l->reg_bytes) & TASK_EFLAGS_LOADED) | RFLAGS_FIXED1;
+	c->rip = c->next_rip = image_field(p, l->eip, l->reg_bytes);
 	c->rflags = eflags | (nests(p->why) ? RFLAGS_NT : 0);
 	c->lf_op = LF_NONE;
 	for (unsigned i = 0; i < TSS_GPRS; i++)
-		c->gpr[i] = image_u32(p, TSS32_GPR0 + i * TSS32_SLOT);
+		c->gpr[i] = upper | image_field(p, l->gpr0 + i * l->reg_bytes, l->reg_bytes);
 	for (unsigned r = 0; r < SEG_NREGS; r++)
-		m->seg.sr[r].selector = image_sel(p, TSS32_SREG0 + r * TSS32_SLOT);
+		m->seg.sr[r].selector = r < l->nsregs ? image_sel(p, l->sreg0 + r * l->sreg_stride) : 0;
 	cpu_refresh_mode(c);
-	if ((m->cr0 & CR0_PG) && !mmu_write_cr3(m, image_u32(p, TSS32_CR3), &c->fault))
+	if (l->has_cr3 && (m->cr0 & CR0_PG) &&
+	    !mmu_write_cr3(m, image_field(p, TSS32_CR3, sizeof(uint32_t)), &c->fault))
 		return false;
 	return load_segments(c, p);
 }
@@ -351,19 +384,21 @@ enum task_result task_far(struct cpu *c, const struct seg_far_target *t, uint16_
 }
 
 /* The error code of an exception delivered through a task gate, pushed
- * on the new task's stack as a doubleword (32-bit TSS); a push beyond the
- * SS limit → #SS(EXT) (Vol. 2 INT n "TASK-GATE"). */
+ * on the new task's stack as a doubleword for a 32-bit TSS, a word for a
+ * 16-bit one; a push beyond the SS limit → #SS(EXT) (Vol. 2 INT n
+ * "TASK-GATE"). */
 static bool push_error_code(struct cpu *c, const struct task_plan *p, uint32_t ec)
 {
 	struct memref slot;
-	uint64_t la, sp = (c->gpr[GPR_RSP] & c->sp_mask) - TSS32_SLOT;
-	if (!intr_frame_linear(c, sp, TSS32_SLOT, &la)) {
+	unsigned bytes = p->new_l->reg_bytes;
+	uint64_t la, sp = (c->gpr[GPR_RSP] - bytes) & c->sp_mask;
+	if (!intr_frame_linear(c, sp, bytes, &la)) {
 		c->fault.error_code = p->ext;
 		return false;
 	}
-	if (!intr_stack_xlate(c, la, TSS32_SLOT, implicit(ACC_WRITE), &slot))
+	if (!intr_stack_xlate(c, la, bytes, implicit(ACC_WRITE), &slot))
 		return false;
-	mem_store_bytes(c, &slot, (const uint8_t *)&ec, TSS32_SLOT);
+	mem_store_bytes(c, &slot, (const uint8_t *)&ec, bytes);
 	intr_set_sp(c, sp);
 	return true;
 }
@@ -385,9 +420,7 @@ enum task_result task_return(struct cpu *c, uint64_t ret_eip)
 {
 	struct task_plan p = { .why = TASK_BY_IRET };
 	uint16_t link = 0;
-	if (tss16(c->mmu.seg.tr.type))
-		return TASK_UNMODELLED;
-	if (!mmu_read_linear(&c->mmu, (c->mmu.seg.tr.base + TSS32_LINK) & c->la_mask, &link,
+	if (!mmu_read_linear(&c->mmu, (c->mmu.seg.tr.base + TSS_LINK) & c->la_mask, &link,
 			     SELECTOR_BYTES, implicit(ACC_READ), &c->fault) ||
 	    !tss_lookup(c, &p, link, VEC_TS, true))
 		return TASK_FAULT;

@@ -11,8 +11,8 @@
  * a fault there is raised in the context of the new task: the entry point
  * returns TASK_FAULT_NEW_TASK with c->rip at the new task's EIP.
  *
- * 32-bit TSSs only: a switch that involves a 16-bit TSS, or that would
- * enter virtual-8086 mode, is TASK_UNMODELLED with nothing changed. */
+ * 32-bit and 16-bit TSSs, in any mix; a switch that would enter
+ * virtual-8086 mode is TASK_UNMODELLED with nothing changed. */
 #ifndef EMU_TASK_H
 #define EMU_TASK_H
 
@@ -23,7 +23,7 @@ enum task_result {
 	TASK_OK = 0,      /* in the new task: CS:EIP, SS:ESP, EFLAGS loaded */
 	TASK_FAULT,       /* c->fault set before the commit point: nothing changed */
 	TASK_FAULT_NEW_TASK, /* c->fault set after it: c->rip is the new task's EIP */
-	TASK_UNMODELLED,  /* a 16-bit TSS or a virtual-8086 task: nothing changed */
+	TASK_UNMODELLED,  /* a virtual-8086 task: nothing changed */
 };
 
 /* Far JMP (call = false) or CALL to t, a TSS or task gate that

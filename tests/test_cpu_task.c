@@ -38,7 +38,8 @@ enum {
 	GATE_DPL0 = 0x58,      /* task gate, DPL 0 → TSS_B */
 	TSS16_SEL = 0x60,      /* available 16-bit TSS */
 	LDT_SEL = 0x68,
-	GDT_ENTRIES = 14,
+	DATA16 = 0x70,         /* 16-bit (B = 0) data at CPU_DATA, limit 0xffff */
+	GDT_ENTRIES = 15,
 };
 #define TSS_LIMIT 0x67u
 #define GP_VECTOR_GATE 13u /* #GP in the IDT: a task gate to TSS_B */
@@ -52,6 +53,15 @@ enum {
 #define TSS_GPR(n) (0x28u + 4u * (n))
 #define TSS_SREG(r) (0x48u + 4u * (r))
 #define TSS_LDT 0x60u
+/* 16-bit TSS fields (Figure 7-10). */
+#define TSS16_IP 0x0eu
+#define TSS16_FLAGS 0x10u
+#define TSS16_GPR(n) (0x12u + 2u * (n))
+#define TSS16_SREG(r) (0x22u + 2u * (r)) /* ES, CS, SS, DS */
+#define TSS16_LDT 0x2au
+#define TSS16_LIMIT 0x2bu
+#define TSS16_BASE (CPU_DATA + 0xc000)
+#define TSS16_GPR_UPPER UINT64_C(0xffff0000)
 
 #define B_EFLAGS (RFLAGS_FIXED1 | RFLAGS_CF | RFLAGS_ZF)
 #define A_REG(n) (UINT64_C(0xa0a0a000) + (n))
@@ -109,8 +119,10 @@ static void gdt_build(struct cpu_fixture *f)
 	gdt[TSS_OTHER_BUSY >> 3] = desc(SYS_TSS_BUSY, false, 3, true, TSS_B_BASE, TSS_LIMIT);
 	gdt[GATE_B >> 3] = task_gate(TSS_B, 3);
 	gdt[GATE_DPL0 >> 3] = task_gate(TSS_B, 0);
-	gdt[TSS16_SEL >> 3] = desc(SYS_TSS16_AVAIL, false, 3, true, TSS_B_BASE, 0x2b);
+	gdt[TSS16_SEL >> 3] = desc(SYS_TSS16_AVAIL, false, 3, true, TSS16_BASE, TSS16_LIMIT);
 	gdt[LDT_SEL >> 3] = desc(SYS_LDT, false, 0, true, LDT_BASE, 0xf);
+	gdt[DATA16 >> 3] = desc(data, true, 0, true, CPU_DATA, 0xffff) &
+			   ~(BIT64(DESC_DB_SHIFT) | BIT64(DESC_G_SHIFT));
 	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
 	f->c.mmu.seg.gdtr.base = GDT;
 	f->c.mmu.seg.gdtr.limit = sizeof gdt - 1;
@@ -443,9 +455,10 @@ Test(cpu_task, ss_with_dpl_other_than_the_new_cpl_is_ts_with_the_ss_selector)
 
 /* ---- what is not a task switch ------------------------------------------- */
 
-Test(cpu_task, sixteen_bit_tss_is_not_modelled_and_counted)
+Test(cpu_task, switch_into_a_virtual_8086_task_is_not_modelled_and_counted)
 {
-	struct cpu_fixture *f = machine(0, TSS16_SEL, jmp_far, sizeof jmp_far);
+	struct cpu_fixture *f = machine(0, TSS_B, jmp_far, sizeof jmp_far);
+	put(f, TSS_B_BASE + TSS_EFLAGS, B_EFLAGS | RFLAGS_VM, 4);
 	expect_refused(f, VEC_UD, 0);
 	cr_assert_eq(cpu_unimplemented_count(&f->c, "jmp"), 1);
 	cpu_fixture_free(f);
@@ -504,5 +517,78 @@ Test(cpu_task, external_interrupt_through_task_gate_switches_between_instruction
 	cr_assert(cpu_interrupt(&f->c, vector));
 	expect_in_task_b(f);
 	cr_assert_eq(peek(f, TSS_A_BASE + TSS_EIP, 4), CPU_CODE, "the interrupted instruction");
+	cpu_fixture_free(f);
+}
+
+/* ---- 16-bit TSSs (§7.6) ---------------------------------------------------- */
+
+/* A 16-bit TSS at TSS16_BASE: IP at TASK_B_CODE, 16-bit registers
+ * 0x1600 + n, kernel segments (no FS/GS fields), SP at B_STACK's low
+ * half. */
+static void tss16_build(struct cpu_fixture *f)
+{
+	put(f, TSS16_BASE + TSS16_IP, TASK_B_CODE & 0xffff, 2);
+	put(f, TSS16_BASE + TSS16_FLAGS, B_EFLAGS, 2);
+	for (unsigned i = 0; i < 8; i++)
+		put(f, TSS16_BASE + TSS16_GPR(i), 0x1600 + i, 2);
+	for (unsigned r = 0; r <= SEG_DS; r++)
+		put(f, TSS16_BASE + TSS16_SREG(r), r == SEG_CS ? KCODE : KDATA, 2);
+	put(f, TSS16_BASE + TSS16_LDT, 0, 2);
+}
+
+Test(cpu_task, call_to_16bit_tss_loads_word_fields_and_iret_saves_them_in_16bit_form)
+{
+	struct cpu_fixture *f = machine(0, TSS16_SEL, call_far, sizeof call_far);
+	struct cpu *c = &f->c;
+	tss16_build(f);
+	cpu_fixture_code(f, TASK_B_CODE & 0xffff, task_b_code, sizeof task_b_code);
+	c->rip = CPU_CODE;
+	cr_assert_eq(cpu_step(c), CPU_STOP_LIMIT);
+	cr_assert_eq(c->rip, TASK_B_CODE & 0xffff, "IP zero-extended");
+	cr_assert_eq(c->gpr[GPR_RAX], TSS16_GPR_UPPER | 0x1600);
+	cr_assert_eq(c->gpr[GPR_RDI], TSS16_GPR_UPPER | 0x1607);
+	cr_assert_eq(flags_get(c), B_EFLAGS | RFLAGS_NT);
+	cr_assert_eq(sel_of(f, SEG_FS), 0, "no FS in a 16-bit TSS: null");
+	cr_assert_not(c->mmu.seg.sr[SEG_GS].usable);
+	cr_assert_eq(sel_of(f, SEG_DS), KDATA);
+	cr_assert_eq(c->mmu.seg.tr.type, SYS_TSS16_BUSY);
+	cr_assert_eq(gdt_type(f, TSS16_SEL), SYS_TSS16_BUSY);
+	cr_assert_eq(peek(f, TSS16_BASE + TSS_LINK, 2), TSS_A);
+	expect_a_saved(f, CPU_CODE + sizeof call_far);
+
+	cr_assert_eq(cpu_step(c), CPU_STOP_LIMIT); /* mov ecx, 0x77 */
+	cr_assert_eq(cpu_step(c), CPU_STOP_LIMIT); /* iretd */
+	cr_assert_eq(c->rip, CPU_CODE + sizeof call_far);
+	cr_assert_eq(c->mmu.seg.tr.selector, TSS_A);
+	cr_assert_eq(c->gpr[GPR_RCX], A_REG(GPR_RCX));
+	cr_assert_eq(gdt_type(f, TSS16_SEL), SYS_TSS16_AVAIL);
+	cr_assert_eq(peek(f, TSS16_BASE + TSS16_GPR(GPR_RCX), 2), 0x77, "CX saved as a word");
+	cr_assert_eq(peek(f, TSS16_BASE + TSS16_GPR(GPR_RDX), 2), 0x1602);
+	cr_assert_eq(peek(f, TSS16_BASE + TSS16_IP, 2), (TASK_B_CODE + sizeof task_b_code) & 0xffff);
+	cr_assert_eq(peek(f, TSS16_BASE + TSS16_SREG(SEG_DS) + 2, 2), 0, "the LDT field is not written");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_task, exception_through_task_gate_to_16bit_tss_pushes_a_word)
+{
+	const uint8_t mov_ds_ax[] = { 0x8e, 0xd8 };
+	const uint16_t bad = 0x7ff8;
+	struct cpu_fixture *f = machine(0, 0, mov_ds_ax, sizeof mov_ds_ax);
+	struct cpu *c = &f->c;
+	const uint64_t sp = 0x8000;
+	tss16_build(f);
+	put(f, TSS16_BASE + TSS16_GPR(GPR_RSP), sp, 2);
+	put(f, TSS16_BASE + TSS16_SREG(SEG_SS), DATA16, 2);
+	put(f, IDT + GP_VECTOR_GATE * 8u, task_gate(TSS16_SEL, 0), 8);
+	c->mmu.seg.idtr.base = IDT;
+	c->mmu.seg.idtr.limit = 256 * 8 - 1;
+	c->deliver_exceptions = true;
+	c->gpr[GPR_RAX] = bad;
+	cr_assert_eq(cpu_step(c), CPU_STOP_LIMIT);
+	cr_assert_eq(c->mmu.seg.tr.selector, TSS16_SEL);
+	cr_assert_eq(sel_of(f, SEG_SS), DATA16);
+	cr_assert_eq(c->gpr[GPR_RSP], (TSS16_GPR_UPPER | sp) - 2, "one word pushed on SP");
+	cr_assert_eq(peek(f, CPU_DATA + sp - 2, 2), bad & SEL_ERROR_MASK);
+	cr_assert_eq(peek(f, CPU_DATA + sp - 4, 2), 0, "nothing more");
 	cpu_fixture_free(f);
 }

@@ -331,7 +331,6 @@ static bool load_new(struct cpu *c, const struct task_plan *p)
 	const struct tss_layout *l = p->new_l;
 	uint32_t upper = l->reg_bytes == 2 ? TSS16_GPR_UPPER : 0;
 	uint64_t eflags = (image_field(p, l->eflags, l->reg_bytes) & TASK_EFLAGS_LOADED) | RFLAGS_FIXED1;
-	c->rip = c->next_rip = image_field(p, l->eip, l->reg_bytes);
 	c->rflags = eflags | (nests(p->why) ? RFLAGS_NT : 0);
 	c->lf_op = LF_NONE;
 	for (unsigned i = 0; i < TSS_GPRS; i++)
@@ -354,6 +353,8 @@ static enum task_result run_switch(struct cpu *c, struct task_plan *p, uint64_t 
 		return r;
 	save_old(c, p, ret_eip);
 	c->cycles += TASK_SWITCH_CYCLES;
+	/* Committed: from here a fault is raised at the new task's EIP. */
+	c->rip = c->next_rip = image_field(p, p->new_l->eip, p->new_l->reg_bytes);
 	if (!enter_new(c, p) || !load_new(c, p))
 		return TASK_FAULT_NEW_TASK;
 	return TASK_OK;

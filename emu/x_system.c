@@ -235,19 +235,16 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 
 /* A software interrupt: a trap through the IDT with the gate's DPL
  * checked; the pushed RIP is the next instruction (SDM Vol. 2 INT n).
- * Delivery that fails moves RIP only when a task switch through a task
- * gate passed its commit point (emu/intr.h): the fault is the new task's. */
+ * A failed delivery changes RIP only when a task switch through a task
+ * gate passed its commit point (emu/intr.h); that sets RIP and next_rip
+ * both to the new task's EIP, which they never are before (next_rip is
+ * past the INT), and the fault is the new task's. */
 static enum exec_result software_interrupt(struct cpu *c, uint8_t vector)
 {
 	struct intr_event e = { .vector = vector, .software = true, .rip = c->next_rip };
-	uint64_t rip = c->rip;
 	flags_sync(c);
-	if (!intr_deliver(c, &e)) {
-		if (c->rip == rip)
-			return EXEC_FAULT;
-		c->next_rip = c->rip;
-		return EXEC_FAULT_NEW_TASK;
-	}
+	if (!intr_deliver(c, &e))
+		return c->rip == c->next_rip ? EXEC_FAULT_NEW_TASK : EXEC_FAULT;
 	c->next_rip = c->rip;
 	return EXEC_OK;
 }

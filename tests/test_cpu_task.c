@@ -442,6 +442,21 @@ Test(cpu_task, bad_cs_in_the_new_tss_is_ts_raised_in_the_new_task)
 	cpu_fixture_free(f);
 }
 
+Test(cpu_task, int_n_through_task_gate_to_a_bad_cs_faults_in_the_new_task)
+{
+	const uint8_t int40[] = { 0xcd, INT_VECTOR_DPL0 };
+	struct cpu_fixture *f = machine(0, 0, int40, sizeof int40);
+	idt_task_gate(f, INT_VECTOR_DPL0, 0);
+	put(f, TSS_B_BASE + TSS_SREG(SEG_CS), KDATA, 4);
+	cr_assert_eq(cpu_step(&f->c), CPU_STOP_EXCEPTION);
+	cr_assert_eq(f->c.exc.vector, VEC_TS);
+	cr_assert_eq(f->c.exc.error_code, KDATA);
+	cr_assert_eq(f->c.exc.rip, TASK_B_CODE);
+	cr_assert_eq(f->c.mmu.seg.tr.selector, TSS_B);
+	cr_assert_eq(peek(f, TSS_A_BASE + TSS_EIP, 4), CPU_CODE + sizeof int40);
+	cpu_fixture_free(f);
+}
+
 Test(cpu_task, ss_with_dpl_other_than_the_new_cpl_is_ts_with_the_ss_selector)
 {
 	struct cpu_fixture *f = machine(0, TSS_B, jmp_far, sizeof jmp_far);

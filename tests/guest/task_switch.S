@@ -11,7 +11,11 @@
  *   C      reports TR, NT and the busy flags, then loads a selector beyond
  *          the GDT limit into DS: #GP through an IDT task gate to task D;
  *   D      pops the error code from its stack and reports it with TR, NT,
- *          its link and C's busy flag, then exits.
+ *          its link and C's busy flag, then JMPs to task E;
+ *   E      has a 16-bit TSS (§7.6): reports TR, NT, AX (the low half of
+ *          EAX), FS (null: a 16-bit TSS has none) and the busy flags, then
+ *          exits. Its code and stack segments are based at the load
+ *          address, so its IP and SP fit in 16 bits.
  *
  * The selector values and type nibbles printed are what the SDM's tables
  * say; the same image boots in QEMU, which prints the same lines.
@@ -27,6 +31,11 @@
 	.set TSS_C, 0x28
 	.set TSS_D, 0x30
 	.set GATE_B, 0x38
+	.set TSS_E, 0x40
+	.set CODE_E, 0x48
+	.set STACK_E_SEL, 0x50
+	.set LOAD_BASE, 0x100000        /* guest.ld */
+	.set TASK_E_AX, 0x1616
 	.set BAD_SEL, 0x7ff8
 	.set GP_VECTOR, 13
 	/* 32-bit TSS (Figure 7-2) */
@@ -42,6 +51,17 @@
 	.set CR0_TS_SHIFT, 3
 	/* TSS descriptor (Figure 7-3): present, DPL 0, available 32-bit TSS */
 	.set TSS_ACCESS, 0x89
+	/* 16-bit TSS (Figure 7-10) and its descriptor: available 16-bit TSS */
+	.set TSS16_BYTES, 0x2c
+	.set TSS16_IP, 0x0e
+	.set TSS16_FLAGS, 0x10
+	.set TSS16_AX, 0x12
+	.set TSS16_SP, 0x1a
+	.set TSS16_ES, 0x22
+	.set TSS16_CS, 0x24
+	.set TSS16_SS, 0x26
+	.set TSS16_DS, 0x28
+	.set TSS16_ACCESS, 0x81
 	.set DESC_TYPE_MASK, 0xf
 	.set DESC_ACCESS, 5
 	.set STACK_BYTES, 0x1000
@@ -144,6 +164,27 @@ task_d:
 	mov $TSS_C, %eax
 	call report_type
 	call newline
+	ljmp $TSS_E, $0
+
+task_e:
+	mov %eax, %edi
+	mov $msg_task_e, %esi
+	call report_tr_nt
+	mov $msg_ax, %esi
+	call puts
+	mov %edi, %eax
+	call put_hex16
+	mov $msg_fs, %esi
+	call puts
+	mov %fs, %ax
+	call put_hex16
+	mov $msg_d_type, %esi
+	mov $TSS_D, %eax
+	call report_type
+	mov $msg_e_type, %esi
+	mov $TSS_E, %eax
+	call report_type
+	call newline
 exit:
 	xor %eax, %eax
 	mov $DEBUG_EXIT, %dx
@@ -198,12 +239,34 @@ init_tss:
 	.endif
 .endm
 
+/* Task E's 16-bit TSS and descriptor. */
+init_tss16:
+	mov $tss_e, %edi
+	mov $TSS16_BYTES / 4, %ecx
+	xor %eax, %eax
+	rep stosl
+	mov $tss_e, %edi
+	movw $task_e - LOAD_BASE, TSS16_IP(%edi)
+	movw $EFLAGS_FIXED, TSS16_FLAGS(%edi)
+	movw $TASK_E_AX, TSS16_AX(%edi)
+	movw $stack_e + STACK_BYTES - LOAD_BASE, TSS16_SP(%edi)
+	movw $DATA_SEL, TSS16_ES(%edi)
+	movw $CODE_E, TSS16_CS(%edi)
+	movw $STACK_E_SEL, TSS16_SS(%edi)
+	movw $DATA_SEL, TSS16_DS(%edi)
+	mov $tss_e, %eax
+	mov $gdt + TSS_E, %edi
+	call set_tss_desc
+	movw $TSS16_BYTES - 1, gdt + TSS_E
+	movb $TSS16_ACCESS, gdt + TSS_E + DESC_ACCESS
+	ret
+
 init_tasks:
 	TASK TSS_MAIN, tss_main
 	TASK TSS_B, tss_b, task_b, stack_b
 	TASK TSS_C, tss_c, task_c, stack_c
 	TASK TSS_D, tss_d, task_d, stack_d
-	ret
+	jmp init_tss16
 
 /* ---- serial output (clobber EAX, EDX, ESI) -------------------------------- */
 
@@ -295,6 +358,11 @@ msg_task_c:	.asciz "task c: "
 msg_bad_ds:	.asciz "task c: mov ds, 0x7ff8\n"
 msg_not_reached:	.asciz "task c: no fault\n"
 msg_task_d:	.asciz "task d (#GP through an idt task gate): "
+msg_task_e:	.asciz "task e (16-bit tss): "
+msg_ax:		.asciz ", ax "
+msg_fs:		.asciz ", fs "
+msg_d_type:	.asciz ", d tss type "
+msg_e_type:	.asciz ", e tss type "
 
 	.section .data
 	.align 8
@@ -304,6 +372,9 @@ gdt:
 	.quad 0x00CF92000000FFFF        /* 0x10 data, flat */
 	.quad 0, 0, 0, 0                /* 0x18..0x30 TSSs: set_tss_desc */
 	.word 0, TSS_B, 0x8500, 0       /* 0x38 task gate, DPL 0, → TSS_B */
+	.quad 0                         /* 0x40 TSS_E: init_tss16 */
+	.quad 0x00409A100000FFFF        /* 0x48 code, 32-bit, base LOAD_BASE, limit 0xffff */
+	.quad 0x000092100000FFFF        /* 0x50 data, B = 0, base LOAD_BASE, limit 0xffff */
 gdt_end:
 	.align 8
 idt:
@@ -323,8 +394,10 @@ tss_main:	.skip TSS_BYTES
 tss_b:		.skip TSS_BYTES
 tss_c:		.skip TSS_BYTES
 tss_d:		.skip TSS_BYTES
+tss_e:		.skip TSS16_BYTES
 	.align 16
 stack_main:	.skip STACK_BYTES
 stack_b:	.skip STACK_BYTES
 stack_c:	.skip STACK_BYTES
 stack_d:	.skip STACK_BYTES
+stack_e:	.skip STACK_BYTES

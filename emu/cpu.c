@@ -319,7 +319,7 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 			if (MMU_UNLIKELY(r != EXEC_OK)) {
 				bool done;
 				n += budget - left + 1;
-				c->rip = rip;
+				c->rip = r == EXEC_FAULT_NEW_TASK ? c->next_rip : rip;
 				stop = finish_special(c, r, &done);
 				failed += !done;
 				goto next;

@@ -24,6 +24,10 @@ enum exec_result {
 	EXEC_FAULT,       /* c->fault holds the exception; nothing changed */
 	EXEC_HLT,         /* HLT: commit RIP, then stop */
 	EXEC_YIELD,       /* commit RIP, then return to the machine (device I/O done) */
+	/* A task switch passed its commit point, then c->fault was raised in
+	 * the new task (emu/task.h): RIP = next_rip (the new task's EIP), the
+	 * instruction retired, then the fault is delivered. */
+	EXEC_FAULT_NEW_TASK,
 };
 
 typedef enum exec_result (*insn_handler)(struct cpu *c, const struct insn *d);

@@ -1,7 +1,7 @@
 /* Event delivery through the IDT in IA-32e mode and protected mode (SDM
  * Vol. 3A §6.12, §6.14), double faults and triple faults (§6.15
- * "Interrupt 8", Table 6-5). Task gates and virtual-8086 mode are not
- * modelled.
+ * "Interrupt 8", Table 6-5). IDT task gates switch tasks (emu/task.c);
+ * virtual-8086 mode is not modelled.
  *
  * Delivery is all or nothing: the gate, the target code segment, the new
  * stack pointer (from the 64-bit TSS for a privilege change or an IST
@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "emu/exec.h"
+#include "emu/task.h"
 
 /* 64-bit TSS fields (SDM Vol. 3A §7.7, Figure 7-11). */
 #define TSS64_RSP0 4u
@@ -194,10 +195,6 @@ static bool stack_legacy(struct cpu *c, const struct intr_event *e, struct deliv
 	uint64_t old_sp = c->gpr[GPR_RSP] & c->sp_mask, sp = old_sp;
 	uint16_t old_ss = m->seg.sr[SEG_SS].selector;
 	bool gate16 = v->gate.kind == DESC_INT_GATE16 || v->gate.kind == DESC_TRAP_GATE16;
-	if (v->gate.kind == DESC_TASK_GATE) {
-		mmu_fault_set(&c->fault, VEC_GP, true, 0); /* task switches are not modelled */
-		return false;
-	}
 	if (v->gate.gate_offset > v->cs.limit) {
 		mmu_fault_set(&c->fault, VEC_GP, true, 0);
 		return false;
@@ -244,6 +241,17 @@ void intr_set_sp(struct cpu *c, uint64_t new_sp)
 		c->gpr[GPR_RSP] = (c->gpr[GPR_RSP] & ~UINT64_C(0xffff)) | (new_sp & 0xffff);
 }
 
+/* Through an IDT task gate (outside IA-32e mode; seg_read_idt_gate
+ * refuses task gates inside it): a nested task switch (emu/task.h). A
+ * switch to a virtual-8086 task is not modelled: #GP(0), nothing changed. */
+static bool deliver_task(struct cpu *c, const struct seg_desc *gate, const struct intr_event *e)
+{
+	enum task_result r = task_deliver(c, gate, e);
+	if (r == TASK_UNMODELLED)
+		mmu_fault_set(&c->fault, VEC_GP, true, 0);
+	return r == TASK_OK;
+}
+
 bool intr_deliver(struct cpu *c, const struct intr_event *e)
 {
 	struct mmu *m = &c->mmu;
@@ -252,8 +260,11 @@ bool intr_deliver(struct cpu *c, const struct intr_event *e)
 	uint8_t bytes[FRAME_MAX * 8];
 	bool ia32e = (m->efer & EFER_LMA) != 0;
 	if (!seg_read_idt_gate(m, e->vector, e->ext, &v.gate, &c->fault) ||
-	    !seg_check_idt_gate(&v.gate, e->vector, e->ext, e->software, c->cpl, &c->fault) ||
-	    !seg_check_cs(m, v.gate.gate_selector, c->cpl, SEG_CS_INT, &v.cs, &c->fault))
+	    !seg_check_idt_gate(&v.gate, e->vector, e->ext, e->software, c->cpl, &c->fault))
+		return false;
+	if (v.gate.kind == DESC_TASK_GATE)
+		return deliver_task(c, &v.gate, e);
+	if (!seg_check_cs(m, v.gate.gate_selector, c->cpl, SEG_CS_INT, &v.cs, &c->fault))
 		return false;
 	v.new_cpl = seg_cs_new_cpl(SEG_CS_INT, v.gate.gate_selector, c->cpl, &v.cs);
 	bool ok = ia32e ? stack_64(c, e, &v) : stack_legacy(c, e, &v);

@@ -22,7 +22,9 @@ struct intr_event {
 
 /* Deliver e through the IDT (not in real mode). On success
  * CS:RIP, RSP, SS and RFLAGS are the handler's. False with c->fault set if
- * delivery faulted, with nothing changed. */
+ * delivery faulted, with nothing changed — except through a task gate
+ * once the task switch has passed its commit point: then the fault
+ * belongs to the new task and c->rip is its EIP (emu/task.h). */
 bool intr_deliver(struct cpu *c, const struct intr_event *e);
 
 /* Deliver the exception in c->fault, raised by the instruction at c->rip,

@@ -4,10 +4,11 @@
  * are mmu/seg's; this file orders them, translates stack slots before
  * committing, and refreshes the mode when CS or SS change. Far JMP and
  * CALL through call gates (§5.8.3–§5.8.5) are modelled, with the stack
- * switch and parameter copy; task gates and TSS targets (task switches)
- * are not (#UD, counted). */
+ * switch and parameter copy; task gates and TSS targets switch tasks
+ * (emu/task.c). */
 #include "emu/exec.h"
 #include "emu/intr.h"
+#include "emu/task.h"
 
 #define SELECTOR_BYTES 2u
 
@@ -119,18 +120,24 @@ static enum exec_result far_commit(struct cpu *c, uint16_t sel, const struct seg
 	return EXEC_OK;
 }
 
-/* Classify a far JMP/CALL target (mmu/seg checks the descriptor); task
- * gates and TSSs (task switches) are not modelled: #UD, counted. */
-static bool far_target(struct cpu *c, const struct insn *d, uint16_t sel,
-		       struct seg_far_target *t)
+/* Classify a far JMP/CALL target (mmu/seg checks the descriptor and, in
+ * IA-32e mode, refuses task gates and TSSs with #GP(sel)). */
+static bool far_target(struct cpu *c, uint16_t sel, struct seg_far_target *t)
 {
-	if (!seg_far_target(&c->mmu, sel, c->cpl, t, &c->fault))
-		return false;
-	if (t->kind != SEG_FAR_CODE && t->kind != SEG_FAR_CALL_GATE) {
-		(void)exec_ud(c, d);
-		return false;
-	}
-	return true;
+	return seg_far_target(&c->mmu, sel, c->cpl, t, &c->fault);
+}
+
+static bool is_task(const struct seg_far_target *t)
+{
+	return t->kind == SEG_FAR_TASK_GATE || t->kind == SEG_FAR_TSS;
+}
+
+/* JMP or CALL to a TSS or through a task gate (SDM Vol. 3A §7.3; Vol. 2
+ * JMP, CALL "TASK-GATE", "TASK-STATE-SEGMENT"). */
+static enum exec_result far_task(struct cpu *c, const struct insn *d,
+				 const struct seg_far_target *t, uint16_t sel, bool call)
+{
+	return task_exec_result(c, d, task_far(c, t, sel, call, c->next_rip));
 }
 
 /* The code segment a call gate names, checked for `via` (Vol. 2 JMP and
@@ -157,10 +164,12 @@ enum exec_result exec_jmp_far(struct cpu *c, const struct insn *d)
 	struct seg_far_target t;
 	uint16_t sel;
 	uint64_t off;
-	if (!far_pointer(c, d, &sel, &off) || !far_target(c, d, sel, &t))
+	if (!far_pointer(c, d, &sel, &off) || !far_target(c, sel, &t))
 		return EXEC_FAULT;
 	if (t.kind == SEG_FAR_CALL_GATE)
 		return jmp_gate(c, &t.desc);
+	if (is_task(&t))
+		return far_task(c, d, &t, sel, false);
 	if (!target_ok(c, &t.desc, off))
 		return EXEC_FAULT;
 	return far_commit(c, sel, &t.desc, seg_cs_new_cpl(SEG_CS_JMP_CALL, sel, c->cpl, &t.desc), off);
@@ -298,10 +307,12 @@ enum exec_result exec_call_far(struct cpu *c, const struct insn *d)
 	struct memref cs_slot, ip_slot;
 	uint16_t sel;
 	uint64_t off, sp = sp_get(c);
-	if (!far_pointer(c, d, &sel, &off) || !far_target(c, d, sel, &t))
+	if (!far_pointer(c, d, &sel, &off) || !far_target(c, sel, &t))
 		return EXEC_FAULT;
 	if (t.kind == SEG_FAR_CALL_GATE)
 		return call_gate(c, &t.desc);
+	if (is_task(&t))
+		return far_task(c, d, &t, sel, true);
 	if (!target_ok(c, &t.desc, off))
 		return EXEC_FAULT;
 	if (!mem_xlate(c, SEG_SS, (sp - d->osz) & c->sp_mask, d->osz, ACC_WRITE, &cs_slot) ||

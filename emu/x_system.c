@@ -5,6 +5,7 @@
 #include "emu/intr.h"
 #include "emu/exec.h"
 #include "emu/io.h"
+#include "emu/task.h"
 
 /* MSR numbers (SDM Vol. 4 Table 2-2). */
 enum {
@@ -233,13 +234,17 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 }
 
 /* A software interrupt: a trap through the IDT with the gate's DPL
- * checked; the pushed RIP is the next instruction (SDM Vol. 2 INT n). */
+ * checked; the pushed RIP is the next instruction (SDM Vol. 2 INT n).
+ * A failed delivery changes RIP only when a task switch through a task
+ * gate passed its commit point (emu/intr.h); that sets RIP and next_rip
+ * both to the new task's EIP, which they never are before (next_rip is
+ * past the INT), and the fault is the new task's. */
 static enum exec_result software_interrupt(struct cpu *c, uint8_t vector)
 {
 	struct intr_event e = { .vector = vector, .software = true, .rip = c->next_rip };
 	flags_sync(c);
 	if (!intr_deliver(c, &e))
-		return EXEC_FAULT;
+		return c->rip == c->next_rip ? EXEC_FAULT_NEW_TASK : EXEC_FAULT;
 	c->next_rip = c->rip;
 	return EXEC_OK;
 }
@@ -320,20 +325,28 @@ static bool iret_check(struct cpu *c, const struct insn *d, struct iret_frame *f
 	       seg_load(m, SEG_SS, (uint16_t)fr->v[4], fr->new_cpl, &c->fault);
 }
 
+/* IRET with NT = 1 outside IA-32e mode (Vol. 2 IRET "TASK-RETURN"; SDM
+ * Vol. 3A §7.4): back to the previous task. */
+static enum exec_result iret_task(struct cpu *c, const struct insn *d)
+{
+	return task_exec_result(c, d, task_return(c, c->next_rip));
+}
+
 /* IRET/IRETD/IRETQ (SDM Vol. 2 IRET) to protected-mode, compatibility or
  * 64-bit code: pop RIP, CS, RFLAGS at the operand size; in IA-32e mode
  * always, and in protected mode on a return to an outer level, also RSP
  * and SS. The new CS (its RPL is the new CPL, never below the current one)
  * is checked and SS loaded before anything else is committed. RFLAGS as
- * flags_popped_mask allows, plus RF. Task returns (NT) and returns to
- * virtual-8086 mode are not implemented (#UD, counted). */
+ * flags_popped_mask allows, plus RF. With NT = 1: outside IA-32e mode a
+ * task return, in IA-32e mode #GP(0). Returns to virtual-8086 mode are
+ * not implemented (#UD, counted). */
 enum exec_result exec_iret(struct cpu *c, const struct insn *d)
 {
 	struct iret_frame fr;
 	bool ia32e = (c->mmu.efer & EFER_LMA) != 0;
 	flags_sync(c);
-	if (!ia32e && (c->rflags & RFLAGS_NT))
-		return exec_ud(c, d);
+	if (c->rflags & RFLAGS_NT)
+		return ia32e ? fault(c, VEC_GP, true, 0) : iret_task(c, d);
 	if (!iret_check(c, d, &fr))
 		return c->fault.vector == VEC_UD ? exec_ud(c, d) : EXEC_FAULT;
 	uint64_t mask = flags_popped_mask(c, d->osz) | (d->osz == 2 ? 0 : RFLAGS_RF);

@@ -612,6 +612,12 @@ bool seg_ltr(struct mmu *m, uint16_t sel, unsigned cpl, struct mmu_fault *f)
 	return true;
 }
 
+void seg_commit_tr(struct mmu *m, uint16_t sel, const struct seg_desc *d)
+{
+	cache_from_desc(&m->seg.tr, sel, d);
+	m->seg.tr.type |= SYS_TSS_BUSY_BIT;
+}
+
 /* ---- IDT ------------------------------------------------------------------ */
 
 /* IDT error code (§6.13): vector as the index, IDT flag, EXT. */

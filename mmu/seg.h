@@ -289,6 +289,10 @@ MMU_WUR bool seg_lldt(struct mmu *m, uint16_t sel, unsigned cpl, struct mmu_faul
  * an available TSS of this mode → #GP(sel); not present → #NP(sel). Sets
  * the busy bit in the descriptor in memory and in TR's cache. */
 MMU_WUR bool seg_ltr(struct mmu *m, uint16_t sel, unsigned cpl, struct mmu_fault *f);
+/* Fill TR's cache from d, a TSS descriptor a task switch checked and
+ * marked busy (SDM Vol. 3A §7.3 step 10); the caller wrote the busy flag
+ * in memory. */
+void seg_commit_tr(struct mmu *m, uint16_t sel, const struct seg_desc *d);
 
 /* Read the IDT gate for vector (8 bytes, 16 in IA-32e mode; SDM Vol. 3A
  * §6.10, §6.11, §6.14.1). Beyond the IDTR limit, or not a gate the mode

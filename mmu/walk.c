@@ -485,7 +485,7 @@ bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
  * without the general path's set-up. The inline path runs only with paging
  * on, no observer and no protection keys, so perm_fast decides. Otherwise,
  * under IA-32e paging, the fused miss path of walk_fast.c takes over. */
-static __attribute__((noinline)) bool translate_miss_rest(struct mmu *m, uint64_t la, unsigned acc,
+static bool translate_miss_rest(struct mmu *m, uint64_t la, unsigned acc,
 							 struct mmu_xlate *x)
 {
 	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
@@ -522,7 +522,7 @@ static __attribute__((noinline)) bool translate_miss_rest(struct mmu *m, uint64_
 }
 
 
-/* The front of the miss path, kept small: under IA-32e paging, a hit in
+/* The front of the miss path: under IA-32e paging, a hit in
  * the second L1 structure's smallest size (2M pages) with its rights
  * allowing the access is served as the loop in translate_miss_rest would
  * serve it; anything else goes there (which probes that structure again:

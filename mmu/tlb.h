@@ -274,7 +274,9 @@ static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, in
 }
 
 /* One pass over a set for a lookup that, on a miss, also names the way
- * tlb_fill would replace in that set (*victim). */
+ * tlb_fill would replace in that set (*victim). The two loops differ only
+ * in the key compare; one loop with both compares costs the walk's miss
+ * path about 35 host instructions more (the 12-way L2 scan). */
 static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(struct tlb_entry *set, uint32_t ways,
 							     uint64_t key, uint64_t key_g,
 							     struct tlb_entry **victim)

@@ -57,6 +57,21 @@ void cpu_fixture_code(struct cpu_fixture *f, uint64_t la, const void *bytes, siz
 	f->c.rip = la;
 }
 
+void cpu_fixture_gdt(struct cpu_fixture *f, uint64_t base, const uint64_t *gdt, size_t bytes)
+{
+	cpu_fixture_poke(f, base, gdt, bytes);
+	f->c.mmu.seg.gdtr.base = base;
+	f->c.mmu.seg.gdtr.limit = (uint16_t)(bytes - 1);
+}
+
+void cpu_fixture_tr(struct cpu_fixture *f, uint16_t selector, uint64_t base, uint32_t limit)
+{
+	f->c.mmu.seg.tr = (struct seg_cache){
+		.selector = selector, .base = base, .limit = limit, .type = SYS_TSS_BUSY,
+		.p = true, .usable = true,
+	};
+}
+
 uint64_t cpu_fixture_peek(struct cpu_fixture *f, uint64_t la, unsigned size)
 {
 	return phys_read(&f->c.mmu.phys, la, size);

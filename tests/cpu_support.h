@@ -41,6 +41,10 @@ void cpu_fixture_poke(struct cpu_fixture *f, uint64_t la, const void *bytes, siz
 /* Place code at la and point RIP at it. */
 void cpu_fixture_code(struct cpu_fixture *f, uint64_t la, const void *bytes, size_t n);
 uint64_t cpu_fixture_peek(struct cpu_fixture *f, uint64_t la, unsigned size);
+/* Copy a GDT of bytes bytes to linear address base and point GDTR at it. */
+void cpu_fixture_gdt(struct cpu_fixture *f, uint64_t base, const uint64_t *gdt, size_t bytes);
+/* Load TR's hidden part with a busy 32/64-bit TSS (as LTR leaves it). */
+void cpu_fixture_tr(struct cpu_fixture *f, uint16_t selector, uint64_t base, uint32_t limit);
 /* Clear the PTE of page la (the page becomes not present) and flush the
  * TLBs and the fetch cache. */
 void cpu_fixture_unmap(struct cpu_fixture *f, uint64_t la);

@@ -103,13 +103,8 @@ static void gdt_build(struct cpu_fixture *f, bool ia32e)
 	gdt[(GATE_UPPER >> 3) + 1] |= (uint64_t)SYS_CALL_GATE << DESC_HI_TYPE_SHIFT;
 	gate(gdt, GATE16, SYS_CALL_GATE16, 3, true, KCODE, TARGET16, 0);
 	gdt[TINY_DATA >> 3] = segment(SEG_TYPE_DATA_WRITABLE, 0, 0xfff, false, false);
-	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
-	f->c.mmu.seg.gdtr.base = GDT;
-	f->c.mmu.seg.gdtr.limit = sizeof gdt - 1;
-	f->c.mmu.seg.tr = (struct seg_cache){
-		.selector = TSS_SEL, .base = TSS, .limit = TSS_LIMIT, .type = SYS_TSS_BUSY,
-		.p = true, .usable = true,
-	};
+	cpu_fixture_gdt(f, GDT, gdt, sizeof gdt);
+	cpu_fixture_tr(f, TSS_SEL, TSS, TSS_LIMIT);
 }
 
 static void put(struct cpu_fixture *f, uint64_t la, uint64_t v, unsigned size)

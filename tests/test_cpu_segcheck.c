@@ -63,9 +63,7 @@ static void gdt_build(struct cpu_fixture *f)
 	gdt[SEL_TSS16 >> 3] = system_desc(SYS_TSS16_AVAIL, 0, TSS_LIMIT);
 	gdt[SEL_TASKGATE >> 3] = system_desc(SYS_TASK_GATE, 3, 0) |
 				 ((uint64_t)SEL_TSS << GATE_SELECTOR_SHIFT);
-	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
-	f->c.mmu.seg.gdtr.base = GDT;
-	f->c.mmu.seg.gdtr.limit = sizeof gdt - 1;
+	cpu_fixture_gdt(f, GDT, gdt, sizeof gdt);
 }
 
 static struct cpu_fixture *machine(unsigned cpl, bool legacy)

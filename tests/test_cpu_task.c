@@ -123,13 +123,8 @@ static void gdt_build(struct cpu_fixture *f)
 	gdt[LDT_SEL >> 3] = desc(SYS_LDT, false, 0, true, LDT_BASE, 0xf);
 	gdt[DATA16 >> 3] = desc(data, true, 0, true, CPU_DATA, 0xffff) &
 			   ~(BIT64(DESC_DB_SHIFT) | BIT64(DESC_G_SHIFT));
-	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
-	f->c.mmu.seg.gdtr.base = GDT;
-	f->c.mmu.seg.gdtr.limit = sizeof gdt - 1;
-	f->c.mmu.seg.tr = (struct seg_cache){
-		.selector = TSS_A, .base = TSS_A_BASE, .limit = TSS_LIMIT, .type = SYS_TSS_BUSY,
-		.p = true, .usable = true,
-	};
+	cpu_fixture_gdt(f, GDT, gdt, sizeof gdt);
+	cpu_fixture_tr(f, TSS_A, TSS_A_BASE, TSS_LIMIT);
 }
 
 /* Task B's TSS: EIP at TASK_B_CODE, its own registers, kernel segments,
@@ -483,9 +478,7 @@ Test(cpu_task, task_gate_as_far_jmp_target_in_ia32e_mode_is_gp_with_its_selector
 {
 	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
 	uint64_t gdt[4] = { 0, 0, task_gate(TSS_B, 3), 0 };
-	cpu_fixture_poke(f, GDT, gdt, sizeof gdt);
-	f->c.mmu.seg.gdtr.base = GDT;
-	f->c.mmu.seg.gdtr.limit = sizeof gdt - 1;
+	cpu_fixture_gdt(f, GDT, gdt, sizeof gdt);
 	put(f, FAR_PTR + 4, 0x10, 2);
 	f->c.gpr[GPR_RSI] = FAR_PTR;
 	cpu_fixture_code(f, CPU_CODE, jmp_far, sizeof jmp_far);

@@ -23,8 +23,7 @@ static struct cpu_fixture *user_with_tss(uint32_t limit, const void *code, size_
 	map[(PORT_DENIED / 8) - (PORT_ALLOWED / 8)] = (uint8_t)(1u << (PORT_DENIED % 8));
 	cpu_fixture_poke(f, TSS_BASE + TSS_IOMAP_BASE_OFFSET, &base, sizeof base);
 	cpu_fixture_poke(f, TSS_BASE + IOMAP_OFFSET + PORT_ALLOWED / 8, map, sizeof map);
-	f->c.mmu.seg.tr = (struct seg_cache){ .selector = 0x28, .base = TSS_BASE, .limit = limit,
-					       .type = SYS_TSS_BUSY, .p = true, .usable = true };
+	cpu_fixture_tr(f, 0x28, TSS_BASE, limit);
 	cpu_fixture_code(f, CPU_CODE, code, n);
 	return f;
 }

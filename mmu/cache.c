@@ -91,8 +91,23 @@ enum mmu_cache_level cache_probe(const struct cache *c, uint64_t pa)
 	return CACHE_DRAM;
 }
 
+enum mmu_cache_level cache_access_below_l1d(struct cache *c, uint64_t pa, uint32_t *cycles)
+{
+	for (unsigned i = CACHE_L1D + 1; i < c->nlevels; i++) {
+		struct cache_level *l = &c->lvl[i];
+		if (cache_level_touch_any(l, pa)) {
+			*cycles += l->latency;
+			return (enum mmu_cache_level)i;
+		}
+	}
+	c->dram_accesses++;
+	*cycles += c->dram_latency;
+	return CACHE_DRAM;
+}
+
 void cache_flush(struct cache *c)
 {
+	c->last_l1d_line = 0;
 	for (unsigned i = 0; i < CACHE_NLEVELS; i++)
 		if (c->lvl[i].tag)
 			cache_level_reset(&c->lvl[i]);

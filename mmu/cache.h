@@ -46,6 +46,12 @@ struct cache {
 	uint32_t dram_latency;
 	uint64_t cacheable;    /* physical addresses below this are cached (RAM size) */
 	uint64_t dram_accesses;
+	/* The L1D line number + 1 of the last cacheable access (0: none since
+	 * the last flush). That line is the most recent way of its L1D set,
+	 * so touching it again changes no LRU age: a repeat is a hit with
+	 * nothing to update (consecutive PTEs of a page-touch loop share a
+	 * line). */
+	uint64_t last_l1d_line;
 };
 
 /* ram_size bounds what is cacheable (see above). */
@@ -149,27 +155,43 @@ static inline bool cache_level_touch_any(struct cache_level *l, uint64_t pa)
 	}
 }
 
+/* The levels below the L1D for a read the L1D missed (and has filled):
+ * cache_access from the L2 on. Out of line: walks whose tables stay
+ * cached never get here. */
+enum mmu_cache_level cache_access_below_l1d(struct cache *c, uint64_t pa, uint32_t *cycles);
+
+/* cache_access for a pa below c->cacheable, the walk's common case, with
+ * the L1D probe inline. Precondition: the L1D is present (a model that
+ * times walks through the caches has one). */
+static inline enum mmu_cache_level cache_access_cacheable(struct cache *c, uint64_t pa,
+							  uint32_t *cycles)
+{
+	struct cache_level *l = &c->lvl[CACHE_L1D];
+	uint64_t line = (pa >> l->line_shift) + 1;
+	if (line == c->last_l1d_line) {
+		l->hits++;
+		*cycles += l->latency;
+		return CACHE_L1D;
+	}
+	c->last_l1d_line = line;
+	if (__builtin_expect(cache_level_touch_any(l, pa), 1)) {
+		*cycles += l->latency;
+		return CACHE_L1D;
+	}
+	return cache_access_below_l1d(c, pa, cycles);
+}
+
 /* Access one physical address: returns the serving level (CACHE_L1D ..
  * CACHE_DRAM) and adds its latency to *cycles. Fills the levels that missed.
  * Inline: every walk read is timed here. */
 static inline enum mmu_cache_level cache_access(struct cache *c, uint64_t pa, uint32_t *cycles)
 {
-	if (pa >= c->cacheable) {
+	if (pa >= c->cacheable || !c->nlevels) {
 		c->dram_accesses++;
 		*cycles += c->dram_latency;
 		return CACHE_DRAM;
 	}
-	/* Inclusive on fill: every level looked at and missed takes the line. */
-	for (unsigned i = 0; i < c->nlevels; i++) {
-		struct cache_level *l = &c->lvl[i];
-		if (cache_level_touch_any(l, pa)) {
-			*cycles += l->latency;
-			return (enum mmu_cache_level)i;
-		}
-	}
-	c->dram_accesses++;
-	*cycles += c->dram_latency;
-	return CACHE_DRAM;
+	return cache_access_cacheable(c, pa, cycles);
 }
 
 #endif

@@ -219,6 +219,11 @@ bool mmu_init(struct mmu *m, const struct mmu_model *model, uint64_t ram_size, c
 		return false;
 	}
 	walk_plan_fills(m);
+	/* Cacheable is RAM (cache.h); one bound covers both tests. */
+	uint64_t ram_cached = m->phys.size < m->dcache.cacheable ? m->phys.size : m->dcache.cacheable;
+	if (model->walk_timing == WALK_TIMING_CACHED && m->dcache.nlevels &&
+	    ram_cached >= PAGING64_ENTRY_BYTES)
+		m->walk_read_limit = ram_cached - (PAGING64_ENTRY_BYTES - 1);
 	seg_reset(&m->seg);
 	mmu_set_control(m, CR0_ET, 0, 0, 0);
 	return true;

@@ -102,6 +102,9 @@ struct mmu {
 	uint64_t rsvd_table[6];   /* reserved bits of a non-leaf entry, by level */
 	uint64_t rsvd_leaf[6];    /* reserved bits of a leaf (PS=1 at level >1) */
 	uint64_t addr_mask;       /* frame bits for MAXPHYADDR, 51:12 clipped */
+	/* Walk reads of 8 bytes at a pa below this are in RAM and timed
+	 * through the data caches (walk_fast.c); 0 under flat walk timing. */
+	uint64_t walk_read_limit;
 	uint32_t l2_miss_latency; /* cycles to learn the L2 TLB missed: its largest latency */
 	uint8_t fill_plan[TLB_NLEVELS][PG_NSIZES]; /* walk.c: structure << 4 | size filled per page size */
 

@@ -57,6 +57,16 @@ static inline uint8_t walk_rights(uint8_t rights, uint64_t entry, bool xd_on)
 	return rights;
 }
 
+/* The statistics of one walk read: served by level served, c cycles. */
+static inline void walk_count_read(struct mmu *m, unsigned level, unsigned served, uint32_t c,
+				   struct mmu_xlate *x)
+{
+	x->cycles += c;
+	x->walk_reads++;
+	m->stats.walk_reads[level]++;
+	m->stats.walk_cache[served]++;
+}
+
 /* Time one walk read of the entry at pa: its latency through the
  * data-cache model (or the flat cost, flat: the model's walk timing is
  * WALK_TIMING_FLAT), and its statistics. Returns the latency; *served gets
@@ -71,10 +81,7 @@ static inline uint32_t walk_time_read(struct mmu *m, unsigned level, uint64_t pa
 	} else {
 		*served = (uint8_t)cache_access(&m->dcache, pa, &c);
 	}
-	x->cycles += c;
-	x->walk_reads++;
-	m->stats.walk_reads[level]++;
-	m->stats.walk_cache[*served]++;
+	walk_count_read(m, level, *served, c, x);
 	return c;
 }
 

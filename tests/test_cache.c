@@ -116,3 +116,27 @@ Test(cache, flush_empties_every_level)
 		cr_assert_eq(cache_probe(&c, set0_line(n)), CACHE_L1D);
 	cache_free(&c);
 }
+
+/* A read of the line read last is served without a set probe: it must
+ * count as an L1D hit, leave the LRU order as a probe would (that line is
+ * already the most recent), and be forgotten by a flush. */
+Test(cache, repeat_of_the_last_line_is_an_l1d_hit_that_keeps_lru_order)
+{
+	struct cache c;
+	small_cache(&c);
+	uint32_t cyc = 0;
+	for (unsigned n = 0; n < 4; n++)
+		(void)cache_access(&c, set0_line(n), &cyc);
+	cyc = 0;
+	cr_assert_eq(cache_access(&c, set0_line(3) + 8, &cyc), CACHE_L1D);
+	cr_assert_eq(cache_access(&c, set0_line(3) + 16, &cyc), CACHE_L1D);
+	cr_assert_eq(cyc, 8);
+	cr_assert_eq(c.lvl[CACHE_L1D].hits, 2);
+	/* Line 0 is still the LRU way: a fifth line evicts it, not line 3. */
+	cr_assert_eq(cache_access(&c, set0_line(4), &cyc), CACHE_DRAM);
+	cr_assert_eq(cache_probe(&c, set0_line(0)), CACHE_L2);
+	cr_assert_eq(cache_probe(&c, set0_line(3)), CACHE_L1D);
+	cache_flush(&c);
+	cr_assert_eq(cache_access(&c, set0_line(4), &cyc), CACHE_DRAM, "flushed: not a repeat");
+	cache_free(&c);
+}

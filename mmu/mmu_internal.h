@@ -38,11 +38,15 @@ bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t, struc
 		  struct mmu_xlate *x);
 /* The generic miss path, every mode (probed0: see mmu_translate_miss). */
 bool walk_slow_path(struct mmu *m, uint64_t la, unsigned acc, bool probed0, struct mmu_xlate *x);
-/* The IA-32e miss path with no observer attached (walk_fast.c), entered
- * from mmu_translate_miss after every L1 structure but the first's larger
- * sizes was probed and missed. The same outcome, state changes, statistics
- * and cycles as walk_slow_path. */
-bool walk_fast_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);
+/* A hit in L1 structure t, not the first, after the inline probe of the
+ * first missed (walk.c). */
+bool walk_l1_other_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t,
+		       struct tlb_entry *e, struct mmu_xlate *x);
+/* The miss path of every mode after the inline probe missed (walk.c): the
+ * other L1 structures, then walk_slow_path. mmu_translate_miss
+ * (walk_fast.c) serves IA-32e paging with no observer itself and hands
+ * everything else here. */
+bool walk_miss_rest(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);
 
 /* Rights after one more entry: R/W and U/S ANDed, XD ORed where XD is in
  * effect (PAE and IA-32e paging with IA32_EFER.NXE = 1, §4.6.1). */

@@ -479,14 +479,32 @@ bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 	return walk_slow_path(m, la, acc, false, x);
 }
 
-/* After the inline path missed the first L1 structure: a hit in another L1
- * structure (large pages: a kernel's direct map) is the common case, served
- * here with the same checks, counts and cost as walk_tlb_hit gives it, but
- * without the general path's set-up. The inline path runs only with paging
- * on, no observer and no protection keys, so perm_fast decides. Otherwise,
- * under IA-32e paging, the fused miss path of walk_fast.c takes over. */
-static bool translate_miss_rest(struct mmu *m, uint64_t la, unsigned acc,
-							 struct mmu_xlate *x)
+/* A hit in L1 structure t (not the first) after the inline path missed
+ * the first: served with the same checks, counts and cost as walk_tlb_hit
+ * gives it, without the general path's set-up. The inline path runs only
+ * with paging on, no observer and no protection keys, so perm_fast
+ * decides; an access it does not allow takes the generic path. */
+bool walk_l1_other_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t,
+		       struct tlb_entry *e, struct mmu_xlate *x)
+{
+	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
+	if (!((m->perm_fast[acc] >> e->rights) & 1))
+		return walk_slow_path(m, la, acc, true, x);
+	m->tlb[l1][0].st.misses++;
+	t->st.hits++;
+	e->lru = ++t->clock;
+	x->pa = tlb_entry_pa(e, la);
+	x->cycles = t->latency;
+	x->source = SRC_L1;
+	x->size = e->size;
+	x->walk_reads = 0;
+	x->pwc_level = 0;
+	m->stats.translations++;
+	m->stats.cycles += t->latency;
+	return true;
+}
+
+bool walk_miss_rest(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
 {
 	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	if (m->mode < PAGING_4LEVEL)
@@ -496,51 +514,10 @@ static bool translate_miss_rest(struct mmu *m, uint64_t la, unsigned acc,
 	for (unsigned i = 1; i < m->ntlb[l1]; i++) {
 		struct tlb *t = &m->tlb[l1][i];
 		struct tlb_entry *e = t->live ? tlb_probe(t, la, m->pcid) : NULL;
-		if (!e)
-			continue;
-		if (!((m->perm_fast[acc] >> e->rights) & 1))
-			return walk_slow_path(m, la, acc, true, x);
-		m->tlb[l1][0].st.misses++;
-		t->st.hits++;
-		e->lru = ++t->clock;
-		x->pa = tlb_entry_pa(e, la);
-		x->cycles = t->latency;
-		x->source = SRC_L1;
-		x->size = e->size;
-		x->walk_reads = 0;
-		x->pwc_level = 0;
-		m->stats.translations++;
-		m->stats.cycles += t->latency;
-		return true;
+		if (e)
+			return walk_l1_other_hit(m, la, acc, t, e, x);
 	}
-	/* The fused path reports no walk steps, A/D or TLB events: any
-	 * observer (a trace recorder, a replayer, the visualizer) keeps the
-	 * generic path, which reports them all. */
-	if (m->mode >= PAGING_4LEVEL && !m->walk_generic && !m->obs)
-		return walk_fast_miss(m, la, acc, x);
 	return walk_slow_path(m, la, acc, true, x);
-}
-
-
-/* The front of the miss path: under IA-32e paging, a hit in
- * the second L1 structure's smallest size (2M pages) with its rights
- * allowing the access is served as the loop in translate_miss_rest would
- * serve it; anything else goes there (which probes that structure again:
- * probes change nothing). */
-bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
-{
-	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
-	/* No canonical check before the probe: the inline path has checked
-	 * bits 63:59, a key holds the bits above them, and every cached page
-	 * is canonical, so only a canonical la can hit; a miss goes on to
-	 * the check in translate_miss_rest. */
-	if (MMU_LIKELY(m->mode >= PAGING_4LEVEL && m->ntlb[l1] > 1)) {
-		struct tlb *t = &m->tlb[l1][1];
-		struct tlb_entry *e = tlb_probe_size0(t, la);
-		if (e && ((m->perm_fast[acc] >> e->rights) & 1))
-			return mmu_translate_second_hit(m, t, e, la, x);
-	}
-	return translate_miss_rest(m, la, acc, x);
 }
 
 /* ---- side-effect-free translation ---------------------------------------- */

@@ -31,7 +31,7 @@
 #define FAST_INDEX_MASK ((UINT64_C(1) << PAGING64_INDEX_BITS) - 1)
 #define FAST_RIGHTS_ALL (TLB_R_USER | TLB_R_WRITE | TLB_R_EXEC)
 
-/* walk_fast_miss clears struct mmu_xlate's meta word for "no source yet". */
+/* mmu_translate_miss clears struct mmu_xlate's meta word for "no source yet". */
 _Static_assert(SRC_NOPAGING == 0 && PG_4K == 0, "a zero meta word: no source, 4K");
 
 /* What the pass keeps of each entry it read: enough for the A/D updates
@@ -87,6 +87,37 @@ static TLB_ALWAYS_INLINE unsigned fast_pwc_start(struct mmu *m, uint64_t la, uns
 	return top;
 }
 
+/* The L1 fill into t1 and the L2 fill into way l2way of the first L2
+ * structure, of a page of size s taken whole by both. walk_fill_level with
+ * no observer to tell, spelt out: through it the fill stayed a call, which
+ * with the spills around it cost 3% of a walk (making it always inline
+ * instead grew every caller). */
+static TLB_ALWAYS_INLINE void fast_fill_tlbs(struct mmu *m, struct tlb *t1,
+					     struct tlb_entry *l2way, uint64_t la, uint64_t pa,
+					     enum mmu_page_size s, uint16_t pcid, uint8_t rights,
+					     uint8_t pkey)
+{
+	(void)tlb_fill(t1, la, pa, s, s, pcid, rights, pkey, NULL);
+	(void)tlb_fill_way(&m->tlb[TLB_L2][0], l2way, la, pa, s, s, pcid, rights, pkey, NULL);
+}
+
+/* The fills of a page of any size, as the fill plans say (fill_plan). */
+static void fast_fill_tlbs_any(struct mmu *m, enum mmu_tlb_level l1, uint8_t plan1, uint8_t plan2,
+			       const struct fast_l2_victims *l2v, uint64_t la, uint64_t pa,
+			       enum mmu_page_size size, uint16_t pcid, uint8_t rights, uint8_t pkey)
+{
+	if (plan1 != FILL_NONE)
+		(void)tlb_fill(&m->tlb[l1][plan1 >> FILL_STRUCT_SHIFT], la, pa,
+			       (enum mmu_page_size)(plan1 & FILL_SIZE_MASK), size, pcid, rights, pkey,
+			       NULL);
+	enum mmu_page_size l2_size = (enum mmu_page_size)(plan2 & FILL_SIZE_MASK);
+	if (plan2 != FILL_NONE && plan2 >> FILL_STRUCT_SHIFT == 0 && l2v->way[l2_size])
+		(void)tlb_fill_way(&m->tlb[TLB_L2][0], l2v->way[l2_size], la, pa, l2_size, size, pcid,
+				   rights, pkey, NULL);
+	else
+		walk_fill_level(m, TLB_L2, la, pa, size, size, pcid, rights, pkey);
+}
+
 /* A successful walk's effects (§4.8, §4.10.2, §4.10.3): A in every entry
  * read and D in the leaf on a write, PWC entries for the non-leaf entries
  * read, TLB entries in L1 and L2. all_a: the AND of the n entries. */
@@ -116,22 +147,16 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 				     m->pcid, ent[i].val & m->addr_mask, ent[i].rights);
 	}
 	uint16_t pcid = m->pcid | (global ? TLB_PCID_GLOBAL : 0);
-	/* walk_fill_level with no observer to tell, spelt out: through it the
-	 * fill stayed a call, which with the spills around it cost 3% of a
-	 * walk (making it always inline instead grew every caller). */
 	enum mmu_tlb_level l1 = kind == ACC_FETCH ? TLB_L1I : TLB_L1D;
-	uint8_t plan1 = m->fill_plan[l1][size];
-	if (plan1 != FILL_NONE)
-		(void)tlb_fill(&m->tlb[l1][plan1 >> FILL_STRUCT_SHIFT], la, pa,
-			       (enum mmu_page_size)(plan1 & FILL_SIZE_MASK), size, pcid, rights, pkey,
-			       NULL);
-	uint8_t plan = m->fill_plan[TLB_L2][size];
-	enum mmu_page_size l2_size = (enum mmu_page_size)(plan & FILL_SIZE_MASK);
-	if (plan != FILL_NONE && plan >> FILL_STRUCT_SHIFT == 0 && l2v->way[l2_size])
-		(void)tlb_fill_way(&m->tlb[TLB_L2][0], l2v->way[l2_size], la, pa, l2_size, size, pcid,
-				   rights, pkey, NULL);
+	uint8_t plan1 = m->fill_plan[l1][size], plan2 = m->fill_plan[TLB_L2][size];
+	/* A 4K page that both levels take as a 4K entry, the L2 in its first
+	 * structure: the common case, with the page size a constant. */
+	if (MMU_LIKELY(size == PG_4K && (plan1 & FILL_SIZE_MASK) == PG_4K &&
+		       plan2 == (0 << FILL_STRUCT_SHIFT | PG_4K) && l2v->way[PG_4K]))
+		fast_fill_tlbs(m, &m->tlb[l1][plan1 >> FILL_STRUCT_SHIFT], l2v->way[PG_4K], la, pa,
+			       PG_4K, pcid, rights, pkey);
 	else
-		walk_fill_level(m, TLB_L2, la, pa, size, size, pcid, rights, pkey);
+		fast_fill_tlbs_any(m, l1, plan1, plan2, l2v, la, pa, size, pcid, rights, pkey);
 	x->pa = pa;
 	x->source = SRC_WALK;
 	x->size = (uint8_t)size;
@@ -237,17 +262,36 @@ static inline struct tlb_entry *fast_l2_probe(const struct tlb *t, uint64_t la, 
 	return NULL;
 }
 
-bool walk_fast_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
+/* The miss path after the inline probe of the first L1 structure's
+ * smallest size missed (mmu.h). IA-32e paging with no observer is served
+ * here in one pass: the other L1 structures (large pages: a kernel's
+ * direct map hits the second), the first structure's other sizes, the L2
+ * TLB, then the walk. The fused path reports no walk steps, A/D or TLB
+ * events: any observer (a trace recorder, a replayer, the visualizer)
+ * keeps the generic path (walk_miss_rest), which reports them all. */
+bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
 {
+	if (MMU_UNLIKELY(m->mode < PAGING_4LEVEL || m->walk_generic || m->obs))
+		return walk_miss_rest(m, la, acc, x);
 	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
-	struct tlb *t0 = &m->tlb[l1][0];
+	struct tlb *t1 = m->tlb[l1];
+	unsigned n1 = m->ntlb[l1];
+	/* Only a canonical la can hit (cached pages are canonical), so the
+	 * probes may come first. */
+	for (unsigned i = 1; i < n1; i++) {
+		struct tlb_entry *e = t1[i].live ? tlb_probe(&t1[i], la, m->pcid) : NULL;
+		if (e)
+			return walk_l1_other_hit(m, la, acc, &t1[i], e, x);
+	}
 	/* The inline probe covered only the first structure's smallest size. */
-	if (MMU_UNLIKELY(tlb_probe_from(t0, la, m->pcid, t0->size0 + 1u)))
+	if (MMU_UNLIKELY(!mmu_canonical(m, la) ||
+			 ((t1->live & ~PG_SIZE_BIT(t1->size0)) &&
+			  tlb_probe_from(t1, la, m->pcid, t1->size0 + 1u))))
 		return walk_slow_path(m, la, acc, true, x);
 	x->meta = 0; /* cycles, walk_reads, pwc_level 0; SRC_NOPAGING, PG_4K until known */
 	m->stats.translations++;
-	for (unsigned i = 0; i < m->ntlb[l1]; i++)
-		m->tlb[l1][i].st.misses++;
+	for (unsigned i = 0; i < n1; i++)
+		t1[i].st.misses++;
 	struct fast_l2_victims l2v = {{NULL}};
 	for (unsigned i = 0; i < m->ntlb[TLB_L2]; i++) {
 		struct tlb *t = &m->tlb[TLB_L2][i];

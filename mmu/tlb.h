@@ -306,17 +306,24 @@ static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(struct tlb_entry *s
 	return NULL;
 }
 
+/* tlb_scan_victim_n with t's way count made a constant for common counts. */
+static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim(const struct tlb *t,
+							   struct tlb_entry *set, uint64_t key,
+							   uint64_t key_g, struct tlb_entry **victim)
+{
+#define TLB_SCAN_VICTIM_CALL(n) tlb_scan_victim_n(set, n, key, key_g, victim)
+	TLB_WAYS_DISPATCH(t->ways, TLB_SCAN_VICTIM_CALL)
+#undef TLB_SCAN_VICTIM_CALL
+}
+
 /* Probe one page size; on a miss *victim gets the way a fill of this size
  * would replace. No statistics, no LRU update. */
 static inline struct tlb_entry *tlb_probe_size_victim(const struct tlb *t, uint64_t la,
 						      enum mmu_page_size s, uint16_t pcid,
 						      struct tlb_entry **victim)
 {
-	struct tlb_entry *set = tlb_set(t, la, s);
-	uint64_t key = tlb_key(la, s, pcid), key_g = tlb_key(la, s, TLB_PCID_GLOBAL);
-#define TLB_SCAN_VICTIM_CALL(n) tlb_scan_victim_n(set, n, key, key_g, victim)
-	TLB_WAYS_DISPATCH(t->ways, TLB_SCAN_VICTIM_CALL)
-#undef TLB_SCAN_VICTIM_CALL
+	return tlb_scan_victim(t, tlb_set(t, la, s), tlb_key(la, s, pcid),
+			       tlb_key(la, s, TLB_PCID_GLOBAL), victim);
 }
 
 /* Fill way e, the victim of la's set for size (tlb_victim). Returns the

@@ -249,11 +249,24 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 			   global, x);
 }
 
-/* tlb_probe of the first L2 structure, recording the fill victims. */
+/* tlb_probe of the first L2 structure, recording the fill victims. Its
+ * smallest size comes first, with the keys and set mask tlb_set_pcid
+ * keeps (as tlb_probe_size0). */
 static inline struct tlb_entry *fast_l2_probe(const struct tlb *t, uint64_t la, uint16_t pcid,
 					      struct fast_l2_victims *l2v)
 {
-	for (unsigned sizes = t->live; sizes; sizes &= sizes - 1) {
+	unsigned sizes = t->live;
+	if (MMU_LIKELY(sizes & PG_SIZE_BIT(t->size0))) {
+		uint64_t vpn = la >> t->shift0;
+		struct tlb_entry *set = &t->e[(vpn & t->set_mask) * t->ways];
+		uint64_t key = vpn << TLB_KEY_VPN_SHIFT | t->key_low;
+		uint64_t key_g = vpn << TLB_KEY_VPN_SHIFT | t->key_global;
+		struct tlb_entry *e = tlb_scan_victim(t, set, key, key_g, &l2v->way[t->size0]);
+		if (e)
+			return e;
+		sizes &= ~PG_SIZE_BIT(t->size0);
+	}
+	for (; sizes; sizes &= sizes - 1) {
 		enum mmu_page_size s = (enum mmu_page_size)__builtin_ctz(sizes);
 		struct tlb_entry *e = tlb_probe_size_victim(t, la, s, pcid, &l2v->way[s]);
 		if (e)

@@ -121,7 +121,7 @@ static void fast_fill_tlbs_any(struct mmu *m, enum mmu_tlb_level l1, uint8_t pla
 /* A successful walk's effects (§4.8, §4.10.2, §4.10.3): A in every entry
  * read and D in the leaf on a write, PWC entries for the non-leaf entries
  * read, TLB entries in L1 and L2. all_a: the AND of the n entries. */
-static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct fast_entry *ent,
+static TLB_ALWAYS_INLINE bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct fast_entry *ent,
 			unsigned n, uint64_t all_a, unsigned start, const struct fast_pwc_slots *ps,
 			const struct fast_l2_victims *l2v, uint64_t pa,
 			enum mmu_page_size size, uint8_t rights, uint8_t pkey, bool global,
@@ -290,11 +290,15 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 	struct tlb *t1 = m->tlb[l1];
 	unsigned n1 = m->ntlb[l1];
 	/* Only a canonical la can hit (cached pages are canonical), so the
-	 * probes may come first. */
-	for (unsigned i = 1; i < n1; i++) {
-		struct tlb_entry *e = t1[i].live ? tlb_probe(&t1[i], la, m->pcid) : NULL;
-		if (e)
-			return walk_l1_other_hit(m, la, acc, &t1[i], e, x);
+	 * probes may come first. The structures a level does not have are
+	 * zeroed (mmu_init): none is live, so one test covers them all. */
+	_Static_assert(MMU_MAX_TLBS_PER_LEVEL == 4, "the live test below names every structure");
+	if (t1[1].live | t1[2].live | t1[3].live) {
+		for (unsigned i = 1; i < n1; i++) {
+			struct tlb_entry *e = t1[i].live ? tlb_probe(&t1[i], la, m->pcid) : NULL;
+			if (e)
+				return walk_l1_other_hit(m, la, acc, &t1[i], e, x);
+		}
 	}
 	/* The inline probe covered only the first structure's smallest size. */
 	if (MMU_UNLIKELY(!mmu_canonical(m, la) ||

@@ -59,7 +59,9 @@ bool cache_init(struct cache *c, const struct mmu_model *m, uint64_t ram_size)
 		}
 		if (c->lvl[i].sets)
 			c->nlevels = i + 1;
+		c->served_latency[i] = c->lvl[i].latency;
 	}
+	c->served_latency[CACHE_DRAM] = c->dram_latency;
 	/* Tags must fit in 32 bits (see cache.h). */
 	for (unsigned i = 0; i < c->nlevels; i++)
 		if ((ram_size >> c->lvl[i].line_shift) >= UINT32_MAX) {
@@ -91,17 +93,12 @@ enum mmu_cache_level cache_probe(const struct cache *c, uint64_t pa)
 	return CACHE_DRAM;
 }
 
-enum mmu_cache_level cache_access_below_l1d(struct cache *c, uint64_t pa, uint32_t *cycles)
+enum mmu_cache_level cache_touch_below_l1d(struct cache *c, uint64_t pa)
 {
-	for (unsigned i = CACHE_L1D + 1; i < c->nlevels; i++) {
-		struct cache_level *l = &c->lvl[i];
-		if (cache_level_touch_any(l, pa)) {
-			*cycles += l->latency;
+	for (unsigned i = CACHE_L1D + 1; i < c->nlevels; i++)
+		if (cache_level_touch_any(&c->lvl[i], pa))
 			return (enum mmu_cache_level)i;
-		}
-	}
 	c->dram_accesses++;
-	*cycles += c->dram_latency;
 	return CACHE_DRAM;
 }
 

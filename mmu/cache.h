@@ -44,6 +44,7 @@ struct cache {
 	struct cache_level lvl[CACHE_NLEVELS];
 	unsigned nlevels;
 	uint32_t dram_latency;
+	uint32_t served_latency[CACHE_NLEVELS + 1]; /* by serving level, CACHE_DRAM last */
 	uint64_t cacheable;    /* physical addresses below this are cached (RAM size) */
 	uint64_t dram_accesses;
 	/* The L1D line number + 1 of the last cacheable access (0: none since
@@ -156,29 +157,26 @@ static inline bool cache_level_touch_any(struct cache_level *l, uint64_t pa)
 }
 
 /* The levels below the L1D for a read the L1D missed (and has filled):
- * cache_access from the L2 on. Out of line: walks whose tables stay
- * cached never get here. */
-enum mmu_cache_level cache_access_below_l1d(struct cache *c, uint64_t pa, uint32_t *cycles);
+ * cache_touch_cacheable from the L2 on. Out of line: walks whose tables
+ * stay cached never get here. */
+enum mmu_cache_level cache_touch_below_l1d(struct cache *c, uint64_t pa);
 
-/* cache_access for a pa below c->cacheable, the walk's common case, with
- * the L1D probe inline. Precondition: the L1D is present (a model that
+/* Access a pa below c->cacheable, the walk's common case, with the L1D
+ * probe inline; the serving level (its latency: served_latency). Fills
+ * the levels that missed. Precondition: the L1D is present (a model that
  * times walks through the caches has one). */
-static inline enum mmu_cache_level cache_access_cacheable(struct cache *c, uint64_t pa,
-							  uint32_t *cycles)
+static inline enum mmu_cache_level cache_touch_cacheable(struct cache *c, uint64_t pa)
 {
 	struct cache_level *l = &c->lvl[CACHE_L1D];
 	uint64_t line = (pa >> l->line_shift) + 1;
 	if (line == c->last_l1d_line) {
 		l->hits++;
-		*cycles += l->latency;
 		return CACHE_L1D;
 	}
 	c->last_l1d_line = line;
-	if (__builtin_expect(cache_level_touch_any(l, pa), 1)) {
-		*cycles += l->latency;
+	if (__builtin_expect(cache_level_touch_any(l, pa), 1))
 		return CACHE_L1D;
-	}
-	return cache_access_below_l1d(c, pa, cycles);
+	return cache_touch_below_l1d(c, pa);
 }
 
 /* Access one physical address: returns the serving level (CACHE_L1D ..
@@ -191,7 +189,9 @@ static inline enum mmu_cache_level cache_access(struct cache *c, uint64_t pa, ui
 		*cycles += c->dram_latency;
 		return CACHE_DRAM;
 	}
-	return cache_access_cacheable(c, pa, cycles);
+	enum mmu_cache_level served = cache_touch_cacheable(c, pa);
+	*cycles += c->served_latency[served];
+	return served;
 }
 
 #endif

@@ -173,11 +173,10 @@ static inline uint64_t fast_read_entry(struct mmu *m, unsigned level, uint64_t p
 	struct phys *p = &m->phys;
 	uint64_t val;
 	if (MMU_LIKELY(pa < m->walk_read_limit)) {
-		uint32_t c = 0;
 		memcpy(&val, p->ram + pa, sizeof val);
 		p->frame_flags[pa >> PHYS_FRAME_SHIFT] |= FRAME_WALKED;
-		enum mmu_cache_level served = cache_access_cacheable(&m->dcache, pa, &c);
-		walk_count_read(m, level, served, c, x);
+		enum mmu_cache_level served = cache_touch_cacheable(&m->dcache, pa);
+		walk_count_read(m, level, served, m->dcache.served_latency[served], x);
 		return val;
 	}
 	if (phys_in_ram(p, pa, PAGING64_ENTRY_BYTES)) {

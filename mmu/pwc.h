@@ -139,8 +139,8 @@ static inline uint64_t pwc_ord_touch(const struct pwc *c, uint64_t ord, unsigned
 	uint64_t x = ord ^ (ones * w);
 	uint64_t z = (x - ones) & ~x & (ones << 7);
 	unsigned at = (unsigned)__builtin_ctzll(z) & ~7u; /* 8 * position */
-	uint64_t front = (UINT64_C(1) << at) - 1;
-	uint64_t first = (ord & ~front & ~(UINT64_C(0xff) << at)) | (ord & front) << 8 | w;
+	uint64_t upto = (UINT64_C(0x100) << at) - 1;      /* positions 0 .. w's */
+	uint64_t first = (ord & ~upto) | ((ord << 8) & upto) | w;
 	return (first & c->ord_low) * c->ord_rep;
 }
 
@@ -162,7 +162,10 @@ static inline const uint64_t *pwc_lookup_la(struct pwc *c, uint64_t la, unsigned
 		if (w == PWC_FAST_WAYS)
 			return NULL;
 		c->st.hits++;
-		s[PWC_FAST_ORD] = pwc_ord_touch(c, s[PWC_FAST_ORD], w);
+		/* Hits come in runs on one entry (a 2-MByte region's pages):
+		 * the front way needs no move. */
+		if ((s[PWC_FAST_ORD] & 0xff) != w)
+			s[PWC_FAST_ORD] = pwc_ord_touch(c, s[PWC_FAST_ORD], w);
 		return &s[PWC_FAST_WAYS + w];
 	}
 	slot->set = slot->slow = NULL;

@@ -102,11 +102,14 @@ static bool fast_commit(struct mmu *m, uint64_t la, unsigned acc, const struct f
 	}
 	if (write)
 		rights |= TLB_R_DIRTY;
-	/* ent[i] is level start - i, whose cache is the next kind down. */
-	struct pwc *c = &m->pwc[paging_pwc_kind(start)];
-	const struct pwc_slot *slot = &ps->slot[start];
-	for (unsigned i = 0; i + 1 < n; i++, c++, slot--)
-		pwc_fill_slot(c, slot, ent[i].val & m->addr_mask, ent[i].rights);
+	/* ent[i] is level start - i, whose cache is the next kind down. A
+	 * walk from a PDE-cache hit reads the leaf alone: nothing to fill. */
+	if (n > 1) {
+		struct pwc *c = &m->pwc[paging_pwc_kind(start)];
+		const struct pwc_slot *slot = &ps->slot[start];
+		for (unsigned i = 0; i + 1 < n; i++, c++, slot--)
+			pwc_fill_slot(c, slot, ent[i].val & m->addr_mask, ent[i].rights);
+	}
 	uint16_t pcid = m->pcid | (global ? TLB_PCID_GLOBAL : 0);
 	/* walk_fill_level with no observer to tell, spelt out: through it the
 	 * fill stayed a call, which with the spills around it cost 3% of a

@@ -131,10 +131,8 @@ static bool copy_pwcs(struct snapshot *s, const struct mmu *m)
 		const struct pwc *c = &m->pwc[k];
 		struct snap_pwc *o = &s->pwc[k];
 		*o = (struct snap_pwc){ .sets = c->sets, .ways = c->ways, .latency = c->latency,
-					.clock = c->clock, .st = c->st, .first = at,
-					.n = (size_t)c->sets * c->ways };
-		if (o->n)
-			memcpy(s->pwc_e + at, c->e, o->n * sizeof *c->e);
+					.st = c->st, .first = at, .n = (size_t)c->sets * c->ways };
+		pwc_read(c, s->pwc_e + at);
 		at += o->n;
 	}
 	return true;

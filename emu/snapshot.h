@@ -75,7 +75,6 @@ struct snap_tlb {
 
 struct snap_pwc {
 	uint32_t sets, ways, latency;  /* sets == 0: absent */
-	uint64_t clock;
 	struct pwc_stats st;
 	size_t first, n;          /* snapshot.pwc_e[first .. first + n) */
 };

@@ -312,11 +312,11 @@ static void walk_pwc_start(struct mmu *m, uint64_t la, unsigned *level, uint64_t
 	for (unsigned l = 2; l <= top; l++) {
 		if (m->mode == PAGING_PAE && l == 3)
 			break;
-		struct pwc_entry *e = pwc_lookup(&m->pwc[paging_pwc_kind(l)], la, paging_shift(m->mode, l), m->pcid);
+		const uint64_t *e = pwc_lookup(&m->pwc[paging_pwc_kind(l)], la, paging_shift(m->mode, l), m->pcid);
 		if (e) {
 			*level = l - 1;
-			*table = e->next;
-			*rights = e->rights;
+			*table = pwc_next(*e);
+			*rights = pwc_rights(*e);
 			x->cycles += m->pwc[paging_pwc_kind(l)].latency;
 			x->pwc_level = (uint8_t)l;
 			return;

@@ -41,14 +41,11 @@ struct fast_entry {
 	uint8_t rights; /* accumulated down to and including this entry */
 };
 
-/* The PWC sets and keys of la by level, computed once for the lookups and
- * reused by the fills after the walk: every level the walk reads below a
- * PWC hit was looked up first and missed, and nothing else touches that
- * cache before the fill, so the victim found by the lookup's pass is the
- * one a fresh scan would find. victim NULL: the cache is absent. */
+/* The PWC slots of la by level, left by the lookups for the fills after the
+ * walk: every level the walk reads below a PWC hit was looked up first and
+ * missed, and nothing else touches that cache before the fill. */
 struct fast_pwc_slots {
-	struct pwc_entry *victim[FAST_MAX_LEVELS + 1]; /* the way a fill replaces */
-	uint64_t key[FAST_MAX_LEVELS + 1];
+	struct pwc_slot slot[FAST_MAX_LEVELS + 1];
 };
 
 /* The ways the fills of the first L2 TLB structure would replace, by page
@@ -65,17 +62,13 @@ static TLB_ALWAYS_INLINE unsigned fast_pwc_start(struct mmu *m, uint64_t la, uns
 				      struct fast_pwc_slots *ps, uint64_t *table, uint8_t *rights,
 				      struct mmu_xlate *x)
 {
+	uint64_t key_low = pwc_key_low(m->pcid);
 	for (unsigned l = 2; l <= top; l++) {
 		struct pwc *c = &m->pwc[paging_pwc_kind(l)];
-		ps->victim[l] = NULL;
-		if (!c->sets)
-			continue;
-		ps->key[l] = pwc_key(la, paging64_shift(l), m->pcid);
-		struct pwc_entry *e = pwc_lookup_victim_at(c, pwc_set(c, la, paging64_shift(l)),
-							   ps->key[l], &ps->victim[l]);
+		const uint64_t *e = pwc_lookup_la(c, la, paging64_shift(l), key_low, &ps->slot[l]);
 		if (e) {
-			*table = e->next;
-			*rights = e->rights;
+			*table = pwc_next(*e);
+			*rights = pwc_rights(*e);
 			x->cycles += c->latency;
 			x->pwc_level = (uint8_t)l;
 			return l - 1;
@@ -140,11 +133,13 @@ static TLB_ALWAYS_INLINE bool fast_commit(struct mmu *m, uint64_t la, unsigned a
 	}
 	if (write)
 		rights |= TLB_R_DIRTY;
-	for (unsigned i = 0; i + 1 < n; i++) {
-		unsigned level = start - i;
-		if (ps->victim[level])
-			pwc_fill_way(&m->pwc[paging_pwc_kind(level)], ps->victim[level], ps->key[level],
-				     m->pcid, ent[i].val & m->addr_mask, ent[i].rights);
+	/* ent[i] is level start - i, whose cache is the next kind down. A
+	 * walk from a PDE-cache hit reads the leaf alone: nothing to fill. */
+	if (n > 1) {
+		struct pwc *c = &m->pwc[paging_pwc_kind(start)];
+		const struct pwc_slot *slot = &ps->slot[start];
+		for (unsigned i = 0; i + 1 < n; i++, c++, slot--)
+			pwc_fill_slot(c, slot, ent[i].val & m->addr_mask, ent[i].rights);
 	}
 	uint16_t pcid = m->pcid | (global ? TLB_PCID_GLOBAL : 0);
 	enum mmu_tlb_level l1 = kind == ACC_FETCH ? TLB_L1I : TLB_L1D;

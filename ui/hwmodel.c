@@ -93,7 +93,7 @@ static void add_pwc(struct hw_model *h, const struct snapshot *s, unsigned k)
 		if (!e->key)
 			continue;
 		h->e[h->ne++] = (struct hw_entry){ .la = (e->key >> PWC_KEY_TAG_SHIFT) << shift[k],
-						   .pa = e->next, .age = p->clock - e->lru,
+						   .pa = e->next, .age = e->age,
 						   .pcid = e->pcid, .rights = e->rights };
 	}
 	o->n = h->ne - o->first;

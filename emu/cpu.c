@@ -37,7 +37,7 @@ bool cpu_init(struct cpu *c, const struct mmu_model *model, uint64_t ram_size, c
 		return false;
 	}
 	c->rflags = RFLAGS_FIXED1;
-	c->mmio_floor = UINT64_MAX;
+	c->mmio_floor = c->mmu.phys.size;
 	cpu_refresh_mode(c);
 	return true;
 }

@@ -128,7 +128,10 @@ struct cpu {
 
 	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
 	 * and ignore writes, all physical memory is RAM. Physical accesses at
-	 * or above mmio_floor take the device path (emu/io.h). */
+	 * or above mmio_floor take the device path (emu/io.h), which also
+	 * serves addresses past the end of RAM: the floor is page-aligned and
+	 * never above the RAM size, so the memory path (emu/mem.h) copies
+	 * accesses below it straight from RAM. */
 	struct devices *dev;
 	uint64_t mmio_floor;
 	bool irq_waiting;           /* the machine has an interrupt pending (emu/io.h) */

@@ -327,7 +327,8 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 			if (--left == 0)
 				break;
 			if (d->flags & INSN_CHAIN) {
-				rip += d->len;
+				/* Plain: next_rip is still rip + len. */
+				rip = c->next_rip;
 				d++;
 			} else {
 				uint64_t to = c->next_rip;

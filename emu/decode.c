@@ -120,8 +120,8 @@ static bool mem_operand(struct insn *d, const ZydisDecodedOperand *o)
 	d->scale = scale_shift(o->mem.scale);
 	d->disp = o->mem.disp.value;
 	d->seg = seg_num(o->mem.segment);
-	if (d->asz == 8 && d->base < CPU_NGPRS)
-		d->flags |= INSN_EA_BASE64;
+	if (d->asz == 8)
+		d->flags |= INSN_EA64;
 	return true;
 }
 

@@ -92,8 +92,11 @@ static inline void reg_set(struct cpu *c, unsigned r, unsigned size, uint64_t v)
 static inline uint64_t insn_ea(const struct cpu *c, const struct insn *d)
 {
 	uint64_t a = (uint64_t)d->disp;
-	if (MMU_LIKELY(d->flags & INSN_EA_BASE64)) {
-		a += c->gpr[d->base];
+	if (MMU_LIKELY(d->flags & INSN_EA64)) {
+		if (MMU_LIKELY(d->base < CPU_NGPRS))
+			a += c->gpr[d->base];
+		else if (d->base == REG_RIP)
+			a += c->next_rip;
 		if (d->index != REG_NONE)
 			a += c->gpr[d->index] << d->scale;
 		return a;

@@ -69,12 +69,17 @@ static inline void flags_defer_res(struct cpu *c, enum lazy_op op, unsigned w, u
 static inline void flags_settle_cf(struct cpu *c)
 {
 	uint64_t cf;
-	switch (c->lf_op) {
-	case LF_ADD: cf = c->lf_res < c->lf_a; break;
-	case LF_SUB: cf = c->lf_a < c->lf_b; break;
-	case LF_LOGIC: cf = 0; break;
-	default: return;
-	}
+	unsigned op = c->lf_op;
+	/* Tested in this order, ADD and SUB (what precedes INC/DEC in most
+	 * loops) take one compare each. */
+	if (op == LF_SUB)
+		cf = c->lf_a < c->lf_b;
+	else if (op == LF_ADD)
+		cf = c->lf_res < c->lf_a;
+	else if (op == LF_LOGIC)
+		cf = 0;
+	else
+		return;
 	c->rflags = (c->rflags & ~RFLAGS_CF) | cf << ALU_CF_BIT;
 }
 

@@ -110,7 +110,10 @@ static inline __attribute__((always_inline)) void mem_store_part(struct cpu *c, 
 		return;
 	}
 	memcpy(c->mmu.phys.ram + pa, &v, size);
-	phys_notify_write(&c->mmu.phys, pa, size);
+	/* phys_notify_write for the one frame the part lies in: only a frame
+	 * with flags (decoded code, page tables) has anyone to tell. */
+	if (MMU_UNLIKELY(c->mmu.phys.frame_flags[pa >> PHYS_FRAME_SHIFT]))
+		phys_notify_write(&c->mmu.phys, pa, size);
 }
 
 static inline __attribute__((always_inline)) uint64_t mem_load(struct cpu *c, const struct memref *r, unsigned size)

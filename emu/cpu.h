@@ -74,9 +74,15 @@ struct devices;
 struct cpu {
 	uint64_t gpr[CPU_NGPRS];
 	uint64_t rip;
-	uint64_t rflags;        /* status bits exact only when lf_op == 0 (emu/flags.h) */
-	uint64_t lf_a, lf_b, lf_res;
-	uint8_t lf_op, lf_w;    /* pending lazy-flags operation (emu/flags.h) */
+	/* RFLAGS and the pending lazy-flags operation (emu/flags.h). No two
+	 * of lf_a, lf_b and lf_res are adjacent: the compiler would pair
+	 * adjacent stores into one vector store, which takes more host
+	 * instructions than the two scalar stores of every ALU handler. */
+	uint64_t lf_a;
+	uint64_t rflags;        /* status bits exact only when lf_op == 0 */
+	uint64_t lf_b;
+	uint8_t lf_op, lf_w;
+	uint64_t lf_res;
 	uint64_t cr2, cr8;
 	uint64_t dr[8];         /* debug registers: held, breakpoints not modelled */
 	struct cpu_msrs msr;

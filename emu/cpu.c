@@ -202,8 +202,14 @@ void flags_materialize(struct cpu *c)
 	case LF_ADD: (void)alu_add(w, c->lf_a, c->lf_b, &fl); break;
 	case LF_SUB: (void)alu_sub(w, c->lf_a, c->lf_b, &fl); break;
 	case LF_LOGIC: (void)alu_logic_result(w, c->lf_res, &fl); break;
-	case LF_INC: (void)alu_inc(w, c->lf_a, &fl); break;
-	case LF_DEC: (void)alu_dec(w, c->lf_a, &fl); break;
+	case LF_INC:
+		fl = (fl & ~RFLAGS_CF) | c->lf_b << ALU_CF_BIT;
+		(void)alu_inc(w, c->lf_a, &fl);
+		break;
+	case LF_DEC:
+		fl = (fl & ~RFLAGS_CF) | c->lf_b << ALU_CF_BIT;
+		(void)alu_dec(w, c->lf_a, &fl);
+		break;
 	default: break;
 	}
 	c->rflags = fl;

@@ -37,7 +37,7 @@ bool cpu_init(struct cpu *c, const struct mmu_model *model, uint64_t ram_size, c
 		return false;
 	}
 	c->rflags = RFLAGS_FIXED1;
-	c->mmio_floor = UINT64_MAX;
+	c->mmio_floor = c->mmu.phys.size;
 	cpu_refresh_mode(c);
 	return true;
 }
@@ -202,8 +202,14 @@ void flags_materialize(struct cpu *c)
 	case LF_ADD: (void)alu_add(w, c->lf_a, c->lf_b, &fl); break;
 	case LF_SUB: (void)alu_sub(w, c->lf_a, c->lf_b, &fl); break;
 	case LF_LOGIC: (void)alu_logic_result(w, c->lf_res, &fl); break;
-	case LF_INC: (void)alu_inc(w, c->lf_a, &fl); break;
-	case LF_DEC: (void)alu_dec(w, c->lf_a, &fl); break;
+	case LF_INC:
+		fl = (fl & ~RFLAGS_CF) | c->lf_b << ALU_CF_BIT;
+		(void)alu_inc(w, c->lf_a, &fl);
+		break;
+	case LF_DEC:
+		fl = (fl & ~RFLAGS_CF) | c->lf_b << ALU_CF_BIT;
+		(void)alu_dec(w, c->lf_a, &fl);
+		break;
 	default: break;
 	}
 	c->rflags = fl;
@@ -327,7 +333,8 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 			if (--left == 0)
 				break;
 			if (d->flags & INSN_CHAIN) {
-				rip += d->len;
+				/* Plain: next_rip is still rip + len. */
+				rip = c->next_rip;
 				d++;
 			} else {
 				uint64_t to = c->next_rip;

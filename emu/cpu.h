@@ -74,9 +74,15 @@ struct devices;
 struct cpu {
 	uint64_t gpr[CPU_NGPRS];
 	uint64_t rip;
-	uint64_t rflags;        /* status bits exact only when lf_op == 0 (emu/flags.h) */
-	uint64_t lf_a, lf_b, lf_res;
-	uint8_t lf_op, lf_w;    /* pending lazy-flags operation (emu/flags.h) */
+	/* RFLAGS and the pending lazy-flags operation (emu/flags.h). No two
+	 * of lf_a, lf_b and lf_res are adjacent: the compiler would pair
+	 * adjacent stores into one vector store, which takes more host
+	 * instructions than the two scalar stores of every ALU handler. */
+	uint64_t lf_a;
+	uint64_t rflags;        /* status bits exact only when lf_op == 0 */
+	uint64_t lf_b;
+	uint8_t lf_op, lf_w;
+	uint64_t lf_res;
 	uint64_t cr2, cr8;
 	uint64_t dr[8];         /* debug registers: held, breakpoints not modelled */
 	struct cpu_msrs msr;
@@ -128,7 +134,10 @@ struct cpu {
 
 	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
 	 * and ignore writes, all physical memory is RAM. Physical accesses at
-	 * or above mmio_floor take the device path (emu/io.h). */
+	 * or above mmio_floor take the device path (emu/io.h), which also
+	 * serves addresses past the end of RAM: the floor is page-aligned and
+	 * never above the RAM size, so the memory path (emu/mem.h) copies
+	 * accesses below it straight from RAM. */
 	struct devices *dev;
 	uint64_t mmio_floor;
 	bool irq_waiting;           /* the machine has an interrupt pending (emu/io.h) */

@@ -120,6 +120,8 @@ static bool mem_operand(struct insn *d, const ZydisDecodedOperand *o)
 	d->scale = scale_shift(o->mem.scale);
 	d->disp = o->mem.disp.value;
 	d->seg = seg_num(o->mem.segment);
+	if (d->asz == 8)
+		d->flags |= INSN_EA64;
 	return true;
 }
 
@@ -485,7 +487,7 @@ static void refine(struct insn *d, const ZydisDecodedInstruction *zi)
 		}
 		break;
 	case OP_MOV:
-		specialise(d, exec_mov_wide(d->osz, d->k0, d->k1));
+		specialise(d, exec_mov_form(d));
 		break;
 	case OP_JCC:
 		if (zi->machine_mode == ZYDIS_MACHINE_MODE_LONG_64 && d->osz == 8)

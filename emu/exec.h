@@ -25,13 +25,13 @@
  * (emu/decode.c refine); NULL where none exists and the generic handler
  * stays. Register-destination ALU forms (OP_*_R) at 32 or 64 bits with a
  * register or immediate source; INC/DEC of a 32/64-bit register; Jcc in
- * 64-bit mode; MOV at 32/64 bits. */
+ * 64-bit mode; MOV. */
 insn_handler exec_alu_r_wide(unsigned op, unsigned osz, bool imm);
 insn_handler exec_incdec_r_wide(bool dec, unsigned osz);
 insn_handler exec_jcc_64(unsigned cc);
-/* MOV at 32/64 bits by operand kinds (enum opk): register or memory
- * destination, register, immediate or memory source. */
-insn_handler exec_mov_wide(unsigned osz, unsigned dst, unsigned src);
+/* MOV by size and operand kinds (enum opk): register or memory
+ * destination, register, immediate or memory source; not for AH..BH. */
+insn_handler exec_mov_form(const struct insn *d);
 
 /* Sub-operations (struct insn.sub). The ALU group follows the /digit
  * order of opcodes 80–83 (SDM Vol. 2 Table A-6), TEST last. */
@@ -92,6 +92,15 @@ static inline void reg_set(struct cpu *c, unsigned r, unsigned size, uint64_t v)
 static inline uint64_t insn_ea(const struct cpu *c, const struct insn *d)
 {
 	uint64_t a = (uint64_t)d->disp;
+	if (MMU_LIKELY(d->flags & INSN_EA64)) {
+		if (MMU_LIKELY(d->base < CPU_NGPRS))
+			a += c->gpr[d->base];
+		else if (d->base == REG_RIP)
+			a += c->next_rip;
+		if (d->index != REG_NONE)
+			a += c->gpr[d->index] << d->scale;
+		return a;
+	}
 	if (d->base != REG_NONE)
 		a += d->base == REG_RIP ? c->next_rip : c->gpr[d->base];
 	if (d->index != REG_NONE)

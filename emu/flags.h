@@ -9,8 +9,9 @@
  *
  * Invariant: when c->lf_op is LF_NONE, the status bits of c->rflags are
  * exact; otherwise they are those that the recorded operation produces
- * from c->rflags (INC/DEC keep its CF). Every other bit of c->rflags is
- * always exact. A handler that reads or writes status flags calls
+ * from c->rflags (INC/DEC keep CF: its value, 0 or 1, is recorded in
+ * lf_b, which their other flags do not use). Every other bit of c->rflags
+ * is always exact. A handler that reads or writes status flags calls
  * flags_get/flags_sync first; the run loop syncs before it returns, so
  * outside cpu_run c->rflags is always exact.
  */
@@ -50,9 +51,8 @@ static inline void flags_defer(struct cpu *c, enum lazy_op op, unsigned w, uint6
 }
 
 /* The same for an operation whose flags depend on its result alone (the
- * logic group) or on one operand and the result (INC/DEC): the unused
- * operands are not stored (emu/cpu.c flags_materialize reads only
- * lf_res for LF_LOGIC and lf_a, lf_res for LF_INC/LF_DEC). */
+ * logic group): the unused second operand is not stored (emu/cpu.c
+ * flags_materialize reads only lf_res for LF_LOGIC). */
 static inline void flags_defer_res(struct cpu *c, enum lazy_op op, unsigned w, uint64_t a,
 				   uint64_t res)
 {
@@ -62,20 +62,24 @@ static inline void flags_defer_res(struct cpu *c, enum lazy_op op, unsigned w, u
 	c->lf_res = res;
 }
 
-/* Make CF exact in c->rflags without computing the other flags, for
- * INC/DEC, which keep CF and defer the rest: ADD carries when the
- * truncated result is below an operand, SUB borrows when a < b, the
- * logic group clears CF, and a pending INC/DEC left CF exact already. */
-static inline void flags_settle_cf(struct cpu *c)
+/* CF (0 or 1) as the pending state has it, without computing the other
+ * flags, for INC/DEC, which keep CF and defer the rest: ADD carries when
+ * the truncated result is below an operand, SUB borrows when a < b, the
+ * logic group clears CF, a pending INC/DEC recorded it in lf_b. Tested in
+ * this order, SUB and ADD (what precedes INC/DEC in most loops) take one
+ * compare each. */
+static inline uint64_t flags_cf(const struct cpu *c)
 {
-	uint64_t cf;
-	switch (c->lf_op) {
-	case LF_ADD: cf = c->lf_res < c->lf_a; break;
-	case LF_SUB: cf = c->lf_a < c->lf_b; break;
-	case LF_LOGIC: cf = 0; break;
-	default: return;
-	}
-	c->rflags = (c->rflags & ~RFLAGS_CF) | cf << ALU_CF_BIT;
+	unsigned op = c->lf_op;
+	if (op == LF_SUB)
+		return c->lf_a < c->lf_b;
+	if (op == LF_ADD)
+		return c->lf_res < c->lf_a;
+	if (op == LF_LOGIC)
+		return 0;
+	if (op == LF_NONE)
+		return (c->rflags & RFLAGS_CF) >> ALU_CF_BIT;
+	return c->lf_b;
 }
 
 /* Whether condition cc holds (SDM Vol. 1 Appendix B). With a pending

@@ -83,6 +83,9 @@ enum opk { OPK_NONE = 0, OPK_REG, OPK_MEM, OPK_IMM };
  * the next without looking RIP up (emu/cpu.c, emu/icache.h). Cleared on
  * every instruction of a page when its decoded code is invalidated. */
 #define INSN_CHAIN 0x20u
+/* The memory operand has the 64-bit address size: its effective address
+ * needs no masking (emu/exec.h insn_ea). */
+#define INSN_EA64 0x80u
 
 struct insn {
 	insn_handler fn;

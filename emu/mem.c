@@ -2,20 +2,6 @@
  * non-canonical addresses and accesses that cross a page boundary. */
 #include "emu/mem.h"
 
-/* Translate one page's part of an access; false with c->fault set. */
-static bool xlate_page(struct cpu *c, uint64_t la, enum mmu_access_kind kind, uint64_t *pa)
-{
-	struct mmu_xlate x;
-	bool ok = mmu_translate(&c->mmu, la, mem_acc(c, kind), &x);
-	c->cycles += x.cycles;
-	if (!ok) {
-		c->fault = x.fault;
-		return false;
-	}
-	*pa = x.pa;
-	return true;
-}
-
 bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
 		    enum mmu_access_kind kind, struct memref *r)
 {
@@ -23,7 +9,7 @@ bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
 	if (!seg_linear(&c->mmu, (enum seg_reg)seg, ea, size, kind, &la, &c->fault))
 		return false;
 	unsigned room = (unsigned)(PHYS_FRAME_SIZE - (la & PAGE_OFFSET_MASK));
-	if (!xlate_page(c, la, kind, &r->pa))
+	if (!mem_xlate_page(c, la, kind, &r->pa))
 		return false;
 	if (room >= size) {
 		r->n1 = size;
@@ -36,5 +22,5 @@ bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
 	if (c->mode != CPU_MODE_64)
 		la2 = (uint32_t)la2;
 	r->n1 = room;
-	return xlate_page(c, la2, kind, &r->pa2);
+	return mem_xlate_page(c, la2, kind, &r->pa2);
 }

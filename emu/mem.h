@@ -21,6 +21,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "emu/cpu.h"
 #include "emu/io.h"
@@ -45,50 +46,74 @@ static inline unsigned mem_acc(const struct cpu *c, enum mmu_access_kind kind)
 MMU_WUR bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
 			    enum mmu_access_kind kind, struct memref *r);
 
+/* Whether an access takes the fast path: 64-bit mode, where the bases of
+ * ES/CS/SS/DS are 0 and there are no limits (SDM Vol. 3A §3.4.4), inside
+ * one page and canonical. The access lying in one page, its first byte
+ * being canonical makes it canonical as a whole (pages never straddle the
+ * canonical hole). */
+static inline __attribute__((always_inline)) bool mem_flat(const struct cpu *c, unsigned seg,
+							   uint64_t ea, unsigned size)
+{
+	return MMU_LIKELY(c->mode == CPU_MODE_64 && seg < SEG_FS &&
+			  (ea & PAGE_OFFSET_MASK) + size <= PHYS_FRAME_SIZE) &&
+	       MMU_LIKELY(mmu_canonical(&c->mmu, ea));
+}
+
+/* Translate the linear address of one page's part of an access, charging
+ * the MMU's cycles; false with c->fault set. */
+MMU_WUR static inline __attribute__((always_inline)) bool
+mem_xlate_page(struct cpu *c, uint64_t la, enum mmu_access_kind kind, uint64_t *pa)
+{
+	struct mmu_xlate x;
+	bool ok = mmu_translate(&c->mmu, la, mem_acc(c, kind), &x);
+	c->cycles += x.cycles;
+	if (MMU_UNLIKELY(!ok)) {
+		c->fault = x.fault;
+		return false;
+	}
+	*pa = x.pa;
+	return true;
+}
+
 /* Translate an access of size bytes (1..16) at offset ea in segment seg.
  * False with c->fault set (#GP/#SS from segmentation, #PF from paging). */
 MMU_WUR static inline bool mem_xlate(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
 				     enum mmu_access_kind kind, struct memref *r)
 {
-	if (MMU_LIKELY(c->mode == CPU_MODE_64 && seg < SEG_FS &&
-		       (ea & PAGE_OFFSET_MASK) + size <= PHYS_FRAME_SIZE)) {
-		/* 64-bit mode: bases of ES/CS/SS/DS are 0, no limits
-		 * (SDM Vol. 3A §3.4.4); the access lies in one page, so its
-		 * first byte being canonical makes it canonical as a whole
-		 * (pages never straddle the canonical hole). */
-		struct mmu_xlate x;
-		if (MMU_UNLIKELY(!mmu_canonical(&c->mmu, ea)))
-			return mem_xlate_slow(c, seg, ea, size, kind, r);
-		if (MMU_UNLIKELY(!mmu_translate(&c->mmu, ea, mem_acc(c, kind), &x))) {
-			c->cycles += x.cycles;
-			c->fault = x.fault;
-			return false;
-		}
-		c->cycles += x.cycles;
-		r->pa = x.pa;
+	if (mem_flat(c, seg, ea, size)) {
 		r->n1 = size;
-		return true;
+		return mem_xlate_page(c, ea, kind, &r->pa);
 	}
 	return mem_xlate_slow(c, seg, ea, size, kind, r);
 }
 
-/* Perform a translated access (cannot fail). size 1..8. Physical
- * addresses at or above c->mmio_floor go to the devices (emu/io.h).
+/* Perform a translated access (cannot fail). size 1..8, inside one page.
+ * Physical addresses at or above c->mmio_floor go to the devices
+ * (emu/io.h), or past the end of RAM (phys_read, phys_write).
  * Always inlined: callers pass a constant size, and the RAM copy then
  * becomes one load or store. */
 static inline __attribute__((always_inline)) uint64_t mem_load_part(struct cpu *c, uint64_t pa, unsigned size)
 {
+	uint64_t v = 0;
 	if (MMU_UNLIKELY(pa >= c->mmio_floor))
 		return io_mmio_load(c, pa, size);
-	return phys_read(&c->mmu.phys, pa, size);
+	/* Below the floor, the part (inside one page) is all RAM: the floor
+	 * is page-aligned and at most the RAM size (emu/cpu.h). */
+	memcpy(&v, c->mmu.phys.ram + pa, size);
+	return v;
 }
 
 static inline __attribute__((always_inline)) void mem_store_part(struct cpu *c, uint64_t pa, unsigned size, uint64_t v)
 {
-	if (MMU_UNLIKELY(pa >= c->mmio_floor))
+	if (MMU_UNLIKELY(pa >= c->mmio_floor)) {
 		io_mmio_store(c, pa, size, v);
-	else
-		phys_write(&c->mmu.phys, pa, v, size);
+		return;
+	}
+	memcpy(c->mmu.phys.ram + pa, &v, size);
+	/* phys_notify_write for the one frame the part lies in: only a frame
+	 * with flags (decoded code, page tables) has anyone to tell. */
+	if (MMU_UNLIKELY(c->mmu.phys.frame_flags[pa >> PHYS_FRAME_SHIFT]))
+		phys_notify_write(&c->mmu.phys, pa, size);
 }
 
 static inline __attribute__((always_inline)) uint64_t mem_load(struct cpu *c, const struct memref *r, unsigned size)
@@ -137,6 +162,33 @@ MMU_WUR static inline bool mem_write(struct cpu *c, unsigned seg, uint64_t ea, u
 	if (!mem_xlate(c, seg, ea, size, ACC_WRITE, &r))
 		return false;
 	mem_store(c, &r, size, v);
+	return true;
+}
+
+/* The same with the fast path inlined (mem_flat: one translation, one
+ * RAM access), for the hottest handlers (the MOV forms); the rest go
+ * through mem_read/mem_write. */
+MMU_WUR static inline __attribute__((always_inline)) bool
+mem_read_inline(struct cpu *c, unsigned seg, uint64_t ea, unsigned size, uint64_t *v)
+{
+	uint64_t pa;
+	if (!mem_flat(c, seg, ea, size))
+		return mem_read(c, seg, ea, size, v);
+	if (!mem_xlate_page(c, ea, ACC_READ, &pa))
+		return false;
+	*v = mem_load_part(c, pa, size);
+	return true;
+}
+
+MMU_WUR static inline __attribute__((always_inline)) bool
+mem_write_inline(struct cpu *c, unsigned seg, uint64_t ea, unsigned size, uint64_t v)
+{
+	uint64_t pa;
+	if (!mem_flat(c, seg, ea, size))
+		return mem_write(c, seg, ea, size, v);
+	if (!mem_xlate_page(c, ea, ACC_WRITE, &pa))
+		return false;
+	mem_store_part(c, pa, size, v);
 	return true;
 }
 

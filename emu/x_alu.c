@@ -185,15 +185,15 @@ insn_handler exec_alu_r_wide(unsigned op, unsigned osz, bool imm)
 	return alu_wide_handlers[op][osz == 8][imm];
 }
 
-/* INC/DEC keep CF: it is settled in rflags before INC/DEC's own flags
- * are deferred (the other status bits are all rewritten by INC/DEC). */
+/* INC/DEC keep CF: its value is recorded with INC/DEC's own deferred
+ * flags, in the place of the second operand (emu/flags.h; the other
+ * status bits are all rewritten by INC/DEC). */
 static inline __attribute__((always_inline)) void incdec_reg(struct cpu *c, const struct insn *d,
 							     enum lazy_op op)
 {
 	uint64_t a = reg_get(c, d->r0, d->osz);
 	uint64_t r = (op == LF_INC ? a + 1 : a - 1) & alu_mask(d->w);
-	flags_settle_cf(c);
-	flags_defer(c, op, d->w, a, 1, r);
+	flags_defer(c, op, d->w, a, flags_cf(c), r);
 	reg_set(c, d->r0, d->osz, r);
 }
 
@@ -204,8 +204,7 @@ incdec_wide(struct cpu *c, const struct insn *d, enum lazy_op op, unsigned osz)
 	uint64_t m = wide_mask(osz);
 	uint64_t a = c->gpr[d->r0] & m;
 	uint64_t r = (op == LF_INC ? a + 1 : a - 1) & m;
-	flags_settle_cf(c);
-	flags_defer_res(c, op, osz == 8 ? ALU_W64 : ALU_W32, a, r);
+	flags_defer(c, op, osz == 8 ? ALU_W64 : ALU_W32, a, flags_cf(c), r);
 	c->gpr[d->r0] = r;
 	return EXEC_OK;
 }

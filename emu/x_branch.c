@@ -12,14 +12,13 @@ enum exec_result exec_jcc(struct cpu *c, const struct insn *d)
 
 /* Jcc rel in 64-bit mode with the 64-bit operand size (the only size
  * there, SDM Vol. 2 Jcc): no truncation, and the target need only be
- * canonical (#GP(0) otherwise). The condition pair (cc >> 1) is a constant in each handler
- * below, so flags_cond reduces to the pending operation's test; bit 0 of
- * the condition code, the negation, comes from d->sub. */
+ * canonical (#GP(0) otherwise). The condition code is a constant in each
+ * handler below, so flags_cond reduces to the pending operation's test. */
 static inline __attribute__((always_inline)) enum exec_result jcc64(struct cpu *c,
 								    const struct insn *d,
-								    unsigned pair)
+								    unsigned cc)
 {
-	if (!flags_cond(c, pair << 1 | (d->sub & 1)))
+	if (!flags_cond(c, cc))
 		return EXEC_OK;
 	uint64_t t = c->next_rip + d->imm;
 	/* A target in the page of this instruction, which was fetched, is
@@ -30,23 +29,36 @@ static inline __attribute__((always_inline)) enum exec_result jcc64(struct cpu *
 	return EXEC_OK;
 }
 
-static enum exec_result jcc64_o(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_O >> 1); }
-static enum exec_result jcc64_b(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_B >> 1); }
-static enum exec_result jcc64_e(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_E >> 1); }
-static enum exec_result jcc64_be(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_BE >> 1); }
-static enum exec_result jcc64_s(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_S >> 1); }
-static enum exec_result jcc64_p(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_P >> 1); }
-static enum exec_result jcc64_l(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_L >> 1); }
-static enum exec_result jcc64_le(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_LE >> 1); }
+static enum exec_result jcc64_o(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_O); }
+static enum exec_result jcc64_no(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_NO); }
+static enum exec_result jcc64_b(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_B); }
+static enum exec_result jcc64_ae(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_AE); }
+static enum exec_result jcc64_e(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_E); }
+static enum exec_result jcc64_ne(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_NE); }
+static enum exec_result jcc64_be(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_BE); }
+static enum exec_result jcc64_a(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_A); }
+static enum exec_result jcc64_s(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_S); }
+static enum exec_result jcc64_ns(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_NS); }
+static enum exec_result jcc64_p(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_P); }
+static enum exec_result jcc64_np(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_NP); }
+static enum exec_result jcc64_l(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_L); }
+static enum exec_result jcc64_ge(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_GE); }
+static enum exec_result jcc64_le(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_LE); }
+static enum exec_result jcc64_g(struct cpu *c, const struct insn *d) { return jcc64(c, d, ALU_CC_G); }
 
 insn_handler exec_jcc_64(unsigned cc)
 {
-	static const insn_handler by_pair[8] = {
-		[ALU_CC_O >> 1] = jcc64_o, [ALU_CC_B >> 1] = jcc64_b, [ALU_CC_E >> 1] = jcc64_e,
-		[ALU_CC_BE >> 1] = jcc64_be, [ALU_CC_S >> 1] = jcc64_s, [ALU_CC_P >> 1] = jcc64_p,
-		[ALU_CC_L >> 1] = jcc64_l, [ALU_CC_LE >> 1] = jcc64_le,
+	static const insn_handler by_cc[16] = {
+		[ALU_CC_O] = jcc64_o, [ALU_CC_NO] = jcc64_no,
+		[ALU_CC_B] = jcc64_b, [ALU_CC_AE] = jcc64_ae,
+		[ALU_CC_E] = jcc64_e, [ALU_CC_NE] = jcc64_ne,
+		[ALU_CC_BE] = jcc64_be, [ALU_CC_A] = jcc64_a,
+		[ALU_CC_S] = jcc64_s, [ALU_CC_NS] = jcc64_ns,
+		[ALU_CC_P] = jcc64_p, [ALU_CC_NP] = jcc64_np,
+		[ALU_CC_L] = jcc64_l, [ALU_CC_GE] = jcc64_ge,
+		[ALU_CC_LE] = jcc64_le, [ALU_CC_G] = jcc64_g,
 	};
-	return by_pair[(cc >> 1) & 7];
+	return by_cc[cc & 15];
 }
 
 enum exec_result exec_jmp(struct cpu *c, const struct insn *d)

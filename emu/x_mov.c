@@ -14,49 +14,72 @@ enum exec_result exec_mov(struct cpu *c, const struct insn *d)
 	return mem_write(c, d->seg, insn_ea(c, d), d->osz, v) ? EXEC_OK : EXEC_FAULT;
 }
 
-/* 32- and 64-bit MOV with the operand kinds constant: no high-byte
- * registers at these sizes, a 32-bit register write zero-extends (SDM
- * Vol. 1 §3.4.1.1), and the memory path is inlined for the one size. */
+/* MOV with the operand size and kinds constant, the register operands
+ * being GPRs (no AH..BH): a 32-bit register write zero-extends, 8- and
+ * 16-bit writes keep the other bits (SDM Vol. 1 §3.4.1.1), and the memory
+ * path, translation included, is inlined for the one size. */
 static inline __attribute__((always_inline)) enum exec_result
-mov_wide(struct cpu *c, const struct insn *d, unsigned osz, enum opk dst, enum opk src)
+mov_form(struct cpu *c, const struct insn *d, unsigned osz, enum opk dst, enum opk src)
 {
 	uint64_t v;
 	if (src == OPK_REG)
 		v = c->gpr[d->r1];
 	else if (src == OPK_IMM)
 		v = d->imm;
-	else if (!mem_read(c, d->seg, insn_ea(c, d), osz, &v))
+	else if (!mem_read_inline(c, d->seg, insn_ea(c, d), osz, &v))
 		return EXEC_FAULT;
 	if (dst == OPK_REG) {
-		c->gpr[d->r0] = osz == 8 ? v : (uint32_t)v;
+		uint64_t *g = &c->gpr[d->r0];
+		if (osz == 8)
+			*g = v;
+		else if (osz == 4)
+			*g = (uint32_t)v;
+		else
+			*g = (*g & ~size_mask(osz)) | (v & size_mask(osz));
 		return EXEC_OK;
 	}
-	return mem_write(c, d->seg, insn_ea(c, d), osz, v) ? EXEC_OK : EXEC_FAULT;
+	return mem_write_inline(c, d->seg, insn_ea(c, d), osz, v) ? EXEC_OK : EXEC_FAULT;
 }
 
-static enum exec_result mov_rr64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_REG, OPK_REG); }
-static enum exec_result mov_ri64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_REG, OPK_IMM); }
-static enum exec_result mov_rm64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_REG, OPK_MEM); }
-static enum exec_result mov_mr64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_MEM, OPK_REG); }
-static enum exec_result mov_mi64(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 8, OPK_MEM, OPK_IMM); }
-static enum exec_result mov_rr32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_REG, OPK_REG); }
-static enum exec_result mov_ri32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_REG, OPK_IMM); }
-static enum exec_result mov_rm32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_REG, OPK_MEM); }
-static enum exec_result mov_mr32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_MEM, OPK_REG); }
-static enum exec_result mov_mi32(struct cpu *c, const struct insn *d) { return mov_wide(c, d, 4, OPK_MEM, OPK_IMM); }
+static enum exec_result mov_rr64(struct cpu *c, const struct insn *d) { return mov_form(c, d, 8, OPK_REG, OPK_REG); }
+static enum exec_result mov_ri64(struct cpu *c, const struct insn *d) { return mov_form(c, d, 8, OPK_REG, OPK_IMM); }
+static enum exec_result mov_rm64(struct cpu *c, const struct insn *d) { return mov_form(c, d, 8, OPK_REG, OPK_MEM); }
+static enum exec_result mov_mr64(struct cpu *c, const struct insn *d) { return mov_form(c, d, 8, OPK_MEM, OPK_REG); }
+static enum exec_result mov_mi64(struct cpu *c, const struct insn *d) { return mov_form(c, d, 8, OPK_MEM, OPK_IMM); }
+static enum exec_result mov_rr32(struct cpu *c, const struct insn *d) { return mov_form(c, d, 4, OPK_REG, OPK_REG); }
+static enum exec_result mov_ri32(struct cpu *c, const struct insn *d) { return mov_form(c, d, 4, OPK_REG, OPK_IMM); }
+static enum exec_result mov_rm32(struct cpu *c, const struct insn *d) { return mov_form(c, d, 4, OPK_REG, OPK_MEM); }
+static enum exec_result mov_mr32(struct cpu *c, const struct insn *d) { return mov_form(c, d, 4, OPK_MEM, OPK_REG); }
+static enum exec_result mov_mi32(struct cpu *c, const struct insn *d) { return mov_form(c, d, 4, OPK_MEM, OPK_IMM); }
+static enum exec_result mov_rr16(struct cpu *c, const struct insn *d) { return mov_form(c, d, 2, OPK_REG, OPK_REG); }
+static enum exec_result mov_ri16(struct cpu *c, const struct insn *d) { return mov_form(c, d, 2, OPK_REG, OPK_IMM); }
+static enum exec_result mov_rm16(struct cpu *c, const struct insn *d) { return mov_form(c, d, 2, OPK_REG, OPK_MEM); }
+static enum exec_result mov_mr16(struct cpu *c, const struct insn *d) { return mov_form(c, d, 2, OPK_MEM, OPK_REG); }
+static enum exec_result mov_mi16(struct cpu *c, const struct insn *d) { return mov_form(c, d, 2, OPK_MEM, OPK_IMM); }
+static enum exec_result mov_rr8(struct cpu *c, const struct insn *d) { return mov_form(c, d, 1, OPK_REG, OPK_REG); }
+static enum exec_result mov_ri8(struct cpu *c, const struct insn *d) { return mov_form(c, d, 1, OPK_REG, OPK_IMM); }
+static enum exec_result mov_rm8(struct cpu *c, const struct insn *d) { return mov_form(c, d, 1, OPK_REG, OPK_MEM); }
+static enum exec_result mov_mr8(struct cpu *c, const struct insn *d) { return mov_form(c, d, 1, OPK_MEM, OPK_REG); }
+static enum exec_result mov_mi8(struct cpu *c, const struct insn *d) { return mov_form(c, d, 1, OPK_MEM, OPK_IMM); }
 
-insn_handler exec_mov_wide(unsigned osz, unsigned dst, unsigned src)
+insn_handler exec_mov_form(const struct insn *d)
 {
-	/* [64-bit][destination kind][source kind], NULL: no such form. */
-	static const insn_handler forms[2][4][4] = {
-		[0][OPK_REG] = { [OPK_REG] = mov_rr32, [OPK_IMM] = mov_ri32, [OPK_MEM] = mov_rm32 },
-		[0][OPK_MEM] = { [OPK_REG] = mov_mr32, [OPK_IMM] = mov_mi32 },
-		[1][OPK_REG] = { [OPK_REG] = mov_rr64, [OPK_IMM] = mov_ri64, [OPK_MEM] = mov_rm64 },
-		[1][OPK_MEM] = { [OPK_REG] = mov_mr64, [OPK_IMM] = mov_mi64 },
+	/* [log2 size][destination kind][source kind], NULL: no such form. */
+	static const insn_handler forms[4][4][4] = {
+		[0][OPK_REG] = { [OPK_REG] = mov_rr8, [OPK_IMM] = mov_ri8, [OPK_MEM] = mov_rm8 },
+		[0][OPK_MEM] = { [OPK_REG] = mov_mr8, [OPK_IMM] = mov_mi8 },
+		[1][OPK_REG] = { [OPK_REG] = mov_rr16, [OPK_IMM] = mov_ri16, [OPK_MEM] = mov_rm16 },
+		[1][OPK_MEM] = { [OPK_REG] = mov_mr16, [OPK_IMM] = mov_mi16 },
+		[2][OPK_REG] = { [OPK_REG] = mov_rr32, [OPK_IMM] = mov_ri32, [OPK_MEM] = mov_rm32 },
+		[2][OPK_MEM] = { [OPK_REG] = mov_mr32, [OPK_IMM] = mov_mi32 },
+		[3][OPK_REG] = { [OPK_REG] = mov_rr64, [OPK_IMM] = mov_ri64, [OPK_MEM] = mov_rm64 },
+		[3][OPK_MEM] = { [OPK_REG] = mov_mr64, [OPK_IMM] = mov_mi64 },
 	};
-	if ((osz != 4 && osz != 8) || dst > OPK_IMM || src > OPK_IMM)
+	/* The high-byte registers AH..BH keep the generic handler. */
+	bool high = (d->k0 == OPK_REG && d->r0 >= REG_AH) || (d->k1 == OPK_REG && d->r1 >= REG_AH);
+	if (d->w > 3 || d->k0 > OPK_IMM || d->k1 > OPK_IMM || high)
 		return NULL;
-	return forms[osz == 8][dst][src];
+	return forms[d->w][d->k0][d->k1];
 }
 
 /* MOVZX zero-extends, MOVSX/MOVSXD sign-extend the ssz-byte source. */

@@ -264,6 +264,21 @@ static const struct form forms[] = {
 	{ "mov r9, -5", (const uint8_t[]){
 			0x49, 0xc7, 0xc1, 0xfb, 0xff, 0xff, 0xff, /* mov r9,0xfffffffffffffffb */
 	  }, 7, 0, FORM_PLAIN },
+	{ "mov cx, dx", (const uint8_t[]){
+			0x66, 0x89, 0xd1,                        /* mov cx,dx */
+	  }, 3, 0, FORM_PLAIN },
+	{ "mov sil, 0x7f", (const uint8_t[]){
+			0x40, 0xb6, 0x7f,                        /* mov sil,0x7f */
+	  }, 3, 0, FORM_PLAIN },
+	{ "mov dx, [rdi+2]", (const uint8_t[]){
+			0x66, 0x8b, 0x57, 0x02,                  /* mov dx,WORD PTR [rdi+0x2] */
+	  }, 4, 0, FORM_PLAIN },
+	{ "mov [rdi+1], r8b", (const uint8_t[]){
+			0x44, 0x88, 0x47, 0x01,                  /* mov BYTE PTR [rdi+0x1],r8b */
+	  }, 4, 0, FORM_PLAIN },
+	{ "mov byte ptr [rdi+4], 0x80", (const uint8_t[]){
+			0xc6, 0x47, 0x04, 0x80,                  /* mov BYTE PTR [rdi+0x4],0x80 */
+	  }, 4, 0, FORM_PLAIN },
 	{ "movzx eax, byte ptr [rdi]", (const uint8_t[]){
 			0x0f, 0xb6, 0x07,                        /* movzx eax,BYTE PTR [rdi] */
 	  }, 3, 0, FORM_PLAIN },

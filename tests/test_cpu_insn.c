@@ -230,6 +230,45 @@ Test(cpu_insn, inc_dec_neg_not_keep_or_set_cf)
 	cpu_fixture_free(f);
 }
 
+/* INC/DEC keep the CF of whatever the lazy flags hold before them: a
+ * pending ADD, logic operation, SUB, INC/DEC, or exact flags (STC). */
+Test(cpu_insn, inc_dec_keep_cf_of_every_pending_operation)
+{
+	static const uint8_t code[] = {
+		0xb8, 0xff, 0xff, 0xff, 0xff,            /* mov eax,0xffffffff */
+		0x83, 0xc0, 0x01,                        /* add eax,0x1 */
+		0xff, 0xc3,                              /* inc ebx */
+		0x0f, 0x92, 0xc1,                        /* setb cl */
+		0x31, 0xd2,                              /* xor edx,edx */
+		0xff, 0xca,                              /* dec edx */
+		0x0f, 0x92, 0xc5,                        /* setb ch */
+		0x83, 0xee, 0x01,                        /* sub esi,0x1 */
+		0xff, 0xcf,                              /* dec edi */
+		0xff, 0xc7,                              /* inc edi */
+		0x9c,                                    /* pushf */
+		0x41, 0x5c,                              /* pop r12 */
+		0x41, 0x83, 0xd0, 0x00,                  /* adc r8d,0x0 */
+		0xf9,                                    /* stc */
+		0x41, 0xff, 0xc2,                        /* inc r10d */
+		0x41, 0x0f, 0x92, 0xc3,                  /* setb r11b */
+		0xf4,                                    /* hlt */
+	};
+	struct cpu_fixture *f = with_code(cpu_fixture_new("flat", 0), code, sizeof code);
+	struct cpu *c = &f->c;
+	SET(RBX, 0); SET(RCX, 0); SET(RSI, 0); SET(RDI, 5); SET(R8, 0); SET(R10, 0); SET(R11, 0);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	EXPECT_REG(RBX, 1);
+	EXPECT_REG(RCX, 0x0001);    /* CF after ADD carried over INC; 0 after XOR, DEC */
+	EXPECT_REG(RDX, 0xffffffff);
+	EXPECT_REG(RDI, 5);
+	/* After SUB's borrow, DEC, INC: CF = 1, and INC's own flags on 5. */
+	cr_assert_eq(c->gpr[GPR_R12] & RFLAGS_STATUS, RFLAGS_CF | RFLAGS_PF);
+	EXPECT_REG(R8, 1);
+	EXPECT_REG(R10, 1);
+	EXPECT_REG(R11, 1);
+	cpu_fixture_free(f);
+}
+
 Test(cpu_insn, shifts_and_rotates)
 {
 	static const uint8_t code[] = {

@@ -306,13 +306,19 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		return walk_slow_path(m, la, acc, true, x);
 	x->meta = 0; /* cycles, walk_reads, pwc_level 0; SRC_NOPAGING, PG_4K until known */
 	m->stats.translations++;
-	for (unsigned i = 0; i < n1; i++)
-		t1[i].st.misses++;
+	/* A miss in every L1 structure (n1 is 1..4), without a loop. */
+	switch (n1) {
+	case 4: t1[3].st.misses++; /* fall through */
+	case 3: t1[2].st.misses++; /* fall through */
+	case 2: t1[1].st.misses++; /* fall through */
+	default: t1[0].st.misses++;
+	}
 	struct fast_l2_victims l2v = {{NULL}};
-	for (unsigned i = 0; i < m->ntlb[TLB_L2]; i++) {
+	unsigned n2 = m->ntlb[TLB_L2];
+	for (unsigned i = 0; i < n2; i++) {
 		struct tlb *t = &m->tlb[TLB_L2][i];
 		struct tlb_entry *e = i == 0 ? fast_l2_probe(t, la, m->pcid, &l2v)
-					     : tlb_probe(t, la, m->pcid);
+					     : t->live ? tlb_probe(t, la, m->pcid) : NULL;
 		if (e) { /* counted as tlb_lookup counts */
 			t->st.hits++;
 			e->lru = ++t->clock;

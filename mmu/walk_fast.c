@@ -218,11 +218,13 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 		if (!(val & PTE_P))
 			return walk_fault(m, la, acc, VEC_PF, walk_pfec_access(m, acc), x);
 		/* PS = 1 ends the walk at a PDPTE (1G) or PDE (2M); it is
-		 * reserved in PML5Es and PML4Es (rsvd_table). */
-		bool leaf = level == 1 || ((val & PTE_PS) && level <= 3);
-		if (val & (leaf && level > 1 ? m->rsvd_leaf[level] : m->rsvd_table[level]))
+		 * reserved in PML5Es and PML4Es (rsvd_ps), and bit 7 of a PTE
+		 * is PAT. */
+		uint64_t bit7 = val & PTE_PS;
+		if (val & (bit7 ? m->rsvd_ps[level] : m->rsvd_table[level]))
 			return walk_fault(m, la, acc, VEC_PF,
 					  PFEC_P | PFEC_RSVD | walk_pfec_access(m, acc), x);
+		bool leaf = bit7 || level == 1;
 		rights = walk_rights(rights, val, xd_on);
 		all_a &= val;
 		ent[n].pa = pa;

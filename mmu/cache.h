@@ -134,7 +134,9 @@ static inline bool cache_level_touch(struct cache_level *l, unsigned tvec, uint6
 	uint32_t hit = cache_find_mask(l, tvec, set, tag);
 	if (hit) {
 		uint32_t w = (uint32_t)__builtin_ctz(hit);
-		cache_age(l, nvec, set, l->age[set + w]);
+		uint8_t age = l->age[set + w];
+		if (age) /* the most recent way already: no age changes */
+			cache_age(l, nvec, set, age);
 		l->hits++;
 		return true;
 	}

@@ -81,6 +81,7 @@ static void ctl_reserved_masks(struct mmu *m)
 	unsigned maxpa = m->model.maxphyaddr;
 	memset(m->rsvd_table, 0, sizeof m->rsvd_table);
 	memset(m->rsvd_leaf, 0, sizeof m->rsvd_leaf);
+	memset(m->rsvd_ps, 0, sizeof m->rsvd_ps);
 	m->addr_mask = bits_range(maxpa - 1, 12);
 	uint64_t xd = (m->efer & EFER_NXE) ? 0 : PTE_XD;
 	switch (m->mode) {
@@ -111,6 +112,8 @@ static void ctl_reserved_masks(struct mmu *m)
 		m->rsvd_table[5] |= PTE_PS;
 		m->rsvd_leaf[3] = hi | bits_range(29, 13);
 		m->rsvd_leaf[2] = hi | bits_range(20, 13);
+		for (unsigned l = 1; l <= 5; l++)
+			m->rsvd_ps[l] = l == 2 || l == 3 ? m->rsvd_leaf[l] : m->rsvd_table[l];
 		break;
 	}
 	case PAGING_NONE:

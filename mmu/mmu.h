@@ -101,6 +101,8 @@ struct mmu {
 	uint16_t perm_fast[ACC_CONTEXTS]; /* perm_ok minus writes needing a D update */
 	uint64_t rsvd_table[6];   /* reserved bits of a non-leaf entry, by level */
 	uint64_t rsvd_leaf[6];    /* reserved bits of a leaf (PS=1 at level >1) */
+	uint64_t rsvd_ps[6];      /* IA-32e: reserved bits of an entry with bit 7 set, by level
+				   * (a leaf at 3 and 2; PS itself at 5 and 4; PAT at 1) */
 	uint64_t addr_mask;       /* frame bits for MAXPHYADDR, 51:12 clipped */
 	/* Walk reads of 8 bytes at a pa below this are in RAM and timed
 	 * through the data caches (walk_fast.c); 0 under flat walk timing. */

@@ -213,11 +213,13 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 		if (!(val & PTE_P))
 			return walk_fault(m, la, acc, VEC_PF, walk_pfec_access(m, acc), x);
 		/* PS = 1 ends the walk at a PDPTE (1G) or PDE (2M); it is
-		 * reserved in PML5Es and PML4Es (rsvd_table). */
-		bool leaf = level == 1 || ((val & PTE_PS) && level <= 3);
-		if (val & (leaf && level > 1 ? m->rsvd_leaf[level] : m->rsvd_table[level]))
+		 * reserved in PML5Es and PML4Es (rsvd_ps), and bit 7 of a PTE
+		 * is PAT. */
+		uint64_t bit7 = val & PTE_PS;
+		if (val & (bit7 ? m->rsvd_ps[level] : m->rsvd_table[level]))
 			return walk_fault(m, la, acc, VEC_PF,
 					  PFEC_P | PFEC_RSVD | walk_pfec_access(m, acc), x);
+		bool leaf = bit7 || level == 1;
 		rights = walk_rights(rights, val, xd_on);
 		all_a &= val;
 		ent[n].pa = pa;
@@ -301,13 +303,19 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		return walk_slow_path(m, la, acc, true, x);
 	x->meta = 0; /* cycles, walk_reads, pwc_level 0; SRC_NOPAGING, PG_4K until known */
 	m->stats.translations++;
-	for (unsigned i = 0; i < n1; i++)
-		t1[i].st.misses++;
+	/* A miss in every L1 structure (n1 is 1..4), without a loop. */
+	switch (n1) {
+	case 4: t1[3].st.misses++; /* fall through */
+	case 3: t1[2].st.misses++; /* fall through */
+	case 2: t1[1].st.misses++; /* fall through */
+	default: t1[0].st.misses++;
+	}
 	struct fast_l2_victims l2v = {{NULL}};
-	for (unsigned i = 0; i < m->ntlb[TLB_L2]; i++) {
+	unsigned n2 = m->ntlb[TLB_L2];
+	for (unsigned i = 0; i < n2; i++) {
 		struct tlb *t = &m->tlb[TLB_L2][i];
 		struct tlb_entry *e = i == 0 ? fast_l2_probe(t, la, m->pcid, &l2v)
-					     : tlb_probe(t, la, m->pcid);
+					     : t->live ? tlb_probe(t, la, m->pcid) : NULL;
 		if (e) { /* counted as tlb_lookup counts */
 			t->st.hits++;
 			e->lru = ++t->clock;

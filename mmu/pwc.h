@@ -25,7 +25,7 @@
  * byte 7 whatever the ways, becomes byte 0). Their blocks are padded to 4 ways
  * (padding keys are 0 and never chosen) and PWC_FAST_STRIDE words, so their
  * set scans unroll and a set's address is a shift. Other caches keep a
- * 16-bit way number per position in a separate array and take out-of-line
+ * 16-bit way number per position after the values and take out-of-line
  * loops.
  */
 #ifndef MMU_PWC_H
@@ -91,12 +91,11 @@ struct pwc_stats {
 };
 
 struct pwc {
-	uint64_t *slot;        /* sets blocks of stride words: keys (0 = empty), then values */
-	uint16_t *order;       /* not fast: per set, ways way numbers by recency */
+	uint64_t *slot;        /* sets blocks of stride words: keys (0 = empty), values, order */
 	uint64_t set_mask;     /* sets - 1 */
 	bool fast;             /* 1, 2 or 4 ways: the unrolled path (see above) */
 	uint32_t sets, ways;   /* sets == 0: this cache is absent */
-	uint32_t stride;       /* words per set block: PWC_FAST_STRIDE, or 2 * ways */
+	uint32_t stride;       /* words per set block: PWC_FAST_STRIDE, or see pwc_init */
 	uint64_t ord_low;      /* fast: the bytes of one copy of the order */
 	uint64_t ord_rep;      /* fast: 1 in the low byte of each copy */
 	uint32_t latency;

@@ -96,13 +96,18 @@ static void pwc_order_touch(uint16_t *order, uint16_t w)
 	order[0] = w;
 }
 
-const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t tag, struct pwc_slot *slot)
+/* The block of key's set. */
+static uint64_t *pwc_key_block(const struct pwc *c, uint64_t key)
 {
-	uint64_t *s = pwc_block(c, (uint32_t)(tag & c->set_mask));
-	slot->slow = s;
+	return pwc_block(c, (uint32_t)((key >> PWC_KEY_TAG_SHIFT) & c->set_mask));
+}
+
+const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t key)
+{
+	uint64_t *s = pwc_key_block(c, key);
 	c->st.lookups++;
 	for (uint32_t w = 0; w < c->ways; w++) {
-		if (s[w] == slot->key) {
+		if (s[w] == key) {
 			c->st.hits++;
 			pwc_order_touch(pwc_set_order(c, s), (uint16_t)w);
 			return &s[c->ways + w];
@@ -111,15 +116,15 @@ const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t tag, struct pwc_slot *sl
 	return NULL;
 }
 
-void pwc_fill_slow(struct pwc *c, const struct pwc_slot *slot, uint64_t val)
+void pwc_fill_slow(struct pwc *c, uint64_t key, uint64_t val)
 {
-	uint64_t *s = slot->slow;
+	uint64_t *s = pwc_key_block(c, key);
 	uint16_t *order = pwc_set_order(c, s);
 	uint16_t v = order[c->ways - 1];
 	pwc_order_touch(order, v);
 	if (s[v])
 		c->st.evictions++;
-	s[v] = slot->key;
+	s[v] = key;
 	s[c->ways + v] = val;
 	c->st.fills++;
 }

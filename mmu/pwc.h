@@ -110,13 +110,12 @@ void pwc_free(struct pwc *c);
  * the cache in between. */
 struct pwc_slot {
 	uint64_t *set;         /* a fast cache's block of the set, else NULL */
-	uint64_t *slow;        /* set NULL: another present cache's block of the set, or NULL */
-	uint64_t key;
+	uint64_t key;          /* which also names the set, for other caches */
 };
 
 /* The lookup and fill of a present cache of other ways (pwc.c). */
-const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t tag, struct pwc_slot *slot);
-void pwc_fill_slow(struct pwc *c, const struct pwc_slot *slot, uint64_t val);
+const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t key);
+void pwc_fill_slow(struct pwc *c, uint64_t key, uint64_t val);
 
 /* The way of a fast block that holds key, or PWC_FAST_WAYS. */
 static inline unsigned pwc_find_fast(const uint64_t *s, uint64_t key)
@@ -167,8 +166,8 @@ static inline const uint64_t *pwc_lookup_la(struct pwc *c, uint64_t la, unsigned
 			s[PWC_FAST_ORD] = pwc_ord_touch(c, s[PWC_FAST_ORD], w);
 		return &s[PWC_FAST_WAYS + w];
 	}
-	slot->set = slot->slow = NULL;
-	return c->sets ? pwc_lookup_slow(c, tag, slot) : NULL;
+	slot->set = NULL;
+	return c->sets ? pwc_lookup_slow(c, slot->key) : NULL;
 }
 
 /* Fill the entry a lookup missed, in the way at the back of its set's
@@ -192,8 +191,8 @@ static inline void pwc_fill_slot(struct pwc *c, const struct pwc_slot *slot, uin
 		c->st.fills++;
 		return;
 	}
-	if (slot->slow)
-		pwc_fill_slow(c, slot, next | rights);
+	if (c->sets)
+		pwc_fill_slow(c, slot->key, next | rights);
 }
 
 /* shift: the low bit of the linear-address bits that select the cached entry's
@@ -213,9 +212,8 @@ static inline const uint64_t *pwc_lookup(struct pwc *c, uint64_t la, unsigned sh
 static inline struct pwc_slot pwc_slot_of(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid)
 {
 	uint64_t tag = la >> shift;
-	uint64_t *s = c->sets ? c->slot + (tag & c->set_mask) * c->stride : NULL;
 	return (struct pwc_slot){ .key = tag << PWC_KEY_TAG_SHIFT | pwc_key_low(pcid),
-				  .set = c->fast ? s : NULL, .slow = c->fast ? NULL : s };
+				  .set = c->fast ? c->slot + (tag & c->set_mask) * PWC_FAST_STRIDE : NULL };
 }
 
 /* Precondition as pwc_fill_slot's: la's entry was looked up and missed. */

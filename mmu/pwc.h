@@ -144,9 +144,9 @@ static inline uint64_t pwc_ord_touch(const struct pwc *c, uint64_t ord, unsigned
 
 /* A counted lookup of la's entry, whose key's low bits (pwc_key_low) the
  * caller has computed: statistics and LRU are updated on a hit, which
- * returns the way's value (pwc_next, pwc_rights); *slot is left for a fill
- * (pwc_fill_slot, with the same c) after a miss. shift: see pwc_probe. An absent cache
- * misses and counts nothing. */
+ * returns the way's value (pwc_next, pwc_rights); *slot is left for a
+ * fill (pwc_fill_slot, with the same c) after a miss. shift: see
+ * pwc_probe. An absent cache misses and counts nothing. */
 static inline const uint64_t *pwc_lookup_la(struct pwc *c, uint64_t la, unsigned shift,
 					    uint64_t key_low, struct pwc_slot *slot)
 {

@@ -38,6 +38,12 @@ static uint64_t *pwc_block(const struct pwc *c, uint32_t set)
 	return c->slot + (size_t)set * c->stride;
 }
 
+/* A block's order list on the general path, after its values. */
+static uint16_t *pwc_set_order(const struct pwc *c, const uint64_t *s)
+{
+	return (uint16_t *)(s + 2 * c->ways);
+}
+
 bool pwc_init(struct pwc *c, const struct mmu_pwc_geom *g)
 {
 	memset(c, 0, sizeof *c);
@@ -54,7 +60,8 @@ bool pwc_init(struct pwc *c, const struct mmu_pwc_geom *g)
 	c->ways = g->ways;
 	c->set_mask = sets - 1;
 	c->latency = g->latency;
-	c->stride = c->fast ? PWC_FAST_STRIDE : 2 * g->ways;
+	/* Other ways: keys, values and 16-bit way numbers, four a word. */
+	c->stride = c->fast ? PWC_FAST_STRIDE : 2 * g->ways + (g->ways + 3) / 4;
 	c->slot = calloc((size_t)sets * c->stride, sizeof *c->slot);
 	if (!c->slot)
 		return false;
@@ -62,26 +69,20 @@ bool pwc_init(struct pwc *c, const struct mmu_pwc_geom *g)
 		c->ord_low = (UINT64_C(1) << (8 * g->ways)) - 1;
 		c->ord_rep = ~UINT64_C(0) / c->ord_low;
 		pwc_order_reset(reset, g->ways);
-		for (uint32_t s = 0; s < sets; s++)
+	}
+	for (uint32_t s = 0; s < sets; s++) {
+		if (c->fast)
 			pwc_block(c, s)[PWC_FAST_ORD] = pwc_ord_pack(c, reset);
-		return true;
+		else
+			pwc_order_reset(pwc_set_order(c, pwc_block(c, s)), g->ways);
 	}
-	c->order = malloc((size_t)sets * g->ways * sizeof *c->order);
-	if (!c->order) {
-		pwc_free(c);
-		return false;
-	}
-	for (uint32_t s = 0; s < sets; s++)
-		pwc_order_reset(c->order + (size_t)s * g->ways, g->ways);
 	return true;
 }
 
 void pwc_free(struct pwc *c)
 {
 	free(c->slot);
-	free(c->order);
 	c->slot = NULL;
-	c->order = NULL;
 }
 
 /* Way w to the front of a 16-bit order list: the ways in front of it
@@ -95,18 +96,18 @@ static void pwc_order_touch(uint16_t *order, uint16_t w)
 	order[0] = w;
 }
 
-static uint16_t *pwc_set_order(const struct pwc *c, const uint64_t *s)
+/* The block of key's set. */
+static uint64_t *pwc_key_block(const struct pwc *c, uint64_t key)
 {
-	return c->order + (size_t)(s - c->slot) / c->stride * c->ways;
+	return pwc_block(c, (uint32_t)((key >> PWC_KEY_TAG_SHIFT) & c->set_mask));
 }
 
-const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t tag, struct pwc_slot *slot)
+const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t key)
 {
-	uint64_t *s = pwc_block(c, (uint32_t)(tag & c->set_mask));
-	slot->slow = s;
+	uint64_t *s = pwc_key_block(c, key);
 	c->st.lookups++;
 	for (uint32_t w = 0; w < c->ways; w++) {
-		if (s[w] == slot->key) {
+		if (s[w] == key) {
 			c->st.hits++;
 			pwc_order_touch(pwc_set_order(c, s), (uint16_t)w);
 			return &s[c->ways + w];
@@ -115,15 +116,15 @@ const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t tag, struct pwc_slot *sl
 	return NULL;
 }
 
-void pwc_fill_slow(struct pwc *c, const struct pwc_slot *slot, uint64_t val)
+void pwc_fill_slow(struct pwc *c, uint64_t key, uint64_t val)
 {
-	uint64_t *s = slot->slow;
+	uint64_t *s = pwc_key_block(c, key);
 	uint16_t *order = pwc_set_order(c, s);
 	uint16_t v = order[c->ways - 1];
 	pwc_order_touch(order, v);
 	if (s[v])
 		c->st.evictions++;
-	s[v] = slot->key;
+	s[v] = key;
 	s[c->ways + v] = val;
 	c->st.fills++;
 }

@@ -25,7 +25,7 @@
  * byte 7 whatever the ways, becomes byte 0). Their blocks are padded to 4 ways
  * (padding keys are 0 and never chosen) and PWC_FAST_STRIDE words, so their
  * set scans unroll and a set's address is a shift. Other caches keep a
- * 16-bit way number per position in a separate array and take out-of-line
+ * 16-bit way number per position after the values and take out-of-line
  * loops.
  */
 #ifndef MMU_PWC_H
@@ -91,12 +91,11 @@ struct pwc_stats {
 };
 
 struct pwc {
-	uint64_t *slot;        /* sets blocks of stride words: keys (0 = empty), then values */
-	uint16_t *order;       /* not fast: per set, ways way numbers by recency */
+	uint64_t *slot;        /* sets blocks of stride words: keys (0 = empty), values, order */
 	uint64_t set_mask;     /* sets - 1 */
 	bool fast;             /* 1, 2 or 4 ways: the unrolled path (see above) */
 	uint32_t sets, ways;   /* sets == 0: this cache is absent */
-	uint32_t stride;       /* words per set block: PWC_FAST_STRIDE, or 2 * ways */
+	uint32_t stride;       /* words per set block: PWC_FAST_STRIDE, or see pwc_init */
 	uint64_t ord_low;      /* fast: the bytes of one copy of the order */
 	uint64_t ord_rep;      /* fast: 1 in the low byte of each copy */
 	uint32_t latency;
@@ -111,13 +110,12 @@ void pwc_free(struct pwc *c);
  * the cache in between. */
 struct pwc_slot {
 	uint64_t *set;         /* a fast cache's block of the set, else NULL */
-	uint64_t *slow;        /* set NULL: another present cache's block of the set, or NULL */
-	uint64_t key;
+	uint64_t key;          /* which also names the set, for other caches */
 };
 
 /* The lookup and fill of a present cache of other ways (pwc.c). */
-const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t tag, struct pwc_slot *slot);
-void pwc_fill_slow(struct pwc *c, const struct pwc_slot *slot, uint64_t val);
+const uint64_t *pwc_lookup_slow(struct pwc *c, uint64_t key);
+void pwc_fill_slow(struct pwc *c, uint64_t key, uint64_t val);
 
 /* The way of a fast block that holds key, or PWC_FAST_WAYS. */
 static inline unsigned pwc_find_fast(const uint64_t *s, uint64_t key)
@@ -146,9 +144,9 @@ static inline uint64_t pwc_ord_touch(const struct pwc *c, uint64_t ord, unsigned
 
 /* A counted lookup of la's entry, whose key's low bits (pwc_key_low) the
  * caller has computed: statistics and LRU are updated on a hit, which
- * returns the way's value (pwc_next, pwc_rights); *slot is left for a fill
- * (pwc_fill_slot, with the same c) after a miss. shift: see pwc_probe. An absent cache
- * misses and counts nothing. */
+ * returns the way's value (pwc_next, pwc_rights); *slot is left for a
+ * fill (pwc_fill_slot, with the same c) after a miss. shift: see
+ * pwc_probe. An absent cache misses and counts nothing. */
 static inline const uint64_t *pwc_lookup_la(struct pwc *c, uint64_t la, unsigned shift,
 					    uint64_t key_low, struct pwc_slot *slot)
 {
@@ -168,8 +166,8 @@ static inline const uint64_t *pwc_lookup_la(struct pwc *c, uint64_t la, unsigned
 			s[PWC_FAST_ORD] = pwc_ord_touch(c, s[PWC_FAST_ORD], w);
 		return &s[PWC_FAST_WAYS + w];
 	}
-	slot->set = slot->slow = NULL;
-	return c->sets ? pwc_lookup_slow(c, tag, slot) : NULL;
+	slot->set = NULL;
+	return c->sets ? pwc_lookup_slow(c, slot->key) : NULL;
 }
 
 /* Fill the entry a lookup missed, in the way at the back of its set's
@@ -193,8 +191,8 @@ static inline void pwc_fill_slot(struct pwc *c, const struct pwc_slot *slot, uin
 		c->st.fills++;
 		return;
 	}
-	if (slot->slow)
-		pwc_fill_slow(c, slot, next | rights);
+	if (c->sets)
+		pwc_fill_slow(c, slot->key, next | rights);
 }
 
 /* shift: the low bit of the linear-address bits that select the cached entry's
@@ -214,9 +212,8 @@ static inline const uint64_t *pwc_lookup(struct pwc *c, uint64_t la, unsigned sh
 static inline struct pwc_slot pwc_slot_of(struct pwc *c, uint64_t la, unsigned shift, uint16_t pcid)
 {
 	uint64_t tag = la >> shift;
-	uint64_t *s = c->sets ? c->slot + (tag & c->set_mask) * c->stride : NULL;
 	return (struct pwc_slot){ .key = tag << PWC_KEY_TAG_SHIFT | pwc_key_low(pcid),
-				  .set = c->fast ? s : NULL, .slow = c->fast ? NULL : s };
+				  .set = c->fast ? c->slot + (tag & c->set_mask) * PWC_FAST_STRIDE : NULL };
 }
 
 /* Precondition as pwc_fill_slot's: la's entry was looked up and missed. */

@@ -44,9 +44,8 @@ static bool compare_tlbs(const struct mmu *a, const struct mmu *b, char *why, si
 		}
 	for (unsigned k = 0; k < PWC_NKINDS; k++) {
 		const struct pwc *pa = &a->pwc[k], *pb = &b->pwc[k];
-		/* Blocks hold keys, values and (fast caches) the LRU order. */
+		/* Blocks hold keys, values and the LRU order. */
 		if (memcmp(pa->slot, pb->slot, (size_t)pa->sets * pa->stride * sizeof *pa->slot) ||
-		    (pa->order && memcmp(pa->order, pb->order, (size_t)pa->sets * pa->ways * sizeof *pa->order)) ||
 		    memcmp(&pa->st, &pb->st, sizeof pa->st)) {
 			snprintf(why, len, "PWC kind %u: entries, counters or LRU order", k);
 			return false;

@@ -142,7 +142,7 @@ static void run(uint32_t entries, uint32_t ways, unsigned seed)
 				in |= s[w].key == pwc_key(la, shift, pcid);
 			cr_assert_eq(v != NULL, in, "step %u: probe", step);
 		} else {
-			struct pwc_slot slot;
+			struct pwc_slot slot = { NULL, 0 };
 			bool walk_form = op & 1;
 			const uint64_t *v = walk_form ? pwc_lookup_la(&c, la, shift, pwc_key_low(pcid), &slot)
 						      : pwc_lookup(&c, la, shift, pcid);

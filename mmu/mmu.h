@@ -154,9 +154,11 @@ void mmu_flush_all(struct mmu *m);
  * (SDM Vol. 1 §3.3.7.1; 57 bits with LA57). */
 static inline bool mmu_canonical(const struct mmu *m, uint64_t la)
 {
-	unsigned bits = (m->cr4 & CR4_LA57) ? 57 : 48;
-	int64_t s = (int64_t)(la << (64 - bits)) >> (64 - bits);
-	return (uint64_t)s == la;
+	/* Bits 63:47 all equal: canonical with 48 and with 57 bits, no
+	 * CR4 read needed (the common case); else only LA57 can save it. */
+	if ((uint64_t)(((int64_t)la >> 47) + 1) <= 1)
+		return true;
+	return (m->cr4 & CR4_LA57) && (uint64_t)(((int64_t)la >> 56) + 1) <= 1;
 }
 
 MMU_WUR bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);

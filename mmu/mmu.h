@@ -152,13 +152,16 @@ void mmu_flush_all(struct mmu *m);
 
 /* Linear-address width and canonical check for the current paging mode
  * (SDM Vol. 1 §3.3.7.1; 57 bits with LA57). */
+#define MMU_LA_BITS_4LEVEL 48 /* linear-address width, CR4.LA57 = 0 (§4.5) */
+#define MMU_LA_BITS_5LEVEL 57 /* CR4.LA57 = 1 */
 static inline bool mmu_canonical(const struct mmu *m, uint64_t la)
 {
 	/* Bits 63:47 all equal: canonical with 48 and with 57 bits, no
 	 * CR4 read needed (the common case); else only LA57 can save it. */
-	if ((uint64_t)(((int64_t)la >> 47) + 1) <= 1)
+	if ((uint64_t)(((int64_t)la >> (MMU_LA_BITS_4LEVEL - 1)) + 1) <= 1)
 		return true;
-	return (m->cr4 & CR4_LA57) && (uint64_t)(((int64_t)la >> 56) + 1) <= 1;
+	return (m->cr4 & CR4_LA57) &&
+	       (uint64_t)(((int64_t)la >> (MMU_LA_BITS_5LEVEL - 1)) + 1) <= 1;
 }
 
 MMU_WUR bool mmu_translate_slow(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x);

@@ -38,6 +38,20 @@ bool walk_tlb_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t, struc
 		  struct mmu_xlate *x);
 /* The generic miss path, every mode (probed0: see mmu_translate_miss). */
 bool walk_slow_path(struct mmu *m, uint64_t la, unsigned acc, bool probed0, struct mmu_xlate *x);
+/* Probe the L1 structures after the first (uncounted): the entry that
+ * holds la and its structure in *t, or NULL. */
+static inline struct tlb_entry *walk_probe_later_l1(struct mmu *m, enum mmu_tlb_level l1,
+						    uint64_t la, struct tlb **t)
+{
+	for (unsigned i = 1; i < m->ntlb[l1]; i++) {
+		*t = &m->tlb[l1][i];
+		struct tlb_entry *e = (*t)->live ? tlb_probe(*t, la, m->pcid) : NULL;
+		if (e)
+			return e;
+	}
+	return NULL;
+}
+
 /* A hit in L1 structure t, not the first, after the inline probe of the
  * first missed (walk.c). */
 bool walk_l1_other_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t,

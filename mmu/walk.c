@@ -419,16 +419,24 @@ bool walk_slow_path(struct mmu *m, uint64_t la, unsigned acc, bool probed0, stru
 	return walk_translate(m, la, acc, x);
 }
 
+/* The counts, LRU update and cost of a hit in L1 structure t after the
+ * level's first structure t0 missed, as walk_tlb_hit counts them. */
+static inline void walk_count_later_l1_hit(struct mmu *m, struct tlb *t0, struct tlb *t,
+					   struct tlb_entry *e)
+{
+	t0->st.misses++;
+	t->st.hits++;
+	e->lru = ++t->clock;
+	m->stats.translations++;
+	m->stats.cycles += t->latency;
+}
+
 bool mmu_translate_second_hit(struct mmu *m, struct tlb *t, struct tlb_entry *e, uint64_t la,
 			      struct mmu_xlate *x)
 {
 	x->pa = e->pa | (la & t->offset_mask);
 	x->meta = t->hit_meta;
-	t[-1].st.misses++;
-	t->st.hits++;
-	e->lru = ++t->clock;
-	m->stats.translations++;
-	m->stats.cycles += t->latency;
+	walk_count_later_l1_hit(m, t - 1, t, e);
 	return true;
 }
 
@@ -490,17 +498,9 @@ bool walk_l1_other_hit(struct mmu *m, uint64_t la, unsigned acc, struct tlb *t,
 	enum mmu_tlb_level l1 = (acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D;
 	if (!((m->perm_fast[acc] >> e->rights) & 1))
 		return walk_slow_path(m, la, acc, true, x);
-	m->tlb[l1][0].st.misses++;
-	t->st.hits++;
-	e->lru = ++t->clock;
 	x->pa = tlb_entry_pa(e, la);
-	x->cycles = t->latency;
-	x->source = SRC_L1;
-	x->size = e->size;
-	x->walk_reads = 0;
-	x->pwc_level = 0;
-	m->stats.translations++;
-	m->stats.cycles += t->latency;
+	x->meta = mmu_xlate_l1_meta(t->latency, e->size);
+	walk_count_later_l1_hit(m, &m->tlb[l1][0], t, e);
 	return true;
 }
 
@@ -511,12 +511,10 @@ bool walk_miss_rest(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *
 		la &= UINT64_C(0xffffffff);
 	else if (!mmu_canonical(m, la))
 		return walk_slow_path(m, la, acc, true, x);
-	for (unsigned i = 1; i < m->ntlb[l1]; i++) {
-		struct tlb *t = &m->tlb[l1][i];
-		struct tlb_entry *e = t->live ? tlb_probe(t, la, m->pcid) : NULL;
-		if (e)
-			return walk_l1_other_hit(m, la, acc, t, e, x);
-	}
+	struct tlb *t;
+	struct tlb_entry *e = walk_probe_later_l1(m, l1, la, &t);
+	if (e)
+		return walk_l1_other_hit(m, la, acc, t, e, x);
 	return walk_slow_path(m, la, acc, true, x);
 }
 

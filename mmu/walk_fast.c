@@ -290,11 +290,10 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 	 * zeroed (mmu_init): none is live, so one test covers them all. */
 	_Static_assert(MMU_MAX_TLBS_PER_LEVEL == 4, "the live test below names every structure");
 	if (t1[1].live | t1[2].live | t1[3].live) {
-		for (unsigned i = 1; i < n1; i++) {
-			struct tlb_entry *e = t1[i].live ? tlb_probe(&t1[i], la, m->pcid) : NULL;
-			if (e)
-				return walk_l1_other_hit(m, la, acc, &t1[i], e, x);
-		}
+		struct tlb *t;
+		struct tlb_entry *e = walk_probe_later_l1(m, l1, la, &t);
+		if (e)
+			return walk_l1_other_hit(m, la, acc, t, e, x);
 	}
 	/* The inline probe covered only the first structure's smallest size. */
 	if (MMU_UNLIKELY(!mmu_canonical(m, la) ||

@@ -331,7 +331,7 @@ static inline struct tlb_entry *tlb_probe_size_victim(const struct tlb *t, uint6
  * Replacing an entry of the same size (the common eviction) leaves the
  * per-size counts as they are, and in the same 2 MiB region bucket the
  * region counts too. */
-static inline bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
+static TLB_ALWAYS_INLINE bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
 				enum mmu_page_size size, enum mmu_page_size orig_size,
 				uint16_t pcid, uint8_t rights, uint8_t pkey,
 				struct tlb_entry *victim)
@@ -379,7 +379,7 @@ static inline bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la,
  * Precondition: t holds no entry for this page, size and PCID (the caller
  * has just looked it up and missed, or cleared it), so no search for a
  * duplicate is made. Inline: the walk's miss path fills two levels. */
-static inline bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
+static TLB_ALWAYS_INLINE bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, enum mmu_page_size size,
 			    enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights,
 			    uint8_t pkey, struct tlb_entry *victim)
 {

@@ -162,7 +162,7 @@ static TLB_ALWAYS_INLINE bool fast_commit(struct mmu *m, uint64_t la, unsigned a
 /* Read the 8-byte entry at pa and account the read as walk_account_read
  * does. The common case, an entry in RAM read under cached walk timing,
  * is one bounds test (walk_read_limit) and an inline L1D probe. */
-static inline uint64_t fast_read_entry(struct mmu *m, unsigned level, uint64_t pa, bool flat,
+static TLB_ALWAYS_INLINE uint64_t fast_read_entry(struct mmu *m, unsigned level, uint64_t pa, bool flat,
 				       struct mmu_xlate *x)
 {
 	struct phys *p = &m->phys;
@@ -190,24 +190,20 @@ static inline uint64_t fast_read_entry(struct mmu *m, unsigned level, uint64_t p
 /* The walk from the PWC hit (or CR3) to the leaf (§4.5): each entry read
  * is timed as it is read; a not-present entry or a reserved bit ends it
  * with #PF (§4.7), then the leaf's rights are checked (§4.6). */
-static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fast_l2_victims *l2v,
-		      struct mmu_xlate *x)
+static TLB_ALWAYS_INLINE bool fast_walk_from(struct mmu *m, uint64_t la, unsigned acc,
+					     const struct fast_l2_victims *l2v,
+					     const struct fast_pwc_slots *ps, unsigned start,
+					     uint64_t table, uint8_t rights, struct mmu_xlate *x)
 {
 	struct fast_entry ent[FAST_MAX_LEVELS];
-	struct fast_pwc_slots ps;
 	unsigned n = 0, level;
-	uint64_t table, val, all_a = ~UINT64_C(0);
-	uint8_t rights;
+	uint64_t val, all_a = ~UINT64_C(0);
 	bool xd_on = m->efer & EFER_NXE;
 	bool flat = m->model.walk_timing == WALK_TIMING_FLAT;
 	uint64_t addr_mask = m->addr_mask;
-	m->stats.walks++;
-	x->cycles += m->l2_miss_latency + m->model.walk_start;
-	/* The top level as a constant, so the PWC probes unroll. */
-	unsigned start = m->mode == PAGING_5LEVEL
-				 ? fast_pwc_start(m, la, 5, &ps, &table, &rights, x)
-				 : fast_pwc_start(m, la, 4, &ps, &table, &rights, x);
-	for (level = start;; level--) {
+	/* level 1 always ends the loop (a PTE is a leaf). */
+#pragma GCC unroll 5
+	for (level = start; level >= 1; level--) {
 		uint64_t pa = table + ((la >> paging64_shift(level)) & FAST_INDEX_MASK) * PAGING64_ENTRY_BYTES;
 		val = fast_read_entry(m, level, pa, flat, x);
 		if (!(val & PTE_P))
@@ -241,8 +237,29 @@ static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fas
 			return walk_fault(m, la, acc, VEC_PF, ec, x);
 	}
 	bool global = (val & PTE_G) && (m->cr4 & CR4_PGE);
-	return fast_commit(m, la, acc, ent, n, all_a, start, &ps, l2v, pa, leaf_size[level], leaf_rights, pkey,
+	return fast_commit(m, la, acc, ent, n, all_a, start, ps, l2v, pa, leaf_size[level], leaf_rights, pkey,
 			   global, x);
+}
+
+static bool fast_walk(struct mmu *m, uint64_t la, unsigned acc, const struct fast_l2_victims *l2v,
+		      struct mmu_xlate *x)
+{
+	struct fast_pwc_slots ps;
+	uint64_t table;
+	uint8_t rights;
+	m->stats.walks++;
+	x->cycles += m->l2_miss_latency + m->model.walk_start;
+	/* The top level as a constant, so the PWC probes unroll. */
+	unsigned start = m->mode == PAGING_5LEVEL
+				 ? fast_pwc_start(m, la, 5, &ps, &table, &rights, x)
+				 : fast_pwc_start(m, la, 4, &ps, &table, &rights, x);
+	/* The start level as a constant too: the walk loop unrolls, with
+	 * each level's shift, reserved-bit mask and PWC slot known. */
+	if (start == 1)
+		return fast_walk_from(m, la, acc, l2v, &ps, 1, table, rights, x);
+	if (start == 4)
+		return fast_walk_from(m, la, acc, l2v, &ps, 4, table, rights, x);
+	return fast_walk_from(m, la, acc, l2v, &ps, start, table, rights, x);
 }
 
 /* tlb_probe of the first L2 structure, recording the fill victims. Its

@@ -167,7 +167,8 @@ enum mmu_cache_level cache_touch_below_l1d(struct cache *c, uint64_t pa);
  * probe inline; the serving level (its latency: served_latency). Fills
  * the levels that missed. Precondition: the L1D is present (a model that
  * times walks through the caches has one). */
-static inline enum mmu_cache_level cache_touch_cacheable(struct cache *c, uint64_t pa)
+static inline __attribute__((always_inline)) enum mmu_cache_level
+cache_touch_cacheable(struct cache *c, uint64_t pa)
 {
 	struct cache_level *l = &c->lvl[CACHE_L1D];
 	uint64_t line = (pa >> l->line_shift) + 1;

@@ -25,13 +25,74 @@ bool tlb_init(struct tlb *t, const struct mmu_tlb_geom *g, enum mmu_tlb_level le
 	t->level = level;
 	tlb_set_pcid(t, 0);
 	t->e = calloc(g->entries, sizeof *t->e);
-	return t->e != NULL;
+	if (!t->e)
+		return false;
+	/* The L1 structures keep stamps alone: their hits are the inline
+	 * path's, which an order update would slow down. */
+	if (level == TLB_L2 && t->ways <= 16) {
+		t->order = malloc(t->sets * sizeof *t->order);
+		if (!t->order)
+			return false;
+		t->order_back = 4 * (t->ways - 1);
+		t->order_mask = t->ways == 16 ? ~UINT64_C(0) : (UINT64_C(1) << (4 * t->ways)) - 1;
+		/* Every way empty: way 0 at the back, the highest in front. */
+		uint64_t empty = 0;
+		for (uint32_t w = 0; w < t->ways; w++)
+			empty |= (uint64_t)w << (t->order_back - 4 * w);
+		for (uint32_t i = 0; i < t->sets; i++)
+			t->order[i] = empty;
+	}
+	return true;
 }
 
 void tlb_free(struct tlb *t)
 {
 	free(t->e);
+	free(t->order);
 	t->e = NULL;
+	t->order = NULL;
+}
+
+void tlb_order_settle(struct tlb *t, uint64_t idx)
+{
+	const struct tlb_entry *set = &t->e[idx * t->ways];
+	uint64_t ord = t->order[idx], out = 0;
+	unsigned n = 0;
+	for (uint32_t p = 0; p < t->ways; p++) {
+		unsigned w = (unsigned)(ord >> (4 * p)) & 15;
+		if (set[w].key)
+			out |= (uint64_t)w << (4 * n++);
+	}
+	for (uint32_t w = t->ways; w-- > 0;)
+		if (!set[w].key)
+			out |= (uint64_t)w << (4 * n++);
+	t->order[idx] = out;
+}
+
+/* The order the stamps give: most recent first; empty ways (stamp 0)
+ * last, in falling index order, so that the lowest is at the back, as
+ * tlb_victim picks it. Stamps of valid entries are distinct. */
+bool tlb_order_consistent(const struct tlb *t)
+{
+	if (!t->order)
+		return true;
+	for (uint32_t i = 0; i < t->sets; i++) {
+		const struct tlb_entry *set = &t->e[i * t->ways];
+		uint64_t ord = t->order[i];
+		if (t->ways < 16 && ord >> (4 * t->ways))
+			return false;
+		for (uint32_t p = 0; p + 1 < t->ways; p++) {
+			unsigned a = (unsigned)(ord >> (4 * p)) & 15, b = (unsigned)(ord >> (4 * p + 4)) & 15;
+			if (a >= t->ways || b >= t->ways)
+				return false;
+			bool ok = set[a].lru > set[b].lru || (set[a].lru == 0 && set[b].lru == 0 && a > b);
+			if (!ok)
+				return false;
+		}
+		if (((unsigned)(ord >> t->order_back) & 15) != (unsigned)(tlb_victim(t, (struct tlb_entry *)set) - set))
+			return false;
+	}
+	return true;
 }
 
 static bool tlb_scope_matches(const struct tlb_entry *e, enum tlb_inv_scope scope, uint16_t pcid)
@@ -51,12 +112,18 @@ static bool tlb_scope_matches(const struct tlb_entry *e, enum tlb_inv_scope scop
 unsigned tlb_invalidate(struct tlb *t, enum tlb_inv_scope scope, uint16_t pcid)
 {
 	unsigned n = 0;
-	for (uint32_t i = 0; i < t->sets * t->ways; i++) {
-		struct tlb_entry *e = &t->e[i];
-		if (e->key && tlb_scope_matches(e, scope, pcid)) {
-			tlb_entry_clear(t, e);
-			n++;
+	for (uint32_t i = 0; i < t->sets; i++) {
+		unsigned dropped = 0;
+		for (uint32_t w = 0; w < t->ways; w++) {
+			struct tlb_entry *e = &t->e[i * t->ways + w];
+			if (e->key && tlb_scope_matches(e, scope, pcid)) {
+				tlb_entry_drop(t, e);
+				dropped++;
+			}
 		}
+		if (dropped && t->order)
+			tlb_order_settle(t, i);
+		n += dropped;
 	}
 	t->st.invalidations += n;
 	if (scope == TLB_INV_ALL)

@@ -96,8 +96,66 @@ struct tlb {
 	 * the inline path may skip it (mmu_translate). */
 	uint16_t region[TLB_REGIONS];
 	uint64_t clock;       /* LRU stamp source */
+	/* L2 structures of up to 16 ways: per set, its ways from the most
+	 * to the least recently used, 4 bits each (position 0 the most
+	 * recent), so the victim is read, not searched. The stamps stay the
+	 * reference: the order is the one they give, empty ways last with
+	 * the lowest index at the back (tlb_order_consistent). NULL: victims
+	 * are found by comparing stamps. */
+	uint64_t *order;
+	uint32_t order_back;  /* bit position of the back (least recent) way */
+	uint64_t order_mask;  /* the 4 * ways bits an order word uses */
 	struct tlb_stats st;
 };
+
+/* The set index of la for size s, and of a valid entry (from its key). */
+static inline uint64_t tlb_set_index(const struct tlb *t, uint64_t la, enum mmu_page_size s)
+{
+	return (la >> mmu_page_shift(s)) & (t->sets - 1);
+}
+
+static inline uint64_t tlb_entry_set_index(const struct tlb *t, const struct tlb_entry *e)
+{
+	return (e->key >> TLB_KEY_VPN_SHIFT) & (t->sets - 1);
+}
+
+#define TLB_ORDER_NIBBLES UINT64_C(0x1111111111111111)
+#define TLB_ORDER_HIGH_BITS UINT64_C(0x8888888888888888)
+
+/* Way w moved to the front of an order word: the ways before it move
+ * back one place. The lowest nibble equal to w is found with the
+ * zero-nibble test (exact for the lowest match); positions past the last
+ * way hold 0 but lie above w's own position. */
+static inline uint64_t tlb_order_front(uint64_t ord, unsigned w)
+{
+	uint64_t x = ord ^ (TLB_ORDER_NIBBLES * w);
+	uint64_t z = (x - TLB_ORDER_NIBBLES) & ~x & TLB_ORDER_HIGH_BITS;
+	unsigned at = (unsigned)__builtin_ctzll(z) - 3; /* first bit of w's nibble */
+	uint64_t before = ord & ((UINT64_C(1) << at) - 1);
+	uint64_t after = ord >> at >> 4 << 4 << at;
+	return after | before << 4 | w;
+}
+
+/* The least recently used way of set idx (the victim: an empty way if
+ * any, the lowest-indexed first). */
+static inline unsigned tlb_order_back(const struct tlb *t, uint64_t idx)
+{
+	return (unsigned)(t->order[idx] >> t->order_back) & 15;
+}
+
+/* Way e of set idx was just used (filled or hit). */
+static inline void tlb_order_use(struct tlb *t, uint64_t idx, const struct tlb_entry *e)
+{
+	if (t->order)
+		t->order[idx] = tlb_order_front(t->order[idx], (unsigned)(e - &t->e[idx * t->ways]));
+}
+
+/* Re-establish set idx's order after entries in it were dropped: the
+ * valid ways keep their order, the empty ones go to the back, the lowest
+ * index last. */
+void tlb_order_settle(struct tlb *t, uint64_t idx);
+/* Whether every set's order is the one its stamps give (tests). */
+bool tlb_order_consistent(const struct tlb *t);
 
 /* pcid may carry TLB_PCID_GLOBAL: then the global form of the key. */
 static inline uint64_t tlb_key(uint64_t la, enum mmu_page_size s, uint16_t pcid)
@@ -203,6 +261,7 @@ static inline struct tlb_entry *tlb_lookup_from(struct tlb *t, uint64_t la, uint
 	if (e) {
 		t->st.hits++;
 		e->lru = ++t->clock;
+		tlb_order_use(t, tlb_entry_set_index(t, e), e);
 	} else {
 		t->st.misses++;
 	}
@@ -274,13 +333,29 @@ static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, in
 }
 
 /* One pass over a set for a lookup that, on a miss, also names the way
- * tlb_fill would replace in that set (*victim). The two loops differ only
- * in the key compare; one loop with both compares costs the walk's miss
- * path about 35 host instructions more (the 12-way L2 scan). */
-static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(struct tlb_entry *set, uint32_t ways,
-							     uint64_t key, uint64_t key_g,
+ * tlb_fill would replace in that set (*victim). With an order word
+ * (idx: the set's index) the pass compares keys only. The two loops
+ * differ only in the key compare; one loop with both compares costs the
+ * walk's miss path about 35 host instructions more (the 12-way L2 scan). */
+static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(const struct tlb *t,
+							     struct tlb_entry *set, uint64_t idx,
+							     uint32_t ways, uint64_t key,
+							     uint64_t key_g,
 							     struct tlb_entry **victim)
 {
+	if (t->order) {
+		if (tlb_keys_pcid0(key, key_g)) {
+			for (uint32_t w = 0; w < ways; w++)
+				if ((set[w].key | TLB_KEY_GLOBAL) == key_g)
+					return &set[w];
+		} else {
+			for (uint32_t w = 0; w < ways; w++)
+				if (set[w].key == key || set[w].key == key_g)
+					return &set[w];
+		}
+		*victim = &set[tlb_order_back(t, idx)];
+		return NULL;
+	}
 	uint32_t v = 0;
 	uint64_t oldest = set[0].lru;
 	if (tlb_keys_pcid0(key, key_g)) {
@@ -308,10 +383,11 @@ static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(struct tlb_entry *s
 
 /* tlb_scan_victim_n with t's way count made a constant for common counts. */
 static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim(const struct tlb *t,
-							   struct tlb_entry *set, uint64_t key,
-							   uint64_t key_g, struct tlb_entry **victim)
+							   struct tlb_entry *set, uint64_t idx,
+							   uint64_t key, uint64_t key_g,
+							   struct tlb_entry **victim)
 {
-#define TLB_SCAN_VICTIM_CALL(n) tlb_scan_victim_n(set, n, key, key_g, victim)
+#define TLB_SCAN_VICTIM_CALL(n) tlb_scan_victim_n(t, set, idx, n, key, key_g, victim)
 	TLB_WAYS_DISPATCH(t->ways, TLB_SCAN_VICTIM_CALL)
 #undef TLB_SCAN_VICTIM_CALL
 }
@@ -322,16 +398,16 @@ static inline struct tlb_entry *tlb_probe_size_victim(const struct tlb *t, uint6
 						      enum mmu_page_size s, uint16_t pcid,
 						      struct tlb_entry **victim)
 {
-	return tlb_scan_victim(t, tlb_set(t, la, s), tlb_key(la, s, pcid),
+	return tlb_scan_victim(t, tlb_set(t, la, s), tlb_set_index(t, la, s), tlb_key(la, s, pcid),
 			       tlb_key(la, s, TLB_PCID_GLOBAL), victim);
 }
 
-/* Fill way e, the victim of la's set for size (tlb_victim). Returns the
- * evicted entry's copy in *victim if a valid entry was evicted.
- * Replacing an entry of the same size (the common eviction) leaves the
- * per-size counts as they are, and in the same 2 MiB region bucket the
- * region counts too. */
-static TLB_ALWAYS_INLINE bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
+/* Fill way e of la's set for size, leaving the set's order word (if any)
+ * to the caller. Returns the evicted entry's copy in *victim if a valid
+ * entry was evicted. Replacing an entry of the same size (the common
+ * eviction) leaves the per-size counts as they are, and in the same 2 MiB
+ * region bucket the region counts too. */
+static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
 				enum mmu_page_size size, enum mmu_page_size orig_size,
 				uint16_t pcid, uint8_t rights, uint8_t pkey,
 				struct tlb_entry *victim)
@@ -374,6 +450,34 @@ static TLB_ALWAYS_INLINE bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, u
 	return evicted;
 }
 
+/* The back way of an order word moved to the front: the order after a
+ * fill of the victim. */
+static inline uint64_t tlb_order_rotate(const struct tlb *t, uint64_t ord)
+{
+	return (ord << 4 & t->order_mask) | ord >> t->order_back;
+}
+
+/* tlb_fill_entry of any way e of la's set, the order word updated. */
+static TLB_ALWAYS_INLINE bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
+					   enum mmu_page_size size, enum mmu_page_size orig_size,
+					   uint16_t pcid, uint8_t rights, uint8_t pkey,
+					   struct tlb_entry *victim)
+{
+	bool evicted = tlb_fill_entry(t, e, la, pa, size, orig_size, pcid, rights, pkey, victim);
+	tlb_order_use(t, tlb_set_index(t, la, size), e);
+	return evicted;
+}
+
+/* tlb_fill of a structure without an order word (an L1 structure). */
+static TLB_ALWAYS_INLINE bool tlb_fill_stamped(struct tlb *t, uint64_t la, uint64_t pa,
+					       enum mmu_page_size size, enum mmu_page_size orig_size,
+					       uint16_t pcid, uint8_t rights, uint8_t pkey,
+					       struct tlb_entry *victim)
+{
+	return tlb_fill_entry(t, tlb_victim(t, tlb_set(t, la, size)), la, pa, size, orig_size, pcid,
+			      rights, pkey, victim);
+}
+
 /* Insert (replacing an invalid way, else the LRU one). Returns the evicted
  * entry's copy in *victim if a valid entry was evicted.
  * Precondition: t holds no entry for this page, size and PCID (the caller
@@ -383,19 +487,34 @@ static TLB_ALWAYS_INLINE bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, 
 			    enum mmu_page_size orig_size, uint16_t pcid, uint8_t rights,
 			    uint8_t pkey, struct tlb_entry *victim)
 {
-	return tlb_fill_way(t, tlb_victim(t, tlb_set(t, la, size)), la, pa, size, orig_size, pcid,
-			    rights, pkey, victim);
+	if (!t->order)
+		return tlb_fill_stamped(t, la, pa, size, orig_size, pcid, rights, pkey, victim);
+	uint64_t idx = tlb_set_index(t, la, size);
+	bool evicted = tlb_fill_entry(t, &t->e[idx * t->ways + tlb_order_back(t, idx)], la, pa, size,
+				      orig_size, pcid, rights, pkey, victim);
+	t->order[idx] = tlb_order_rotate(t, t->order[idx]);
+	return evicted;
 }
 
-/* Drop one entry (keeps the per-size counts right). */
+/* Drop one valid entry (keeps the per-size counts right), leaving its
+ * set's order to the caller (tlb_order_settle). */
+static inline void tlb_entry_drop(struct tlb *t, struct tlb_entry *e)
+{
+	if (!--t->nvalid[e->size])
+		t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
+	tlb_region_count(t, e, -1);
+	e->key = 0;
+	e->lru = 0; /* empty ways are the first victims */
+}
+
+/* Drop one entry and settle its set's order. */
 static inline void tlb_entry_clear(struct tlb *t, struct tlb_entry *e)
 {
 	if (e->key) {
-		if (!--t->nvalid[e->size])
-			t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
-		tlb_region_count(t, e, -1);
-		e->key = 0;
-		e->lru = 0; /* empty ways are the first victims */
+		uint64_t idx = tlb_entry_set_index(t, e);
+		tlb_entry_drop(t, e);
+		if (t->order)
+			tlb_order_settle(t, idx);
 	}
 }
 

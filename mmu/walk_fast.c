@@ -85,8 +85,9 @@ static TLB_ALWAYS_INLINE unsigned fast_pwc_start(struct mmu *m, uint64_t la, uns
 	return top;
 }
 
-/* The L1 fill into t1 and the L2 fill into way l2way of the first L2
- * structure, of a page of size s taken whole by both. walk_fill_level with
+/* The L1 fill into t1 (an L1 structure: stamps, no order word) and the
+ * L2 fill into way l2way of the first L2 structure, of a page of size s
+ * taken whole by both. walk_fill_level with
  * no observer to tell, spelt out: through it the fill stayed a call, which
  * with the spills around it cost 3% of a walk (making it always inline
  * instead grew every caller). */
@@ -95,8 +96,15 @@ static TLB_ALWAYS_INLINE void fast_fill_tlbs(struct mmu *m, struct tlb *t1,
 					     enum mmu_page_size s, uint16_t pcid, uint8_t rights,
 					     uint8_t pkey)
 {
-	(void)tlb_fill(t1, la, pa, s, s, pcid, rights, pkey, NULL);
-	(void)tlb_fill_way(&m->tlb[TLB_L2][0], l2way, la, pa, s, s, pcid, rights, pkey, NULL);
+	struct tlb *t2 = &m->tlb[TLB_L2][0];
+	(void)tlb_fill_stamped(t1, la, pa, s, s, pcid, rights, pkey, NULL);
+	(void)tlb_fill_entry(t2, l2way, la, pa, s, s, pcid, rights, pkey, NULL);
+	/* With an order word, the probe named the back way: it comes to the
+	 * front. */
+	if (t2->order) {
+		uint64_t idx = tlb_set_index(t2, la, s);
+		t2->order[idx] = tlb_order_rotate(t2, t2->order[idx]);
+	}
 }
 
 /* The fills of a page of any size, as the fill plans say (fill_plan). */
@@ -306,10 +314,11 @@ static inline struct tlb_entry *fast_l2_probe(const struct tlb *t, uint64_t la, 
 	unsigned sizes = t->live;
 	if (MMU_LIKELY(sizes & PG_SIZE_BIT(t->size0))) {
 		uint64_t vpn = la >> t->shift0;
-		struct tlb_entry *set = &t->e[(vpn & t->set_mask) * t->ways];
+		uint64_t idx = vpn & t->set_mask;
+		struct tlb_entry *set = &t->e[idx * t->ways];
 		uint64_t key = vpn << TLB_KEY_VPN_SHIFT | t->key_low;
 		uint64_t key_g = vpn << TLB_KEY_VPN_SHIFT | t->key_global;
-		struct tlb_entry *e = tlb_scan_victim(t, set, key, key_g, &l2v->way[t->size0]);
+		struct tlb_entry *e = tlb_scan_victim(t, set, idx, key, key_g, &l2v->way[t->size0]);
 		if (e)
 			return e;
 		sizes &= ~PG_SIZE_BIT(t->size0);
@@ -370,6 +379,7 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		if (e) { /* counted as tlb_lookup counts */
 			t->st.hits++;
 			e->lru = ++t->clock;
+			tlb_order_use(t, tlb_entry_set_index(t, e), e);
 			return walk_tlb_hit(m, la, acc, t, e, x);
 		}
 		t->st.misses++;

@@ -352,3 +352,56 @@ Test(tlb, a_2m_hit_past_an_empty_4k_region_counts_as_the_generic_path)
 	fixture_free(f[0]);
 	fixture_free(f[1]);
 }
+
+/* An L2 structure keeps each set's LRU order as a word (the victim is read,
+ * not searched); an L1 structure of the same geometry compares stamps.
+ * Driven through the same random fills, hits, drops and flushes, both must
+ * hold the same entries, stamps and counters at every step, and the order
+ * word must be the one the stamps give. */
+static void order_matches_stamps(uint32_t entries, uint32_t ways)
+{
+	struct mmu_tlb_geom g = { .entries = entries, .ways = ways,
+				  .sizes = PG_SIZE_BIT(PG_4K) | PG_SIZE_BIT(PG_2M), .latency = 7 };
+	struct tlb ord, ref;
+	cr_assert(tlb_init(&ord, &g, TLB_L2) && tlb_init(&ref, &g, TLB_L1D));
+	cr_assert_not_null(ord.order, "%u ways: an order word per set", ways);
+	cr_assert_null(ref.order);
+	uint64_t rng = 0x9e3779b97f4a7c15u ^ ways;
+	for (unsigned step = 0; step < 20000; step++) {
+		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
+		/* Few enough pages that sets fill, overflow and hit. */
+		unsigned page = (unsigned)(rng >> 8) % (entries * 2);
+		enum mmu_page_size s = (rng >> 40) % 8 == 0 ? PG_2M : PG_4K;
+		uint64_t la = (uint64_t)page << mmu_page_shift(s);
+		uint16_t pcid = (uint16_t)((rng >> 44) % 3);
+		unsigned op = (unsigned)(rng >> 50) % 64;
+		struct tlb *t[2] = { &ord, &ref };
+		for (unsigned k = 0; k < 2; k++) {
+			tlb_set_pcid(t[k], pcid);
+			if (op == 0)
+				(void)tlb_invalidate(t[k], (enum tlb_inv_scope)((rng >> 20) % 3), pcid);
+			else if (op < 8)
+				(void)tlb_invalidate_addr(t[k], la, pcid, op & 1);
+			else if (!tlb_lookup(t[k], la, pcid) && op < 40 && !tlb_probe(t[k], la, pcid))
+				(void)tlb_fill(t[k], la, la | 0x80000000u, s, s,
+					       (uint16_t)(op == 9 ? TLB_PCID_GLOBAL : pcid), 7, 0, NULL);
+		}
+		cr_assert(tlb_order_consistent(&ord), "%u ways, step %u: order against stamps", ways,
+			  step);
+		cr_assert(!memcmp(ord.e, ref.e, (size_t)entries * sizeof *ord.e) &&
+				  ord.clock == ref.clock && !memcmp(&ord.st, &ref.st, sizeof ord.st),
+			  "%u ways, step %u: the structures diverged", ways, step);
+	}
+	tlb_free(&ord);
+	tlb_free(&ref);
+}
+
+Test(tlb, l2_order_word_replaces_as_the_stamps_do)
+{
+	order_matches_stamps(32, 4);
+	order_matches_stamps(96, 12);
+	order_matches_stamps(1536, 12);
+	order_matches_stamps(64, 16);
+	order_matches_stamps(8, 1);
+	order_matches_stamps(16, 2);
+}

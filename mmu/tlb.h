@@ -318,10 +318,8 @@ static inline uint64_t tlb_entry_la(const struct tlb_entry *e)
  * keep them (the first of each L1 level: the inline path reads them). The
  * key of a 4K or 2M entry holds the bucket's bits; an entry larger than a
  * region counts in every bucket. */
-static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, int delta)
+static inline void tlb_region_add(struct tlb *t, const struct tlb_entry *e, int delta)
 {
-	if (!t->track_regions)
-		return;
 	if (e->size <= PG_2M) {
 		unsigned b = tlb_region((e->key >> TLB_KEY_VPN_SHIFT)
 					<< mmu_page_shift((enum mmu_page_size)e->size));
@@ -330,6 +328,12 @@ static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, in
 	}
 	for (unsigned b = 0; b < TLB_REGIONS; b++)
 		t->region[b] = (uint16_t)(t->region[b] + delta);
+}
+
+static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, int delta)
+{
+	if (t->track_regions)
+		tlb_region_add(t, e, delta);
 }
 
 /* One pass over a set for a lookup that, on a miss, also names the way
@@ -406,14 +410,15 @@ static inline struct tlb_entry *tlb_probe_size_victim(const struct tlb *t, uint6
  * to the caller. Returns the evicted entry's copy in *victim if a valid
  * entry was evicted. Replacing an entry of the same size (the common
  * eviction) leaves the per-size counts as they are, and in the same 2 MiB
- * region bucket the region counts too. */
+ * region bucket the region counts too. track: t->track_regions, or a
+ * constant false where the caller knows t keeps no region counts. */
 static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
 				enum mmu_page_size size, enum mmu_page_size orig_size,
 				uint16_t pcid, uint8_t rights, uint8_t pkey,
-				struct tlb_entry *victim)
+				struct tlb_entry *victim, bool track)
 {
 	bool evicted = e->key != 0;
-	bool same_region = false;
+	bool same_region = !track; /* no counts to move */
 	if (evicted) {
 		t->st.evictions++;
 		if (victim)
@@ -423,12 +428,12 @@ static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e,
 				t->live &= (uint8_t)~PG_SIZE_BIT(e->size);
 			t->nvalid[size]++;
 			t->live |= (uint8_t)PG_SIZE_BIT(size);
-		} else if (size <= PG_2M) {
+		} else if (track && size <= PG_2M) {
 			same_region = tlb_region(e->key >> TLB_KEY_VPN_SHIFT << mmu_page_shift(size)) ==
 				      tlb_region(la);
 		}
 		if (!same_region)
-			tlb_region_count(t, e, -1);
+			tlb_region_add(t, e, -1);
 	} else {
 		t->nvalid[size]++;
 		t->live |= (uint8_t)PG_SIZE_BIT(size);
@@ -445,7 +450,7 @@ static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e,
 	if (orig_size != size)
 		t->splinters++;
 	if (!same_region)
-		tlb_region_count(t, e, 1);
+		tlb_region_add(t, e, 1);
 	t->st.fills++;
 	return evicted;
 }
@@ -463,7 +468,8 @@ static TLB_ALWAYS_INLINE bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, u
 					   uint16_t pcid, uint8_t rights, uint8_t pkey,
 					   struct tlb_entry *victim)
 {
-	bool evicted = tlb_fill_entry(t, e, la, pa, size, orig_size, pcid, rights, pkey, victim);
+	bool evicted = tlb_fill_entry(t, e, la, pa, size, orig_size, pcid, rights, pkey, victim,
+				      t->track_regions);
 	tlb_order_use(t, tlb_set_index(t, la, size), e);
 	return evicted;
 }
@@ -475,7 +481,7 @@ static TLB_ALWAYS_INLINE bool tlb_fill_stamped(struct tlb *t, uint64_t la, uint6
 					       struct tlb_entry *victim)
 {
 	return tlb_fill_entry(t, tlb_victim(t, tlb_set(t, la, size)), la, pa, size, orig_size, pcid,
-			      rights, pkey, victim);
+			      rights, pkey, victim, t->track_regions);
 }
 
 /* Insert (replacing an invalid way, else the LRU one). Returns the evicted
@@ -491,7 +497,7 @@ static TLB_ALWAYS_INLINE bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, 
 		return tlb_fill_stamped(t, la, pa, size, orig_size, pcid, rights, pkey, victim);
 	uint64_t idx = tlb_set_index(t, la, size);
 	bool evicted = tlb_fill_entry(t, &t->e[idx * t->ways + tlb_order_back(t, idx)], la, pa, size,
-				      orig_size, pcid, rights, pkey, victim);
+				      orig_size, pcid, rights, pkey, victim, t->track_regions);
 	t->order[idx] = tlb_order_rotate(t, t->order[idx]);
 	return evicted;
 }

@@ -98,7 +98,8 @@ static TLB_ALWAYS_INLINE void fast_fill_tlbs(struct mmu *m, struct tlb *t1,
 {
 	struct tlb *t2 = &m->tlb[TLB_L2][0];
 	(void)tlb_fill_stamped(t1, la, pa, s, s, pcid, rights, pkey, NULL);
-	(void)tlb_fill_entry(t2, l2way, la, pa, s, s, pcid, rights, pkey, NULL);
+	/* No L2 structure keeps region counts (mmu_init). */
+	(void)tlb_fill_entry(t2, l2way, la, pa, s, s, pcid, rights, pkey, NULL, false);
 	/* With an order word, the probe named the back way: it comes to the
 	 * front. */
 	if (t2->order) {

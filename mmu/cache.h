@@ -126,7 +126,8 @@ static inline uint32_t cache_victim(const struct cache_level *l, unsigned nvec, 
  * tvec (see cache_find_mask) is a constant at each call site, so the
  * compiler unrolls every set operation; ages take one vector of 16 slots
  * per four tag vectors. */
-static inline bool cache_level_touch(struct cache_level *l, unsigned tvec, uint64_t pa)
+static inline bool cache_level_touch(struct cache_level *l, unsigned tvec, uint64_t pa,
+				     bool count_hit)
 {
 	unsigned nvec = (tvec + 3) / 4;
 	uint32_t tag;
@@ -137,7 +138,8 @@ static inline bool cache_level_touch(struct cache_level *l, unsigned tvec, uint6
 		uint8_t age = l->age[set + w];
 		if (age) /* the most recent way already: no age changes */
 			cache_age(l, nvec, set, age);
-		l->hits++;
+		if (count_hit)
+			l->hits++;
 		return true;
 	}
 	uint32_t v = cache_victim(l, nvec, set);
@@ -147,15 +149,22 @@ static inline bool cache_level_touch(struct cache_level *l, unsigned tvec, uint6
 	return false;
 }
 
-/* cache_level_touch with l's tag-vector count made a constant. */
-static inline bool cache_level_touch_any(struct cache_level *l, uint64_t pa)
+/* cache_level_touch with l's tag-vector count made a constant. count_hit:
+ * count a hit in l->hits (false: the caller counts it). */
+static inline __attribute__((always_inline)) bool
+cache_level_touch_counted(struct cache_level *l, uint64_t pa, bool count_hit)
 {
 	switch (l->tvec) {
-	case 1: return cache_level_touch(l, 1, pa);
-	case 2: return cache_level_touch(l, 2, pa);
-	case 4: return cache_level_touch(l, 4, pa);
-	default: return cache_level_touch(l, 8, pa);
+	case 1: return cache_level_touch(l, 1, pa, count_hit);
+	case 2: return cache_level_touch(l, 2, pa, count_hit);
+	case 4: return cache_level_touch(l, 4, pa, count_hit);
+	default: return cache_level_touch(l, 8, pa, count_hit);
 	}
+}
+
+static inline bool cache_level_touch_any(struct cache_level *l, uint64_t pa)
+{
+	return cache_level_touch_counted(l, pa, true);
 }
 
 /* The levels below the L1D for a read the L1D missed (and has filled):
@@ -165,19 +174,19 @@ enum mmu_cache_level cache_touch_below_l1d(struct cache *c, uint64_t pa);
 
 /* Access a pa below c->cacheable, the walk's common case, with the L1D
  * probe inline; the serving level (its latency: served_latency). Fills
- * the levels that missed. Precondition: the L1D is present (a model that
- * times walks through the caches has one). */
+ * the levels that missed. An L1D hit is not counted: the caller adds its
+ * hits to lvl[CACHE_L1D].hits (the walk counts them in a register).
+ * Precondition: the L1D is present (a model that times walks through the
+ * caches has one). */
 static inline __attribute__((always_inline)) enum mmu_cache_level
 cache_touch_cacheable(struct cache *c, uint64_t pa)
 {
 	struct cache_level *l = &c->lvl[CACHE_L1D];
 	uint64_t line = (pa >> l->line_shift) + 1;
-	if (line == c->last_l1d_line) {
-		l->hits++;
+	if (line == c->last_l1d_line)
 		return CACHE_L1D;
-	}
 	c->last_l1d_line = line;
-	if (__builtin_expect(cache_level_touch_any(l, pa), 1))
+	if (__builtin_expect(cache_level_touch_counted(l, pa, false), 1))
 		return CACHE_L1D;
 	return cache_touch_below_l1d(c, pa);
 }
@@ -193,6 +202,8 @@ static inline enum mmu_cache_level cache_access(struct cache *c, uint64_t pa, ui
 		return CACHE_DRAM;
 	}
 	enum mmu_cache_level served = cache_touch_cacheable(c, pa);
+	if (served == CACHE_L1D)
+		c->lvl[CACHE_L1D].hits++;
 	*cycles += c->served_latency[served];
 	return served;
 }

@@ -122,8 +122,8 @@ void pwc_fill_slow(struct pwc *c, uint64_t key, uint64_t val)
 	uint16_t *order = pwc_set_order(c, s);
 	uint16_t v = order[c->ways - 1];
 	pwc_order_touch(order, v);
-	if (s[v])
-		c->st.evictions++;
+	if (!s[v])
+		c->st.empty_fills++;
 	s[v] = key;
 	s[c->ways + v] = val;
 	c->st.fills++;

@@ -86,9 +86,17 @@ static inline uint8_t pwc_rights(uint64_t val)
 	return (uint8_t)val;
 }
 
+/* Evictions are fills that replaced a valid entry: fills - empty_fills
+ * (pwc_evictions). Counting the rare fill into an empty way instead of
+ * the common eviction keeps a store off the walk's path. */
 struct pwc_stats {
-	uint64_t lookups, hits, fills, evictions, invalidations;
+	uint64_t lookups, hits, fills, empty_fills, invalidations;
 };
+
+static inline uint64_t pwc_evictions(const struct pwc_stats *st)
+{
+	return st->fills - st->empty_fills;
+}
 
 struct pwc {
 	uint64_t *slot;        /* sets blocks of stride words: keys (0 = empty), values, order */
@@ -184,8 +192,8 @@ static inline void pwc_fill_slot(struct pwc *c, const struct pwc_slot *slot, uin
 		ord = ord << 8 | ord >> 56;
 		s[PWC_FAST_ORD] = ord;
 		uint64_t *way = s + (ord & 0xff);
-		if (*way)
-			c->st.evictions++;
+		if (!*way)
+			c->st.empty_fills++;
 		way[0] = slot->key;
 		way[PWC_FAST_WAYS] = next | rights;
 		c->st.fills++;

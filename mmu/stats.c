@@ -77,7 +77,7 @@ void mmu_stats_print(const struct mmu *m, void *file)
 				(unsigned long long)lookups, (unsigned long long)hits,
 				(unsigned long long)t->st.misses,
 				lookups ? 100.0 * (double)hits / (double)lookups : 0.0,
-				(unsigned long long)t->st.fills, (unsigned long long)t->st.evictions,
+				(unsigned long long)t->st.fills, (unsigned long long)tlb_evictions(&t->st),
 				(unsigned long long)t->st.invalidations);
 		}
 	}
@@ -87,7 +87,7 @@ void mmu_stats_print(const struct mmu *m, void *file)
 			continue;
 		fprintf(f, "pwc.%s  lookups %llu hits %llu fills %llu evictions %llu invalidations %llu\n",
 			pwc_names[k], (unsigned long long)c->st.lookups, (unsigned long long)c->st.hits,
-			(unsigned long long)c->st.fills, (unsigned long long)c->st.evictions,
+			(unsigned long long)c->st.fills, (unsigned long long)pwc_evictions(&c->st),
 			(unsigned long long)c->st.invalidations);
 	}
 	fprintf(f, "walk  walks %llu reads pml5e %llu pml4e %llu pdpte %llu pde %llu pte %llu\n",

@@ -50,7 +50,7 @@ Test(tlb, set_associativity_and_lru_eviction_order)
 	cr_assert(in_l1d(f, PAGE(8)));
 	/* 4 is still in the L2 TLB (8 sets, 4 ways). */
 	cr_assert_eq(source_of(f, PAGE(4)), SRC_L2);
-	cr_assert_eq(f->m.tlb[TLB_L1D][0].st.evictions, 2);
+	cr_assert_eq(tlb_evictions(&f->m.tlb[TLB_L1D][0].st), 2);
 	fixture_free(f);
 }
 

@@ -30,17 +30,27 @@ void trace_state_stats(const struct mmu *m, uint64_t *out)
 	s.cycles = mmu_stats_cycles(m);
 	memcpy(out, &s, sizeof s);
 	n += sizeof s / 8;
+	/* Word by word, in the order of the traces' format: evictions, not
+	 * the empty-way fills the structures count (tlb_evictions). */
+	_Static_assert(sizeof(struct tlb_stats) == 6 * 8 && sizeof(struct pwc_stats) == 5 * 8,
+		       "trace_state_nstats counts these words");
 	for (unsigned l = 0; l < TLB_NLEVELS; l++)
 		for (unsigned i = 0; i < m->ntlb[l]; i++) {
-			struct tlb_stats t = m->tlb[l][i].st;
-			t.hits += t.fast_hits;
-			t.fast_hits = 0;
-			memcpy(out + n, &t, sizeof t);
-			n += sizeof t / 8;
+			const struct tlb_stats *t = &m->tlb[l][i].st;
+			out[n++] = 0; /* fast hits, counted as hits */
+			out[n++] = t->hits + t->fast_hits;
+			out[n++] = t->misses;
+			out[n++] = t->fills;
+			out[n++] = tlb_evictions(t);
+			out[n++] = t->invalidations;
 		}
 	for (unsigned k = 0; k < PWC_NKINDS; k++) {
-		memcpy(out + n, &m->pwc[k].st, sizeof(struct pwc_stats));
-		n += sizeof(struct pwc_stats) / 8;
+		const struct pwc_stats *c = &m->pwc[k].st;
+		out[n++] = c->lookups;
+		out[n++] = c->hits;
+		out[n++] = c->fills;
+		out[n++] = pwc_evictions(c);
+		out[n++] = c->invalidations;
 	}
 }
 

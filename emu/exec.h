@@ -70,19 +70,29 @@ static inline uint64_t reg_get(const struct cpu *c, unsigned r, unsigned size)
 	return c->gpr[r] & size_mask(size);
 }
 
-/* Write a register at an operand size: 8- and 16-bit writes keep the other
- * bits; a 32-bit write zero-extends to 64 bits (SDM Vol. 1 §3.4.1.1). */
-static inline void reg_set(struct cpu *c, unsigned r, unsigned size, uint64_t v)
+/* Write a register other than AH..BH at an operand size: 8- and 16-bit
+ * writes keep the other bits; a 32-bit write zero-extends to 64 bits (SDM
+ * Vol. 1 §3.4.1.1). */
+static inline __attribute__((always_inline)) void reg_set_gpr(struct cpu *c, unsigned r,
+								unsigned size, uint64_t v)
 {
 	if (MMU_LIKELY(size >= 4)) {
 		c->gpr[r] = size == 8 ? v : (uint32_t)v;
-	} else if (r >= REG_AH) {
-		uint64_t *g = &c->gpr[r - REG_AH];
-		*g = (*g & ~UINT64_C(0xff00)) | (v & 0xff) << 8;
 	} else {
 		uint64_t keep = ~size_mask(size);
 		c->gpr[r] = (c->gpr[r] & keep) | (v & ~keep);
 	}
+}
+
+/* reg_set_gpr, or one of AH..BH (bits 15:8 of a legacy register). */
+static inline void reg_set(struct cpu *c, unsigned r, unsigned size, uint64_t v)
+{
+	if (MMU_UNLIKELY(size < 4 && r >= REG_AH)) {
+		uint64_t *g = &c->gpr[r - REG_AH];
+		*g = (*g & ~UINT64_C(0xff00)) | (v & 0xff) << 8;
+		return;
+	}
+	reg_set_gpr(c, r, size, v);
 }
 
 /* ---- memory operand ----------------------------------------------------- */

@@ -29,13 +29,7 @@ mov_form(struct cpu *c, const struct insn *d, unsigned osz, enum opk dst, enum o
 	else if (!mem_read_inline(c, d->seg, insn_ea(c, d), osz, &v))
 		return EXEC_FAULT;
 	if (dst == OPK_REG) {
-		uint64_t *g = &c->gpr[d->r0];
-		if (osz == 8)
-			*g = v;
-		else if (osz == 4)
-			*g = (uint32_t)v;
-		else
-			*g = (*g & ~size_mask(osz)) | (v & size_mask(osz));
+		reg_set_gpr(c, d->r0, osz, v);
 		return EXEC_OK;
 	}
 	return mem_write_inline(c, d->seg, insn_ea(c, d), osz, v) ? EXEC_OK : EXEC_FAULT;

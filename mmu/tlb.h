@@ -158,6 +158,14 @@ static inline void tlb_order_use(struct tlb *t, uint64_t idx, const struct tlb_e
 		t->order[idx] = tlb_order_front(t->order[idx], (unsigned)(e - &t->e[idx * t->ways]));
 }
 
+/* The counts, LRU stamp and order word of a counted hit on e. */
+static inline void tlb_count_hit(struct tlb *t, struct tlb_entry *e)
+{
+	t->st.hits++;
+	e->lru = ++t->clock;
+	tlb_order_use(t, tlb_entry_set_index(t, e), e);
+}
+
 /* Re-establish set idx's order after entries in it were dropped: the
  * valid ways keep their order, the empty ones go to the back, the lowest
  * index last. */
@@ -175,8 +183,7 @@ static inline uint64_t tlb_key(uint64_t la, enum mmu_page_size s, uint16_t pcid)
 
 static inline struct tlb_entry *tlb_set(const struct tlb *t, uint64_t la, enum mmu_page_size s)
 {
-	uint64_t set = (la >> mmu_page_shift(s)) & (t->sets - 1);
-	return &t->e[set * t->ways];
+	return &t->e[tlb_set_index(t, la, s) * t->ways];
 }
 
 
@@ -266,13 +273,10 @@ static inline struct tlb_entry *tlb_lookup_from(struct tlb *t, uint64_t la, uint
 	struct tlb_entry *e = first == 0 ? tlb_probe_size0(t, la) : NULL;
 	if (!e)
 		e = tlb_probe_from(t, la, pcid, first > t->size0 ? first : t->size0 + 1u);
-	if (e) {
-		t->st.hits++;
-		e->lru = ++t->clock;
-		tlb_order_use(t, tlb_entry_set_index(t, e), e);
-	} else {
+	if (e)
+		tlb_count_hit(t, e);
+	else
 		t->st.misses++;
-	}
 	return e;
 }
 
@@ -356,13 +360,13 @@ static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(const struct tlb *t
 							     struct tlb_entry **victim)
 {
 	if (t->order) {
-		if (tlb_keys_pcid0(key, key_g)) {
-			for (uint32_t w = 0; w < ways; w++)
-				if ((set[w].key | TLB_KEY_GLOBAL) == key_g)
-					return &set[w];
+		if (!tlb_keys_pcid0(key, key_g)) {
+			struct tlb_entry *e = tlb_scan_n(set, ways, key, key_g);
+			if (e)
+				return e;
 		} else {
 			for (uint32_t w = 0; w < ways; w++)
-				if (set[w].key == key || set[w].key == key_g)
+				if ((set[w].key | TLB_KEY_GLOBAL) == key_g)
 					return &set[w];
 		}
 		*victim = &set[tlb_order_back(t, idx)];
@@ -470,6 +474,20 @@ static inline uint64_t tlb_order_rotate(const struct tlb *t, uint64_t ord)
 	return (ord << 4 & t->order_mask) | ord >> t->order_back;
 }
 
+/* tlb_fill_entry of e, the victim of set idx: with an order word, its
+ * back way, which comes to the front. */
+static TLB_ALWAYS_INLINE bool tlb_fill_victim(struct tlb *t, uint64_t idx, struct tlb_entry *e,
+					      uint64_t la, uint64_t pa, enum mmu_page_size size,
+					      enum mmu_page_size orig_size, uint16_t pcid,
+					      uint8_t rights, uint8_t pkey, struct tlb_entry *victim,
+					      bool track)
+{
+	bool evicted = tlb_fill_entry(t, e, la, pa, size, orig_size, pcid, rights, pkey, victim, track);
+	if (t->order)
+		t->order[idx] = tlb_order_rotate(t, t->order[idx]);
+	return evicted;
+}
+
 /* tlb_fill_entry of any way e of la's set, the order word updated. */
 static TLB_ALWAYS_INLINE bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
 					   enum mmu_page_size size, enum mmu_page_size orig_size,
@@ -504,10 +522,8 @@ static TLB_ALWAYS_INLINE bool tlb_fill(struct tlb *t, uint64_t la, uint64_t pa, 
 	if (!t->order)
 		return tlb_fill_stamped(t, la, pa, size, orig_size, pcid, rights, pkey, victim);
 	uint64_t idx = tlb_set_index(t, la, size);
-	bool evicted = tlb_fill_entry(t, &t->e[idx * t->ways + tlb_order_back(t, idx)], la, pa, size,
-				      orig_size, pcid, rights, pkey, victim, t->track_regions);
-	t->order[idx] = tlb_order_rotate(t, t->order[idx]);
-	return evicted;
+	return tlb_fill_victim(t, idx, &t->e[idx * t->ways + tlb_order_back(t, idx)], la, pa, size,
+			       orig_size, pcid, rights, pkey, victim, t->track_regions);
 }
 
 /* Drop one valid entry (keeps the per-size counts right), leaving its

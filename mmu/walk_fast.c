@@ -106,9 +106,9 @@ static TLB_ALWAYS_INLINE unsigned fast_pwc_start(struct mmu *m, uint64_t la, uns
 }
 
 /* The L1 fill into t1 (an L1 structure: stamps, no order word) and the
- * L2 fill into way l2way of the first L2 structure, of a page of size s
- * taken whole by both. walk_fill_level with
- * no observer to tell, spelt out: through it the fill stayed a call, which
+ * L2 fill into way l2way of the first L2 structure, the victim its probe
+ * named, of a page of size s taken whole by both. walk_fill_level with no
+ * observer to tell, spelt out: through it the fill stayed a call, which
  * with the spills around it cost 3% of a walk (making it always inline
  * instead grew every caller). */
 static TLB_ALWAYS_INLINE void fast_fill_tlbs(struct mmu *m, struct tlb *t1,
@@ -119,13 +119,8 @@ static TLB_ALWAYS_INLINE void fast_fill_tlbs(struct mmu *m, struct tlb *t1,
 	struct tlb *t2 = &m->tlb[TLB_L2][0];
 	(void)tlb_fill_stamped(t1, la, pa, s, s, pcid, rights, pkey, NULL);
 	/* No L2 structure keeps region counts (mmu_init). */
-	(void)tlb_fill_entry(t2, l2way, la, pa, s, s, pcid, rights, pkey, NULL, false);
-	/* With an order word, the probe named the back way: it comes to the
-	 * front. */
-	if (t2->order) {
-		uint64_t idx = tlb_set_index(t2, la, s);
-		t2->order[idx] = tlb_order_rotate(t2, t2->order[idx]);
-	}
+	(void)tlb_fill_victim(t2, tlb_set_index(t2, la, s), l2way, la, pa, s, s, pcid, rights, pkey,
+			      NULL, false);
 }
 
 /* The fills of a page of any size, as the fill plans say (fill_plan). */
@@ -408,9 +403,7 @@ bool mmu_translate_miss(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xla
 		struct tlb_entry *e = i == 0 ? fast_l2_probe(t, la, m->pcid, &l2v)
 					     : t->live ? tlb_probe(t, la, m->pcid) : NULL;
 		if (e) { /* counted as tlb_lookup counts */
-			t->st.hits++;
-			e->lru = ++t->clock;
-			tlb_order_use(t, tlb_entry_set_index(t, e), e);
+			tlb_count_hit(t, e);
 			return walk_tlb_hit(m, la, acc, t, e, x);
 		}
 		t->st.misses++;

@@ -31,7 +31,8 @@ bool tlb_init(struct tlb *t, const struct mmu_tlb_geom *g, enum mmu_tlb_level le
 	 * path's, which an order update would slow down. */
 	if (level == TLB_L2 && t->ways <= 16) {
 		t->order = malloc(t->sets * sizeof *t->order);
-		if (!t->order)
+		t->tag = calloc((size_t)g->entries + 16, 1); /* all empty, then padding */
+		if (!t->order || !t->tag)
 			return false;
 		t->order_back = 4 * (t->ways - 1);
 		t->order_mask = t->ways == 16 ? ~UINT64_C(0) : (UINT64_C(1) << (4 * t->ways)) - 1;
@@ -49,8 +50,10 @@ void tlb_free(struct tlb *t)
 {
 	free(t->e);
 	free(t->order);
+	free(t->tag);
 	t->e = NULL;
 	t->order = NULL;
+	t->tag = NULL;
 }
 
 void tlb_order_settle(struct tlb *t, uint64_t idx)
@@ -72,10 +75,8 @@ void tlb_order_settle(struct tlb *t, uint64_t idx)
 /* The order the stamps give: most recent first; empty ways (stamp 0)
  * last, in falling index order, so that the lowest is at the back, as
  * tlb_victim picks it. Stamps of valid entries are distinct. */
-bool tlb_order_consistent(const struct tlb *t)
+static bool tlb_order_matches(const struct tlb *t)
 {
-	if (!t->order)
-		return true;
 	for (uint32_t i = 0; i < t->sets; i++) {
 		const struct tlb_entry *set = &t->e[i * t->ways];
 		uint64_t ord = t->order[i];
@@ -93,6 +94,35 @@ bool tlb_order_consistent(const struct tlb *t)
 			return false;
 	}
 	return true;
+}
+
+bool tlb_consistent(const struct tlb *t)
+{
+	uint32_t nvalid[PG_NSIZES] = {0};
+	uint32_t region[TLB_REGIONS] = {0};
+	size_t n = (size_t)t->sets * t->ways;
+	for (size_t i = 0; i < n; i++) {
+		const struct tlb_entry *e = &t->e[i];
+		if (t->tag && t->tag[i] != (e->key ? tlb_tag(e->key) : 0))
+			return false;
+		if (!e->key)
+			continue;
+		nvalid[e->size]++;
+		if (e->size > PG_2M) {
+			for (unsigned b = 0; b < TLB_REGIONS; b++)
+				region[b]++;
+		} else {
+			region[tlb_region(tlb_entry_la(e))]++;
+		}
+	}
+	for (unsigned s = 0; s < PG_NSIZES; s++)
+		if (nvalid[s] != t->nvalid[s] || !nvalid[s] != !(t->live & PG_SIZE_BIT(s)))
+			return false;
+	if (t->track_regions)
+		for (unsigned b = 0; b < TLB_REGIONS; b++)
+			if (region[b] != t->region[b])
+				return false;
+	return !t->order || tlb_order_matches(t);
 }
 
 static bool tlb_scope_matches(const struct tlb_entry *e, enum tlb_inv_scope scope, uint16_t pcid)

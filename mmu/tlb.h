@@ -25,6 +25,9 @@
 
 #include "mmu/model.h"
 
+#include <emmintrin.h>
+#include <stddef.h>
+
 enum tlb_rights {
 	TLB_R_USER = 1u << 0,  /* U/S = 1 at every level: a user-mode address */
 	TLB_R_WRITE = 1u << 1, /* R/W = 1 at every level */
@@ -108,11 +111,17 @@ struct tlb {
 	 * to the least recently used, 4 bits each (position 0 the most
 	 * recent), so the victim is read, not searched. The stamps stay the
 	 * reference: the order is the one they give, empty ways last with
-	 * the lowest index at the back (tlb_order_consistent). NULL: victims
+	 * the lowest index at the back (tlb_consistent). NULL: victims
 	 * are found by comparing stamps. */
 	uint64_t *order;
 	uint32_t order_back;  /* bit position of the back (least recent) way */
 	uint64_t order_mask;  /* the 4 * ways bits an order word uses */
+	/* With an order word, a tag byte per entry, in entry order (then 16
+	 * zero bytes of padding): 0 when the way is empty, else tlb_tag of
+	 * its key. A probe compares a set's tags in one SSE2 compare and
+	 * reads the keys of matching ways alone (tlb_scan_tagged_n). NULL
+	 * without an order word. */
+	uint8_t *tag;
 	struct tlb_stats st;
 };
 
@@ -144,6 +153,24 @@ static inline uint64_t tlb_order_front(uint64_t ord, unsigned w)
 	return after | before << 4 | w;
 }
 
+/* A valid entry's tag byte: bit 7 set, bits 6:0 a multiplicative hash of
+ * the key's page number (a key and its global form share it). The hash,
+ * not the low bits, because the page numbers that share a set often
+ * share their next bits too (a loop's pages a fixed stride apart). */
+#define TLB_TAG_VALID 0x80u
+static inline uint8_t tlb_tag(uint64_t key)
+{
+	return (uint8_t)((((key >> TLB_KEY_VPN_SHIFT) * UINT64_C(0x9e3779b97f4a7c15)) >> 57) |
+			 TLB_TAG_VALID);
+}
+
+/* e's tag byte after its key changed, where t keeps tags. */
+static inline void tlb_tag_set(struct tlb *t, const struct tlb_entry *e)
+{
+	if (t->tag)
+		t->tag[e - t->e] = e->key ? tlb_tag(e->key) : 0;
+}
+
 /* The least recently used way of set idx (the victim: an empty way if
  * any, the lowest-indexed first). */
 static inline unsigned tlb_order_back(const struct tlb *t, uint64_t idx)
@@ -170,8 +197,11 @@ static inline void tlb_count_hit(struct tlb *t, struct tlb_entry *e)
  * valid ways keep their order, the empty ones go to the back, the lowest
  * index last. */
 void tlb_order_settle(struct tlb *t, uint64_t idx);
-/* Whether every set's order is the one its stamps give (tests). */
-bool tlb_order_consistent(const struct tlb *t);
+/* Whether everything kept alongside the entries matches them: each set's
+ * order word the order its stamps give, each tag byte its entry's key,
+ * the per-size counts and live mask, and the region counts where kept
+ * (tests). */
+bool tlb_consistent(const struct tlb *t);
 
 /* pcid may carry TLB_PCID_GLOBAL: then the global form of the key. */
 static inline uint64_t tlb_key(uint64_t la, enum mmu_page_size s, uint16_t pcid)
@@ -217,10 +247,31 @@ static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_n(struct tlb_entry *set, uin
 	return NULL;
 }
 
+/* tlb_scan_n in a structure with tag bytes (set: entry first): one compare of the set's
+ * tags, then the keys of the ways whose tag matched (a 12-way L2 set's
+ * keys span six host cache lines; its tags, 12 bytes). Padding and the
+ * next set's tags past the last way are masked off. */
+static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_tagged_n(const struct tlb *t,
+							     struct tlb_entry *set, size_t first,
+							     uint32_t ways, uint64_t key,
+							     uint64_t key_g)
+{
+	__m128i tags = _mm_loadu_si128((const __m128i *)(const void *)(t->tag + first));
+	unsigned hit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(tags, _mm_set1_epi8((char)tlb_tag(key))));
+	for (hit &= (1u << ways) - 1; hit; hit &= hit - 1) {
+		struct tlb_entry *e = &set[__builtin_ctz(hit)];
+		if (e->key == key || e->key == key_g)
+			return e;
+	}
+	return NULL;
+}
+
 /* The way holding key or key_g in a set of t, or NULL. */
 static inline struct tlb_entry *tlb_scan(const struct tlb *t, struct tlb_entry *set,
 					 uint64_t key, uint64_t key_g)
 {
+	if (t->tag)
+		return tlb_scan_tagged_n(t, set, (size_t)(set - t->e), t->ways, key, key_g);
 #define TLB_SCAN_CALL(n) tlb_scan_n(set, n, key, key_g)
 	TLB_WAYS_DISPATCH(t->ways, TLB_SCAN_CALL)
 #undef TLB_SCAN_CALL
@@ -359,16 +410,10 @@ static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(const struct tlb *t
 							     uint64_t key_g,
 							     struct tlb_entry **victim)
 {
-	if (t->order) {
-		if (!tlb_keys_pcid0(key, key_g)) {
-			struct tlb_entry *e = tlb_scan_n(set, ways, key, key_g);
-			if (e)
-				return e;
-		} else {
-			for (uint32_t w = 0; w < ways; w++)
-				if ((set[w].key | TLB_KEY_GLOBAL) == key_g)
-					return &set[w];
-		}
+	if (t->order) { /* and tags */
+		struct tlb_entry *e = tlb_scan_tagged_n(t, set, idx * ways, ways, key, key_g);
+		if (e)
+			return e;
 		*victim = &set[tlb_order_back(t, idx)];
 		return NULL;
 	}
@@ -418,11 +463,11 @@ static inline struct tlb_entry *tlb_probe_size_victim(const struct tlb *t, uint6
 			       tlb_key(la, s, TLB_PCID_GLOBAL), victim);
 }
 
-/* Fill way e of la's set for size, leaving the set's order word (if any)
- * to the caller. Returns the evicted entry's copy in *victim if a valid
+/* Fill way e of la's set for size, leaving the set's order word and tag
+ * byte (if any) to the caller. Returns the evicted entry's copy in *victim if a valid
  * entry was evicted. Replacing an entry of the same size (the common
- * eviction) leaves the per-size counts as they are, and in the same 2 MiB
- * region bucket the region counts too. track: t->track_regions, or a
+ * eviction) leaves the per-size counts as they are and moves one region
+ * count. track: t->track_regions, or a
  * constant false where the caller knows t keeps no region counts. */
 static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
 				enum mmu_page_size size, enum mmu_page_size orig_size,
@@ -430,7 +475,7 @@ static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e,
 				struct tlb_entry *victim, bool track)
 {
 	bool evicted = e->key != 0;
-	bool same_region = !track; /* no counts to move */
+	bool recount = track; /* region counts still to move */
 	if (evicted) {
 		if (victim)
 			*victim = *e;
@@ -440,10 +485,16 @@ static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e,
 			t->nvalid[size]++;
 			t->live |= (uint8_t)PG_SIZE_BIT(size);
 		} else if (track && size <= PG_2M) {
-			same_region = tlb_region(e->key >> TLB_KEY_VPN_SHIFT << mmu_page_shift(size)) ==
-				      tlb_region(la);
+			/* The common eviction: one bucket each. */
+			unsigned from = tlb_region(e->key >> TLB_KEY_VPN_SHIFT << mmu_page_shift(size));
+			unsigned to = tlb_region(la);
+			if (from != to) {
+				t->region[from]--;
+				t->region[to]++;
+			}
+			recount = false;
 		}
-		if (!same_region)
+		if (recount)
 			tlb_region_add(t, e, -1);
 	} else {
 		t->st.empty_fills++;
@@ -461,7 +512,7 @@ static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e,
 	e->orig_size = (uint8_t)orig_size;
 	if (orig_size != size)
 		t->splinters++;
-	if (!same_region)
+	if (recount)
 		tlb_region_add(t, e, 1);
 	t->st.fills++;
 	return evicted;
@@ -475,7 +526,7 @@ static inline uint64_t tlb_order_rotate(const struct tlb *t, uint64_t ord)
 }
 
 /* tlb_fill_entry of e, the victim of set idx: with an order word, its
- * back way, which comes to the front. */
+ * back way, which comes to the front, and its tag byte set. */
 static TLB_ALWAYS_INLINE bool tlb_fill_victim(struct tlb *t, uint64_t idx, struct tlb_entry *e,
 					      uint64_t la, uint64_t pa, enum mmu_page_size size,
 					      enum mmu_page_size orig_size, uint16_t pcid,
@@ -483,12 +534,15 @@ static TLB_ALWAYS_INLINE bool tlb_fill_victim(struct tlb *t, uint64_t idx, struc
 					      bool track)
 {
 	bool evicted = tlb_fill_entry(t, e, la, pa, size, orig_size, pcid, rights, pkey, victim, track);
-	if (t->order)
+	if (t->order) { /* and tags */
 		t->order[idx] = tlb_order_rotate(t, t->order[idx]);
+		t->tag[e - t->e] = tlb_tag(e->key);
+	}
 	return evicted;
 }
 
-/* tlb_fill_entry of any way e of la's set, the order word updated. */
+/* tlb_fill_entry of any way e of la's set, the order word and tag byte
+ * updated. */
 static TLB_ALWAYS_INLINE bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
 					   enum mmu_page_size size, enum mmu_page_size orig_size,
 					   uint16_t pcid, uint8_t rights, uint8_t pkey,
@@ -497,6 +551,7 @@ static TLB_ALWAYS_INLINE bool tlb_fill_way(struct tlb *t, struct tlb_entry *e, u
 	bool evicted = tlb_fill_entry(t, e, la, pa, size, orig_size, pcid, rights, pkey, victim,
 				      t->track_regions);
 	tlb_order_use(t, tlb_set_index(t, la, size), e);
+	tlb_tag_set(t, e);
 	return evicted;
 }
 
@@ -535,6 +590,7 @@ static inline void tlb_entry_drop(struct tlb *t, struct tlb_entry *e)
 	tlb_region_count(t, e, -1);
 	e->key = 0;
 	e->lru = 0; /* empty ways are the first victims */
+	tlb_tag_set(t, e);
 }
 
 /* Drop one entry and settle its set's order. */

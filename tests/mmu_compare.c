@@ -33,10 +33,11 @@ static bool compare_tlbs(const struct mmu *a, const struct mmu *b, char *why, si
 	for (unsigned l = 0; l < TLB_NLEVELS; l++)
 		for (unsigned i = 0; i < a->ntlb[l]; i++) {
 			const struct tlb *ta = &a->tlb[l][i], *tb = &b->tlb[l][i];
-			/* An L2 set's order word is derived from its stamps:
-			 * check it on both sides, then the stamps compare. */
-			if (!tlb_order_consistent(ta) || !tlb_order_consistent(tb)) {
-				snprintf(why, len, "TLB %s/%u: LRU order differs from the stamps",
+			/* Order words, tag bytes and counts are derived from the
+			 * entries: check them on both sides, then the entries
+			 * compare. */
+			if (!tlb_consistent(ta) || !tlb_consistent(tb)) {
+				snprintf(why, len, "TLB %s/%u: order, tags or counts differ from the entries",
 					 mmu_tlb_level_name((enum mmu_tlb_level)l), i);
 				return false;
 			}

@@ -356,8 +356,10 @@ Test(tlb, a_2m_hit_past_an_empty_4k_region_counts_as_the_generic_path)
 /* An L2 structure keeps each set's LRU order as a word (the victim is read,
  * not searched); an L1 structure of the same geometry compares stamps.
  * Driven through the same random fills, hits, drops and flushes, both must
- * hold the same entries, stamps and counters at every step, and the order
- * word must be the one the stamps give. */
+ * hold the same entries, stamps and counters at every step, the order
+ * word and tag bytes must be the ones the entries give, and the L1
+ * structure's region counts (kept here as the first L1 structures keep
+ * them) must count its entries. */
 static void order_matches_stamps(uint32_t entries, uint32_t ways)
 {
 	struct mmu_tlb_geom g = { .entries = entries, .ways = ways,
@@ -366,6 +368,7 @@ static void order_matches_stamps(uint32_t entries, uint32_t ways)
 	cr_assert(tlb_init(&ord, &g, TLB_L2) && tlb_init(&ref, &g, TLB_L1D));
 	cr_assert_not_null(ord.order, "%u ways: an order word per set", ways);
 	cr_assert_null(ref.order);
+	ref.track_regions = 1; /* as the first L1 structures keep them (mmu_init) */
 	uint64_t rng = 0x9e3779b97f4a7c15u ^ ways;
 	for (unsigned step = 0; step < 20000; step++) {
 		rng ^= rng << 13, rng ^= rng >> 7, rng ^= rng << 17;
@@ -386,8 +389,10 @@ static void order_matches_stamps(uint32_t entries, uint32_t ways)
 				(void)tlb_fill(t[k], la, la | 0x80000000u, s, s,
 					       (uint16_t)(op == 9 ? TLB_PCID_GLOBAL : pcid), 7, 0, NULL);
 		}
-		cr_assert(tlb_order_consistent(&ord), "%u ways, step %u: order against stamps", ways,
+		cr_assert(tlb_consistent(&ord), "%u ways, step %u: order against stamps", ways,
 			  step);
+		cr_assert(tlb_consistent(&ref), "%u ways, step %u: counts against the entries",
+			  ways, step);
 		cr_assert(!memcmp(ord.e, ref.e, (size_t)entries * sizeof *ord.e) &&
 				  ord.clock == ref.clock && !memcmp(&ord.st, &ref.st, sizeof ord.st),
 			  "%u ways, step %u: the structures diverged", ways, step);
@@ -404,4 +409,47 @@ Test(tlb, l2_order_word_replaces_as_the_stamps_do)
 	order_matches_stamps(64, 16);
 	order_matches_stamps(8, 1);
 	order_matches_stamps(16, 2);
+}
+
+/* An L2 probe compares a set's tag bytes first and reads the keys of the
+ * matching ways alone: pages whose tags collide must still be told apart
+ * by their keys, a colliding page not cached must miss, and kernel-half
+ * pages (linear-address bits 63:60 set, which a key drops) must hit. */
+Test(tlb, l2_tag_collisions_are_settled_by_the_keys)
+{
+	struct mmu_tlb_geom g = { .entries = 1536, .ways = 12,
+				  .sizes = PG_SIZE_BIT(PG_4K) | PG_SIZE_BIT(PG_2M), .latency = 7 };
+	struct tlb t;
+	cr_assert(tlb_init(&t, &g, TLB_L2));
+	cr_assert_not_null(t.tag);
+	/* 13 pages of set 5 with one tag, from both halves of the address
+	 * space. */
+	uint64_t la[13];
+	unsigned n = 0;
+	uint8_t want = 0;
+	for (uint64_t vpn = 5; n < 13; vpn += t.sets) {
+		uint64_t a = (n & 1 ? UINT64_C(0xffff800000000000) : 0) | vpn << 12;
+		uint8_t tag = tlb_tag(tlb_key(a, PG_4K, 0));
+		if (!want)
+			want = tag;
+		if (tag == want)
+			la[n++] = a;
+	}
+	for (unsigned i = 0; i < 12; i++)
+		(void)tlb_fill(&t, la[i], 0x100000 * (i + 1), PG_4K, PG_4K, 0, 7, 0, NULL);
+	cr_assert(tlb_consistent(&t));
+	for (unsigned i = 0; i < 12; i++) {
+		struct tlb_entry *e = tlb_probe(&t, la[i], 0);
+		cr_assert(e && e->pa == 0x100000 * (i + 1), "page %u of a colliding set", i);
+		cr_assert_null(tlb_probe(&t, la[i], 1), "page %u under another PCID", i);
+	}
+	cr_assert_null(tlb_probe(&t, la[12], 0), "a colliding page not cached");
+	/* The same page number as a 2M page has the same tag: the key's size
+	 * tells them apart. */
+	cr_assert_null(tlb_probe_size(&t, la[0] << 9, PG_2M, 0));
+	(void)tlb_invalidate_addr(&t, la[3], 0, false);
+	cr_assert_null(tlb_probe(&t, la[3], 0));
+	cr_assert_not_null(tlb_probe(&t, la[4], 0));
+	cr_assert(tlb_consistent(&t), "a dropped way's tag is cleared");
+	tlb_free(&t);
 }

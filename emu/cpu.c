@@ -37,6 +37,8 @@ bool cpu_init(struct cpu *c, const struct mmu_model *model, uint64_t ram_size, c
 		return false;
 	}
 	c->rflags = RFLAGS_FIXED1;
+	c->dr[6] = DR6_RESET;
+	c->dr[7] = DR7_RESET;
 	c->mmio_floor = c->mmu.phys.size;
 	cpu_refresh_mode(c);
 	return true;
@@ -274,6 +276,51 @@ static enum cpu_stop finish_special(struct cpu *c, enum exec_result r, bool *ret
 	}
 }
 
+/* One instruction that starts with TF or RF set, outside the fast loop
+ * (SDM Vol. 3B §17.3.1.1, §17.3.1.4). RF is cleared at the start of every
+ * instruction. With TF set at its start (TF as the instruction found it:
+ * not after the POPF or IRET that sets it, and still after the one that
+ * clears it), an instruction that completes, HLT and port I/O included,
+ * is followed by a single-step debug exception: a trap, DR6.BS set, RIP
+ * the next instruction (a handler's first when the instruction was INT n
+ * or SYSCALL). A faulting instruction raises its fault instead, and MOV
+ * SS / POP SS hold the trap off until after the next instruction
+ * (§6.8.3), which is traced in its turn. *retired: the instruction
+ * retired. Instructions found by the fast loop never set TF or RF: POPF,
+ * IRET, SYSRET and task switches are neither INSN_PLAIN nor INSN_LOCAL. */
+static __attribute__((noinline, cold)) enum cpu_stop run_traced(struct cpu *c, const struct insn *d,
+								 bool *retired)
+{
+	bool tf = (c->rflags & RFLAGS_TF) != 0;
+	uint64_t rip = c->rip;
+	c->rflags &= ~RFLAGS_RF;
+	c->ss_loaded = false;
+	c->next_rip = (rip + d->len) & c->ip_mask;
+	enum exec_result r = d->fn(c, d);
+	c->cycles += d->cost;
+	enum cpu_stop stop = CPU_STOP_LIMIT;
+	*retired = true;
+	if (r == EXEC_OK) {
+		c->rip = c->next_rip;
+		retire_shadow(c);
+	} else {
+		c->rip = r == EXEC_FAULT_NEW_TASK ? c->next_rip : rip;
+		stop = finish_special(c, r, retired);
+		if (r != EXEC_HLT && r != EXEC_YIELD)
+			return stop; /* a fault: it is delivered, not the trap */
+	}
+	if (!tf || c->ss_loaded)
+		return stop;
+	c->dr[6] |= DR6_BS;
+	mmu_fault_set(&c->fault, VEC_DB, false, 0);
+	enum cpu_stop trap = exception(c);
+	if (trap != CPU_STOP_LIMIT)
+		return trap;
+	/* The trap ends a HLT's halt at once (a debug exception resumes a
+	 * halted processor); a yield still lets the machine see the port. */
+	return r == EXEC_HLT ? CPU_STOP_LIMIT : stop;
+}
+
 /* The dispatch loop. It is the one place that advances RIP and the
  * instruction counter: a handler leaves RIP alone and says, by its result,
  * whether to commit next_rip. Base costs are added here, memory cycles by
@@ -309,6 +356,15 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 		if (MMU_UNLIKELY(!d)) {
 			n++, failed++;
 			stop = exception(c);
+			if (stop != CPU_STOP_LIMIT)
+				break;
+			continue;
+		}
+		if (MMU_UNLIKELY(c->rflags & (RFLAGS_TF | RFLAGS_RF))) {
+			bool done;
+			n++;
+			stop = run_traced(c, d, &done);
+			failed += !done;
 			if (stop != CPU_STOP_LIMIT)
 				break;
 			continue;
@@ -375,7 +431,7 @@ enum cpu_stop cpu_run(struct cpu *c, uint64_t max_insns)
 
 bool cpu_interrupt(struct cpu *c, uint8_t vector)
 {
-	struct intr_event e = { .vector = vector, .ext = true, .rip = c->rip };
+	struct intr_event e = { .vector = vector, .ext = true, .rf = c->rep_partial, .rip = c->rip };
 	flags_sync(c);
 	if (intr_deliver(c, &e))
 		return true;

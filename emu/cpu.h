@@ -84,7 +84,11 @@ struct cpu {
 	uint8_t lf_op, lf_w;
 	uint64_t lf_res;
 	uint64_t cr2, cr8;
-	uint64_t dr[8];         /* debug registers: held, breakpoints not modelled */
+	uint64_t dr[8];         /* debug registers: held, breakpoints not modelled;
+				 * DR6.BS reports a single-step trap */
+#define DR6_BS BIT64(14)        /* DR6: single-step trap (SDM Vol. 3B §17.2.3) */
+#define DR6_RESET UINT64_C(0xffff0ff0) /* SDM Vol. 3A "Processor State After Reset" */
+#define DR7_RESET UINT64_C(0x400)
 	struct cpu_msrs msr;
 
 	/* The one cycle counter and the retired-instruction counter. Every
@@ -131,6 +135,16 @@ struct cpu {
 	/* Interrupt shadow (SDM Vol. 2 STI, MOV SS): counts down as
 	 * instructions retire; interrupts are held off while it is non-zero. */
 	uint8_t intr_shadow;
+	/* The instruction just run loaded SS (MOV SS, POP SS), which also
+	 * holds a single-step trap off until the next instruction has run
+	 * (SDM Vol. 3A §6.8.3). Set by the SS load, read and cleared by the
+	 * traced step (emu/cpu.c run_traced). */
+	bool ss_loaded;
+	/* A repeated string instruction stopped between iterations with
+	 * more to do (RIP still on it): an interrupt or single-step trap
+	 * taken there pushes RF = 1 (SDM Vol. 3B §17.3.1.1). Cleared when
+	 * the instruction runs again or the event is delivered. */
+	bool rep_partial;
 
 	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
 	 * and ignore writes, all physical memory is RAM. Physical accesses at

@@ -105,7 +105,7 @@ static void build_frame(struct cpu *c, const struct intr_event *e, struct delive
 		v->frame[v->n++] = e->error_code;
 	v->frame[v->n++] = e->rip;
 	v->frame[v->n++] = c->mmu.seg.sr[SEG_CS].selector;
-	v->frame[v->n++] = flags_get(c);
+	v->frame[v->n++] = flags_get(c) | (e->rf ? RFLAGS_RF : 0);
 	if (push_stack) {
 		v->frame[v->n++] = old_sp;
 		v->frame[v->n++] = old_ss;
@@ -283,6 +283,7 @@ bool intr_deliver(struct cpu *c, const struct intr_event *e)
 	if (ia32e && v.new_cpl < c->cpl)
 		m->seg.sr[SEG_SS] = (struct seg_cache){ .selector = (uint16_t)v.new_cpl, .usable = false };
 	intr_set_sp(c, v.new_sp);
+	c->rep_partial = false; /* the string instruction resumes after the handler */
 	c->rflags &= ~(RFLAGS_TF | RFLAGS_NT | RFLAGS_RF | RFLAGS_VM);
 	if (v.gate.kind == DESC_INT_GATE64 || v.gate.kind == DESC_INT_GATE32 ||
 	    v.gate.kind == DESC_INT_GATE16)
@@ -327,11 +328,31 @@ static bool makes_double_fault(uint8_t first, uint8_t second)
  * make every delivery fault benignly; after this many the CPU shuts down. */
 #define DELIVERY_ATTEMPTS 8
 
+/* Whether the EFLAGS image pushed for exception vector pushes RF = 1
+ * (SDM Vol. 3B §17.3.1.1): every fault-class exception; a debug exception
+ * (a single-step trap: instruction breakpoints are not modelled) only
+ * after an iteration of a repeated string instruction that was not its
+ * last. Traps (#BP, #OF come from INT3/INTO) and aborts push RF as it is,
+ * which is 0: RF is cleared at the start of every instruction. */
+static bool exception_pushes_rf(const struct cpu *c, uint8_t vector)
+{
+	switch (vector) {
+	case VEC_DE: case VEC_BR: case VEC_UD: case VEC_NM: case VEC_TS: case VEC_NP:
+	case VEC_SS: case VEC_GP: case VEC_PF: case VEC_MF: case VEC_AC: case VEC_XM:
+		return true;
+	case VEC_DB:
+		return c->rep_partial;
+	default:
+		return false;
+	}
+}
+
 bool intr_raise_exception(struct cpu *c)
 {
 	struct intr_event e = {
 		.vector = c->fault.vector, .has_error_code = c->fault.has_error_code,
 		.error_code = c->fault.error_code, .rip = c->rip,
+		.rf = exception_pushes_rf(c, c->fault.vector),
 	};
 	for (int i = 0; i < DELIVERY_ATTEMPTS; i++) {
 		if (e.vector == VEC_PF)
@@ -345,7 +366,8 @@ bool intr_raise_exception(struct cpu *c)
 			e = (struct intr_event){ .vector = VEC_DF, .has_error_code = true, .rip = c->rip };
 		else
 			e = (struct intr_event){ .vector = second, .has_error_code = c->fault.has_error_code,
-						 .error_code = c->fault.error_code, .rip = c->rip };
+						 .error_code = c->fault.error_code, .rip = c->rip,
+						 .rf = exception_pushes_rf(c, second) };
 		e.ext = true; /* raised while delivering an earlier event (§6.13) */
 	}
 	snprintf(c->diag, sizeof c->diag,

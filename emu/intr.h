@@ -17,6 +17,8 @@ struct intr_event {
 	uint32_t error_code;
 	bool software;   /* INT n / INT3: the gate's DPL is checked against CPL */
 	bool ext;        /* raised while delivering an earlier event (error-code EXT bit) */
+	bool rf;         /* push RF = 1 (SDM Vol. 3B §17.3.1.1): a fault, or an event
+			  * taken between iterations of a repeated string instruction */
 	uint64_t rip;    /* RIP pushed: the faulting instruction, or the next one for traps */
 };
 

@@ -22,6 +22,7 @@ static enum exec_result stack_changed(struct cpu *c, unsigned r)
 	if (r == SEG_SS) {
 		cpu_refresh_mode(c);
 		c->intr_shadow = MOV_SS_SHADOW;
+		c->ss_loaded = true;
 	}
 	return EXEC_OK;
 }

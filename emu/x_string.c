@@ -8,7 +8,10 @@
  * after k - 1 iterations and RIP on the instruction, which resumes it.
  * A long repetition also yields to the run loop every STRING_BATCH
  * elements (RIP stays, the loop counts one instruction), so no guest
- * count can keep the host in one handler for long.
+ * count can keep the host in one handler for long. With TF set it
+ * yields after every element: each iteration is single-stepped (SDM Vol.
+ * 3B §17.3.1.4), and an event taken between iterations pushes RF = 1
+ * (rep_partial).
  *
  * rep movs / rep stos forward run in chunks: as many elements as fit
  * before either operand reaches a page end, both pages translated once,
@@ -146,14 +149,17 @@ static enum exec_result string_run(struct cpu *c, const struct insn *d)
 {
 	if (!(d->flags & (INSN_REP | INSN_REPNE)))
 		return string_element(c, d) ? EXEC_OK : EXEC_FAULT;
-	bool chunks = (d->op == OP_MOVS || d->op == OP_STOS) && !(c->rflags & RFLAGS_DF);
-	uint64_t done = 0;
+	bool stepped = c->rflags & RFLAGS_TF;
+	bool chunks = (d->op == OP_MOVS || d->op == OP_STOS) && !(c->rflags & RFLAGS_DF) && !stepped;
+	uint64_t done = 0, batch = stepped ? 1 : STRING_BATCH;
+	c->rep_partial = false;
 	for (;;) {
 		uint64_t count = reg_get(c, GPR_RCX, d->asz);
 		if (count == 0)
 			return EXEC_OK;
-		if (done >= STRING_BATCH) {
+		if (done >= batch) {
 			c->next_rip = c->rip; /* resume on the next turn of the loop */
+			c->rep_partial = true;
 			return EXEC_OK;
 		}
 		int64_t n = chunks ? string_chunk(c, d, count) : 0;

@@ -741,3 +741,214 @@ Test(cpu_intr, into_with_overflow_raises_vector_4)
 	cr_assert_eq(f->c.exc.rip, CPU_CODE + 8);
 	cpu_fixture_free(f);
 }
+
+/* ---- single-step traps and RF (SDM Vol. 3B §17.3.1.1, §17.3.1.4) ------- */
+
+#define TRACE_RIPS (CPU_DATA + 0x100)  /* the #DB handler's records: pushed RIPs */
+#define TRACE_FLAGS (CPU_DATA + 0x200) /* and pushed RFLAGS */
+#define TRACE_MAX 16
+
+/* Kernel prologue: GDT, IDT, then TF set through POPFQ (no trap follows
+ * the POPFQ that sets it). */
+#define TRACE_PROLOGUE                                                                      \
+	0x0f, 0x01, 0x13,                         /* lgdt [rbx] */                          \
+	0x0f, 0x01, 0x5b, 0x10,                   /* lidt [rbx + 16] */                     \
+	0x9c,                                     /* pushfq */                              \
+	0x48, 0x81, 0x0c, 0x24, 0x00, 0x01, 0x00, 0x00, /* or qword [rsp], 0x100 (TF) */    \
+	0x9d                                      /* popfq */
+#define TRACE_PROLOGUE_LEN 17
+/* TF cleared the same way: the POPFQ that clears it is still trapped. */
+#define TRACE_EPILOGUE                                                                      \
+	0x9c,                                     /* pushfq */                              \
+	0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xff, 0xff, /* and qword [rsp], ~0x100 */       \
+	0x9d                                      /* popfq */
+
+/* #DB handler: records the pushed RIP and RFLAGS at R10/R11[R15], counts
+ * in R15, returns with RAX kept. */
+static const uint8_t db_recorder[] = {
+	0x50,                         /* push rax */
+	0x48, 0x8b, 0x44, 0x24, 0x08, /* mov rax, [rsp + 8]: pushed RIP */
+	0x4b, 0x89, 0x04, 0xfa,       /* mov [r10 + r15*8], rax */
+	0x48, 0x8b, 0x44, 0x24, 0x18, /* mov rax, [rsp + 24]: pushed RFLAGS */
+	0x4b, 0x89, 0x04, 0xfb,       /* mov [r11 + r15*8], rax */
+	0x49, 0xff, 0xc7,             /* inc r15 */
+	0x58,                         /* pop rax */
+	0x48, 0xcf,                   /* iretq */
+};
+
+static struct cpu_fixture *traced_kernel(const uint8_t *code, size_t n)
+{
+	struct cpu_fixture *f = kernel(code, n, IDT_FULL);
+	gate(f, VEC_DB, false, 0, 0, true);
+	handler(f, VEC_DB, db_recorder, sizeof db_recorder);
+	f->c.gpr[GPR_R10] = TRACE_RIPS;
+	f->c.gpr[GPR_R11] = TRACE_FLAGS;
+	f->c.gpr[GPR_R15] = 0;
+	return f;
+}
+
+/* Runs to HLT and checks the #DB records against rips[] (offsets from
+ * CPU_CODE, or absolute where >= CPU_CODE) and the RF and TF each pushed. */
+static void check_traps(struct cpu_fixture *f, const uint64_t *rips, const bool *rf, const bool *tf,
+			unsigned n)
+{
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "%s", f->c.stop_msg ? f->c.stop_msg : "");
+	cr_assert_eq(f->c.gpr[GPR_R15], n, "%llu single-step traps, %u expected",
+		     (unsigned long long)f->c.gpr[GPR_R15], n);
+	for (unsigned i = 0; i < n; i++) {
+		uint64_t want = rips[i] >= CPU_CODE ? rips[i] : CPU_CODE + rips[i];
+		uint64_t rip = cpu_fixture_peek(f, TRACE_RIPS + 8 * i, 8);
+		uint64_t fl = cpu_fixture_peek(f, TRACE_FLAGS + 8 * i, 8);
+		cr_assert_eq(rip, want, "trap %u: pushed RIP %#llx, expected %#llx", i,
+			     (unsigned long long)rip, (unsigned long long)want);
+		cr_assert_eq((fl & RFLAGS_RF) != 0, rf[i], "trap %u: pushed RF", i);
+		cr_assert_eq((fl & RFLAGS_TF) != 0, tf[i], "trap %u: pushed TF", i);
+	}
+	cr_assert(f->c.dr[6] & DR6_BS, "DR6.BS reports the single step");
+	cr_assert_eq(f->c.rflags & (RFLAGS_TF | RFLAGS_RF), 0);
+}
+
+Test(cpu_intr, single_step_traps_after_each_instruction_from_the_one_after_the_popf_that_sets_tf)
+{
+	static const uint8_t code[] = {
+		TRACE_PROLOGUE, /* 0x00 .. 0x10 */
+		0x90,           /* 0x11 nop: trapped */
+		0xf4,           /* 0x12 hlt: trapped, the trap ends the halt */
+		TRACE_EPILOGUE, /* 0x13 pushfq, 0x14 and, 0x1c popfq: all trapped */
+		0x90,           /* 0x1d nop: TF clear */
+		0xf4,           /* 0x1e hlt */
+	};
+	static const uint64_t rips[] = { 0x12, 0x13, 0x14, 0x1c, 0x1d };
+	static const bool rf[] = { 0, 0, 0, 0, 0 }, tf[] = { 1, 1, 1, 1, 0 };
+	struct cpu_fixture *f = traced_kernel(code, sizeof code);
+	cr_assert_eq(f->c.dr[6], DR6_RESET, "DR6 after reset");
+	check_traps(f, rips, rf, tf, 5);
+	cr_assert_eq(f->c.rip, CPU_CODE + sizeof code);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, single_stepped_rep_movsb_traps_after_every_iteration_with_rf_until_the_last)
+{
+	static const uint8_t code[] = {
+		TRACE_PROLOGUE, /* 0x00 .. 0x10 */
+		0xf3, 0xa4,     /* 0x11 rep movsb, RCX = 3 */
+		TRACE_EPILOGUE, /* 0x13, 0x14, 0x1c */
+		0xf4,           /* 0x1d hlt */
+	};
+	static const uint64_t rips[] = { 0x11, 0x11, 0x13, 0x14, 0x1c, 0x1d };
+	static const bool rf[] = { 1, 1, 0, 0, 0, 0 }, tf[] = { 1, 1, 1, 1, 1, 0 };
+	struct cpu_fixture *f = traced_kernel(code, sizeof code);
+	static const uint8_t src[3] = { 0xa1, 0xb2, 0xc3 };
+	cpu_fixture_poke(f, CPU_DATA + 0x400, src, sizeof src);
+	f->c.gpr[GPR_RSI] = CPU_DATA + 0x400;
+	f->c.gpr[GPR_RDI] = CPU_DATA + 0x500;
+	f->c.gpr[GPR_RCX] = 3;
+	check_traps(f, rips, rf, tf, 6);
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA + 0x500, 3), 0xc3b2a1, "all three bytes copied");
+	cr_assert_eq(f->c.gpr[GPR_RCX], 0);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, mov_ss_holds_the_single_step_trap_until_after_the_next_instruction)
+{
+	static const uint8_t code[] = {
+		TRACE_PROLOGUE,         /* 0x00 .. 0x10 */
+		0x66, 0xb8, 0x10, 0x00, /* 0x11 mov ax, KDATA: trapped */
+		0x8e, 0xd0,             /* 0x15 mov ss, ax: no trap of its own */
+		0x90,                   /* 0x17 nop: trapped */
+		TRACE_EPILOGUE,         /* 0x18, 0x19, 0x21 */
+		0xf4,                   /* 0x22 hlt */
+	};
+	static const uint64_t rips[] = { 0x15, 0x18, 0x19, 0x21, 0x22 };
+	static const bool rf[] = { 0, 0, 0, 0, 0 }, tf[] = { 1, 1, 1, 1, 0 };
+	struct cpu_fixture *f = traced_kernel(code, sizeof code);
+	check_traps(f, rips, rf, tf, 5);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, single_stepped_int_n_traps_at_the_handlers_first_instruction)
+{
+	static const uint8_t code[] = {
+		TRACE_PROLOGUE, /* 0x00 .. 0x10 */
+		0xcd, 0x40,     /* 0x11 int 0x40: its handler clears TF; trapped there */
+		0x90,           /* 0x13 nop, after the handler's IRETQ restored TF */
+		TRACE_EPILOGUE, /* 0x14, 0x15, 0x1d */
+		0xf4,           /* 0x1e hlt */
+	};
+	static const uint8_t iretq[] = { 0x48, 0xcf };
+	/* The IRETQ that restores TF is not trapped; the NOP after it is. */
+	const uint64_t rips[] = { HANDLER(0x40), 0x14, 0x15, 0x1d, 0x1e };
+	static const bool rf[] = { 0, 0, 0, 0, 0 }, tf[] = { 0, 1, 1, 1, 0 };
+	struct cpu_fixture *f = traced_kernel(code, sizeof code);
+	gate(f, 0x40, false, 0, 0, true);
+	handler(f, 0x40, iretq, sizeof iretq);
+	check_traps(f, rips, rf, tf, 5);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, faults_push_rf_set_and_software_interrupts_push_it_clear)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x0f, 0x01, 0x5b, 0x10, /* lidt [rbx + 16] */
+		0x0f, 0x0b,             /* ud2: #UD, a fault */
+		0xcc,                   /* int3, after the IRETQ that loaded RF = 1 */
+		0xf4,                   /* hlt */
+	};
+	static const uint8_t ud_handler[] = {
+		0x4c, 0x8b, 0x44, 0x24, 0x10, /* mov r8, [rsp + 16]: pushed RFLAGS */
+		0x48, 0x83, 0x04, 0x24, 0x02, /* add qword [rsp], 2: past the ud2 */
+		0x48, 0xcf,                   /* iretq */
+	};
+	static const uint8_t bp_handler[] = {
+		0x4c, 0x8b, 0x4c, 0x24, 0x10, /* mov r9, [rsp + 16] */
+		0x48, 0xcf,                   /* iretq */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	gate(f, VEC_UD, false, 0, 0, true);
+	handler(f, VEC_UD, ud_handler, sizeof ud_handler);
+	gate(f, VEC_BP, false, 0, 0, true);
+	handler(f, VEC_BP, bp_handler, sizeof bp_handler);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert(f->c.gpr[GPR_R8] & RFLAGS_RF, "a fault pushes RF = 1");
+	cr_assert_not(f->c.gpr[GPR_R9] & RFLAGS_RF,
+		      "RF from the IRETQ is cleared as the next instruction starts");
+	cr_assert_eq(f->c.rflags & RFLAGS_RF, 0);
+	cr_assert_eq(f->c.rip, CPU_CODE + sizeof code);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, interrupt_between_iterations_of_rep_stosb_pushes_rf_and_the_string_resumes)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,       /* lgdt [rbx] */
+		0x0f, 0x01, 0x5b, 0x10, /* lidt [rbx + 16] */
+		0xf3, 0xaa,             /* rep stosb: longer than one run-loop batch */
+		0xf4,                   /* hlt */
+	};
+	static const uint8_t irq_handler[] = {
+		0x4c, 0x8b, 0x44, 0x24, 0x10, /* mov r8, [rsp + 16]: pushed RFLAGS */
+		0x4c, 0x8b, 0x0c, 0x24,       /* mov r9, [rsp]: pushed RIP */
+		0x48, 0xcf,                   /* iretq */
+	};
+	const uint64_t dst = CPU_STACK_TOP + 0x100000, len = UINT64_C(3) << 19; /* 1.5 MiB */
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	gate(f, 0x41, false, 0, 0, true);
+	handler(f, 0x41, irq_handler, sizeof irq_handler);
+	c->gpr[GPR_RDI] = dst;
+	c->gpr[GPR_RCX] = len;
+	c->gpr[GPR_RAX] = 0x5a;
+	cr_assert_eq(cpu_run(c, 2), CPU_STOP_LIMIT);
+	cr_assert_eq(cpu_run(c, 1), CPU_STOP_LIMIT);
+	cr_assert(c->gpr[GPR_RCX] > 0 && c->gpr[GPR_RCX] < len, "stopped between iterations");
+	cr_assert_eq(c->rip, CPU_CODE + 7, "RIP still on the rep stosb");
+	cr_assert(cpu_interrupt(c, 0x41));
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert(c->gpr[GPR_R8] & RFLAGS_RF, "RF = 1 pushed between iterations");
+	cr_assert_eq(c->gpr[GPR_R9], CPU_CODE + 7);
+	cr_assert_eq(c->gpr[GPR_RCX], 0, "the string resumed and finished");
+	cr_assert_eq(cpu_fixture_peek(f, dst + len - 1, 1), 0x5a);
+	cr_assert_eq(c->rflags & RFLAGS_RF, 0);
+	cpu_fixture_free(f);
+}

@@ -74,6 +74,7 @@ X(CLI_STI, exec_cli_sti, CLS_SIMPLE)   /* sub: CLI, STI */
 X(SWAPGS, exec_swapgs, CLS_SYSTEM)
 X(MSR, exec_msr, CLS_SYSTEM)           /* sub: RDMSR, WRMSR */
 X(INT, exec_int, CLS_SYSTEM)           /* INT n, INT3; imm: vector */
+X(INT1, exec_int1, CLS_SYSTEM)         /* INT1 (ICEBP, F1) */
 X(IRET, exec_iret, CLS_SYSTEM)           /* IRET, IRETD, IRETQ */
 X(MOV_SREG, exec_mov_sreg, CLS_SYSTEM) /* sub: enum seg_reg | SREG_WRITE */
 X(PUSH_SREG, exec_push_sreg, CLS_STACK) /* sub: enum seg_reg */

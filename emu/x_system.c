@@ -233,15 +233,15 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
-/* A software interrupt: a trap through the IDT with the gate's DPL
- * checked; the pushed RIP is the next instruction (SDM Vol. 2 INT n).
- * A failed delivery changes RIP only when a task switch through a task
- * gate passed its commit point (emu/intr.h); that sets RIP and next_rip
- * both to the new task's EIP, which they never are before (next_rip is
- * past the INT), and the fault is the new task's. */
-static enum exec_result software_interrupt(struct cpu *c, uint8_t vector)
+/* An event an instruction raises as a trap through the IDT: the pushed
+ * RIP is the next instruction. A failed delivery changes RIP only when a
+ * task switch through a task gate passed its commit point (emu/intr.h);
+ * that sets RIP and next_rip both to the new task's EIP, which they never
+ * are before (next_rip is past the instruction), and the fault is the new
+ * task's. */
+static enum exec_result instruction_trap(struct cpu *c, struct intr_event e)
 {
-	struct intr_event e = { .vector = vector, .software = true, .rip = c->next_rip };
+	e.rip = c->next_rip;
 	flags_sync(c);
 	if (!intr_deliver(c, &e))
 		return c->rip == c->next_rip ? EXEC_FAULT_NEW_TASK : EXEC_FAULT;
@@ -249,10 +249,27 @@ static enum exec_result software_interrupt(struct cpu *c, uint8_t vector)
 	return EXEC_OK;
 }
 
+/* A software interrupt (INT n, INT3, INTO): the gate's DPL is checked
+ * against CPL (SDM Vol. 2 INT n). */
+static enum exec_result software_interrupt(struct cpu *c, uint8_t vector)
+{
+	return instruction_trap(c, (struct intr_event){ .vector = vector, .software = true });
+}
+
 /* INT n / INT3 (imm = vector). */
 enum exec_result exec_int(struct cpu *c, const struct insn *d)
 {
 	return software_interrupt(c, (uint8_t)d->imm);
+}
+
+/* INT1 (ICEBP, F1): a debug exception (#DB) raised as a trap and
+ * delivered as a privileged software exception: the gate's DPL is not
+ * checked, and a fault during its delivery has EXT set in its error code,
+ * as for an external event (SDM Vol. 2 INT1, Vol. 3A §6.12.1.1, §6.13).
+ * DR6 is left as it is: no debug condition was detected. */
+enum exec_result exec_int1(struct cpu *c, const struct insn *d)
+{
+	return instruction_trap(c, (struct intr_event){ .vector = VEC_DB, .ext = true });
 }
 
 /* INTO: #OF (vector 4) as a software interrupt when OF = 1 (SDM Vol. 2

@@ -952,3 +952,27 @@ Test(cpu_intr, interrupt_between_iterations_of_rep_stosb_pushes_rf_and_the_strin
 	cr_assert_eq(c->rflags & RFLAGS_RF, 0);
 	cpu_fixture_free(f);
 }
+
+Test(cpu_intr, int1_skips_the_gate_dpl_check_that_int_1_makes)
+{
+	static const uint8_t user[] = {
+		0xf1,       /* int1 (ICEBP): #DB through a DPL-0 gate from CPL 3 */
+		0xcd, 0x01, /* int 1: the same gate, DPL checked: #GP */
+	};
+	static const uint8_t db_handler[] = {
+		0x4c, 0x8b, 0x04, 0x24, /* mov r8, [rsp]: pushed RIP */
+		0x48, 0xcf,             /* iretq */
+	};
+	struct cpu_fixture *f = user_program(user, sizeof user);
+	struct cpu *c = &f->c;
+	gate(f, VEC_DB, false, 0, 0, true);
+	handler(f, VEC_DB, db_handler, sizeof db_handler);
+	uint64_t dr6 = c->dr[6];
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R8], USER_CODE + 1, "INT1 is a trap: RIP after it");
+	cr_assert_eq(c->gpr[GPR_RBX], VEC_DB * 8 + 2, "INT 1 from CPL 3: #GP(IDT entry 1)");
+	cr_assert_eq(c->gpr[GPR_RDX], USER_CODE + 1, "the #GP is at the INT 1");
+	cr_assert_eq(c->dr[6], dr6, "INT1 leaves DR6 alone");
+	cr_assert_eq(cpu_unimplemented_count(c, "int1"), 0);
+	cpu_fixture_free(f);
+}

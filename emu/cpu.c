@@ -276,6 +276,16 @@ static enum cpu_stop finish_special(struct cpu *c, enum exec_result r, bool *ret
 	}
 }
 
+/* Deliver the debug trap whose DR6 bits c->db_pending holds, before the
+ * next instruction (a trap: the pushed RIP is that instruction's). */
+static enum cpu_stop pending_trap(struct cpu *c)
+{
+	c->dr[6] |= c->db_pending;
+	c->db_pending = 0;
+	mmu_fault_set(&c->fault, VEC_DB, false, 0);
+	return exception(c);
+}
+
 /* One instruction that starts with TF or RF set, outside the fast loop
  * (SDM Vol. 3B §17.3.1.1, §17.3.1.4). RF is cleared at the start of every
  * instruction. With TF set at its start (TF as the instruction found it:
@@ -311,9 +321,8 @@ static __attribute__((noinline, cold)) enum cpu_stop run_traced(struct cpu *c, c
 	}
 	if (!tf || c->ss_loaded)
 		return stop;
-	c->dr[6] |= DR6_BS;
-	mmu_fault_set(&c->fault, VEC_DB, false, 0);
-	enum cpu_stop trap = exception(c);
+	c->db_pending |= DR6_BS; /* with DR6.BT if the instruction switched into a T task */
+	enum cpu_stop trap = pending_trap(c);
 	if (trap != CPU_STOP_LIMIT)
 		return trap;
 	/* The trap ends a HLT's halt at once (a debug exception resumes a
@@ -352,6 +361,16 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 	uint64_t n = 0, failed = 0;
 	enum cpu_stop stop = CPU_STOP_LIMIT;
 	while (n < max_insns) {
+		if (MMU_UNLIKELY(c->db_pending)) {
+			/* A task switch left a debug trap due: it comes before
+			 * the fetch. It takes a turn of the bound, not a retired
+			 * instruction (a #DB task gate to a T task cannot spin). */
+			n++, failed++;
+			stop = pending_trap(c);
+			if (stop != CPU_STOP_LIMIT)
+				break;
+			continue;
+		}
 		const struct insn *d = fetch(c);
 		if (MMU_UNLIKELY(!d)) {
 			n++, failed++;
@@ -411,6 +430,13 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 	next:
 		if (stop != CPU_STOP_LIMIT)
 			break;
+	}
+	/* A trap due after the last instruction run is not left for the
+	 * machine to overtake with an interrupt. */
+	if (MMU_UNLIKELY(c->db_pending) && (stop == CPU_STOP_LIMIT || stop == CPU_STOP_YIELD)) {
+		enum cpu_stop trap = pending_trap(c);
+		if (trap != CPU_STOP_LIMIT)
+			stop = trap;
 	}
 	*retired = n - failed;
 	return stop;

@@ -87,6 +87,7 @@ struct cpu {
 	uint64_t dr[8];         /* debug registers: held, breakpoints not modelled;
 				 * DR6.BS reports a single-step trap */
 #define DR6_BS BIT64(14)        /* DR6: single-step trap (SDM Vol. 3B §17.2.3) */
+#define DR6_BT BIT64(15)        /* DR6: task-switch trap (the new TSS's T flag) */
 #define DR6_RESET UINT64_C(0xffff0ff0) /* SDM Vol. 3A "Processor State After Reset" */
 #define DR7_RESET UINT64_C(0x400)
 	struct cpu_msrs msr;
@@ -145,6 +146,10 @@ struct cpu {
 	 * taken there pushes RF = 1 (SDM Vol. 3B §17.3.1.1). Cleared when
 	 * the instruction runs again or the event is delivered. */
 	bool rep_partial;
+	/* DR6 bits of a debug trap due before the next instruction (a task
+	 * switch into a TSS with T = 1); 0: none. The run loop delivers it
+	 * before fetching, merged with a single-step trap when both are due. */
+	uint64_t db_pending;
 
 	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
 	 * and ignore writes, all physical memory is RAM. Physical accesses at

@@ -36,6 +36,8 @@
 #define TSS32_CR3 0x1cu
 #define TSS32_MIN_LIMIT 0x67u
 #define TSS32_BYTES (TSS32_MIN_LIMIT + 1u)
+#define TSS32_T 0x64u      /* bit 0: the debug trap flag (T), §7.2.1 */
+#define TSS32_T_FLAG 0x1u
 #define TSS_GPRS 8u
 #define SELECTOR_BYTES 2u
 /* A 16-bit TSS gives the low halves of EIP, EFLAGS and the general
@@ -361,13 +363,19 @@ static enum task_result run_switch(struct cpu *c, struct task_plan *p, uint64_t 
 }
 
 /* After the switch: EIP within the new CS limit, else #GP(0) (#GP(EXT)
- * for an external event) in the new task (Vol. 2 JMP, INT n, IRET). */
+ * for an external event) in the new task (Vol. 2 JMP, INT n, IRET). A
+ * switch that completes into a 32-bit TSS with T = 1 leaves a debug trap
+ * (DR6.BT) due before the new task's first instruction (Vol. 3B
+ * §17.3.1.5); the run loop delivers it. */
 static enum task_result eip_check(struct cpu *c, const struct task_plan *p)
 {
-	if (c->rip <= c->mmu.seg.sr[SEG_CS].limit)
-		return TASK_OK;
-	mmu_fault_set(&c->fault, VEC_GP, true, p->ext);
-	return TASK_FAULT_NEW_TASK;
+	if (c->rip > c->mmu.seg.sr[SEG_CS].limit) {
+		mmu_fault_set(&c->fault, VEC_GP, true, p->ext);
+		return TASK_FAULT_NEW_TASK;
+	}
+	if (p->new_l == &tss32_layout && (p->image[TSS32_T] & TSS32_T_FLAG))
+		c->db_pending |= DR6_BT;
+	return TASK_OK;
 }
 
 enum task_result task_far(struct cpu *c, const struct seg_far_target *t, uint16_t sel, bool call,
@@ -414,7 +422,7 @@ enum task_result task_deliver(struct cpu *c, const struct seg_desc *gate, const 
 		return r;
 	if (e->has_error_code && !push_error_code(c, &p, e->error_code))
 		return TASK_FAULT_NEW_TASK;
-	return eip_check(c, &p);
+	return eip_check(c, &p); /* last: a T-bit trap is due only after a complete switch */
 }
 
 enum task_result task_return(struct cpu *c, uint64_t ret_eip)

@@ -600,3 +600,38 @@ Test(cpu_task, exception_through_task_gate_to_16bit_tss_pushes_a_word)
 	cr_assert_eq(peek(f, CPU_DATA + sp - 4, 2), 0, "nothing more");
 	cpu_fixture_free(f);
 }
+
+/* ---- the T flag (SDM Vol. 3B §17.3.1.5) ------------------------------------ */
+
+#define TSS_T 0x64u /* bit 0: debug trap flag */
+
+Test(cpu_task, switch_into_a_tss_with_t_set_traps_before_the_new_tasks_first_instruction)
+{
+	struct cpu_fixture *f = machine(0, TSS_B, jmp_far, sizeof jmp_far);
+	struct cpu *c = &f->c;
+	put(f, TSS_B_BASE + TSS_T, 1, 2);
+	cr_assert_eq(c->dr[6] & (DR6_BT | DR6_BS), 0);
+	cr_assert_eq(cpu_step(c), CPU_STOP_EXCEPTION, "the trap comes with the switch");
+	cr_assert_eq(c->exc.vector, VEC_DB);
+	cr_assert_eq(c->exc.rip, TASK_B_CODE, "before task B's first instruction");
+	expect_in_task_b(f);
+	cr_assert(c->dr[6] & DR6_BT, "DR6.BT reports a task-switch trap");
+	cr_assert_not(c->dr[6] & DR6_BS);
+	cpu_fixture_free(f);
+
+	/* An interrupt through a task gate: the trap is due when the loop
+	 * next runs, before anything is fetched. */
+	const uint8_t nop[] = { 0x90 };
+	f = machine(0, 0, nop, sizeof nop);
+	c = &f->c;
+	put(f, TSS_B_BASE + TSS_T, 1, 2);
+	idt_task_gate(f, 0x30, 0);
+	cr_assert(cpu_interrupt(c, 0x30));
+	cr_assert_eq(c->db_pending, DR6_BT);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(c->exc.vector, VEC_DB);
+	cr_assert_eq(c->exc.rip, TASK_B_CODE);
+	cr_assert_eq(c->gpr[GPR_RCX], B_REG(GPR_RCX), "task B has not run");
+	cr_assert_eq(c->insns, 0, "a trap is not an instruction");
+	cpu_fixture_free(f);
+}

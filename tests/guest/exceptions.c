@@ -5,7 +5,12 @@
  * An instruction that starts on the last page below the non-canonical hole
  * and runs past its end is a #GP(0) raised by the translation of its second
  * part (Vol. 1 §3.3.7.1), not by segmentation, which sees a canonical RIP:
- * the one #GP an MMU trace records as a translation fault. */
+ * the one #GP an MMU trace records as a translation fault.
+ *
+ * Debug exceptions (Vol. 3B §17.3.1): TF set by POPF traps after every
+ * instruction from the next one on, up to and including the POPF that
+ * clears it, each with DR6.BS; INT1 is #DB as a trap; a fault pushes
+ * RFLAGS with RF = 1 (§17.3.1.1). */
 #include "guest.h"
 
 #define IDT_GP 13
@@ -48,6 +53,36 @@ static void label(const char *s)
 
 static volatile uint64_t target;
 
+#define VEC_DB 1
+#define VEC_UD 6
+#define RFLAGS_RF_BIT 16
+#define DR6_BS_BIT 14
+#define DR6_RESET 0xffff0ff0ull
+
+static volatile unsigned steps, steps_bs;
+
+/* A single-step trap: count it, and whether DR6 says so (then clear DR6,
+ * which the processor never clears). */
+static void count_step(struct frame *f)
+{
+	uint64_t dr6;
+	__asm__ volatile("mov %%dr6, %0" : "=r"(dr6));
+	steps++;
+	steps_bs += (unsigned)(dr6 >> DR6_BS_BIT) & 1;
+	__asm__ volatile("mov %0, %%dr6" :: "r"(DR6_RESET));
+	(void)f;
+}
+
+static void report_rf(struct frame *f)
+{
+	puts_serial("vector ");
+	put_dec(f->vector);
+	puts_serial(" rflags.rf ");
+	put_dec((f->rflags >> RFLAGS_RF_BIT) & 1);
+	puts_serial("\n");
+	f->rip = resume_rip;
+}
+
 void kmain(uint32_t magic, uint32_t info);
 void kmain(uint32_t magic, uint32_t info)
 {
@@ -84,6 +119,24 @@ void kmain(uint32_t magic, uint32_t info)
 	idt_present(IDT_GP, 1);
 	label("after double fault");
 	TRY("int3");
+
+	label("single step");
+	isr_register(VEC_DB, count_step);
+	__asm__ volatile("pushfq\n\torq $0x100, (%%rsp)\n\tpopfq\n\t" /* TF: no trap yet */
+			 "nop\n\tnop\n\tnop\n\t"                       /* three traps */
+			 "pushfq\n\tandq $~0x100, (%%rsp)\n\tpopfq"      /* three more */
+			 ::: "memory", "cc");
+	puts_serial("traps ");
+	put_dec(steps);
+	puts_serial(" with dr6.bs ");
+	put_dec(steps_bs);
+	puts_serial("\n");
+	label("int1");
+	isr_register(VEC_DB, report_and_resume);
+	TRY(".byte 0xf1");
+	label("fault pushes rf");
+	isr_register(VEC_UD, report_rf);
+	TRY("ud2");
 	puts_serial("done\n");
 	guest_exit(0);
 }

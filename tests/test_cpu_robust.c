@@ -3,7 +3,8 @@
  * bounded number of instructions. Every run must end with a stop reason
  * (the sanitizer build checks memory safety on the way), and the CPU must
  * stay consistent: RIP on a canonical address, the cycle counter never
- * behind the instruction counter. */
+ * behind the instruction counter. A quarter of the programs start with TF
+ * set, so their instructions take the single-step path. */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -48,6 +49,8 @@ static void run_programs(unsigned cpl, bool flat32, uint64_t seed)
 		cpu_fixture_code(f, CPU_CODE + (rng(&seed) & 0xfff), bytes, sizeof bytes);
 		random_registers(&f->c, &seed);
 		f->c.deliver_exceptions = p & 1;
+		if (p & 2)
+			f->c.rflags |= RFLAGS_TF;
 		for (unsigned step = 0; step < 4; step++) {
 			enum cpu_stop s = cpu_run(&f->c, STEPS);
 			cr_assert(s == CPU_STOP_LIMIT || s == CPU_STOP_HLT || s == CPU_STOP_EXCEPTION ||

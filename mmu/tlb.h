@@ -247,17 +247,18 @@ static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_n(struct tlb_entry *set, uin
 	return NULL;
 }
 
-/* tlb_scan_n in a structure with tag bytes (set: entry first): one compare of the set's
- * tags, then the keys of the ways whose tag matched (a 12-way L2 set's
- * keys span six host cache lines; its tags, 12 bytes). Padding and the
- * next set's tags past the last way are masked off. */
+/* tlb_scan_n in a structure with tag bytes (set: entry first): one
+ * compare of the set's tags, then the keys of the ways whose tag matched
+ * (a 12-way L2 set's keys span six host cache lines; its tags, 12 bytes).
+ * Padding and the next set's tags past the last way are masked off. */
 static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_tagged_n(const struct tlb *t,
 							     struct tlb_entry *set, size_t first,
 							     uint32_t ways, uint64_t key,
 							     uint64_t key_g)
 {
 	__m128i tags = _mm_loadu_si128((const __m128i *)(const void *)(t->tag + first));
-	unsigned hit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(tags, _mm_set1_epi8((char)tlb_tag(key))));
+	__m128i want = _mm_set1_epi8((char)tlb_tag(key));
+	unsigned hit = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(tags, want));
 	for (hit &= (1u << ways) - 1; hit; hit &= hit - 1) {
 		struct tlb_entry *e = &set[__builtin_ctz(hit)];
 		if (e->key == key || e->key == key_g)
@@ -464,11 +465,11 @@ static inline struct tlb_entry *tlb_probe_size_victim(const struct tlb *t, uint6
 }
 
 /* Fill way e of la's set for size, leaving the set's order word and tag
- * byte (if any) to the caller. Returns the evicted entry's copy in *victim if a valid
- * entry was evicted. Replacing an entry of the same size (the common
- * eviction) leaves the per-size counts as they are and moves one region
- * count. track: t->track_regions, or a
- * constant false where the caller knows t keeps no region counts. */
+ * byte (if any) to the caller. Returns the evicted entry's copy in
+ * *victim if a valid entry was evicted. Replacing an entry of the same
+ * size (the common eviction) leaves the per-size counts as they are and
+ * moves one region count. track: t->track_regions, or a constant false
+ * where the caller knows t keeps no region counts. */
 static TLB_ALWAYS_INLINE bool tlb_fill_entry(struct tlb *t, struct tlb_entry *e, uint64_t la, uint64_t pa,
 				enum mmu_page_size size, enum mmu_page_size orig_size,
 				uint16_t pcid, uint8_t rights, uint8_t pkey,

@@ -276,6 +276,47 @@ static enum cpu_stop finish_special(struct cpu *c, enum exec_result r, bool *ret
 	}
 }
 
+/* DR7 fields (SDM Vol. 3B §17.2.4, Figure 17-1): per breakpoint n, the
+ * enables L n (bit 2n) and G n (bit 2n + 1), and R/W n at bits 16 + 4n. */
+#define DR7_ENABLE_BITS(n) (UINT64_C(3) << (2 * (n)))
+#define DR7_RW_SHIFT(n) (16 + 4 * (n))
+#define DR7_RW_MASK 3u
+#define DR7_RW_EXECUTE 0u
+#define DEBUG_BREAKPOINTS 4
+
+void cpu_debug_update(struct cpu *c)
+{
+	uint64_t dr7 = c->dr[7];
+	c->bp_exec = 0;
+	for (unsigned n = 0; n < DEBUG_BREAKPOINTS; n++) {
+		if (!(dr7 & DR7_ENABLE_BITS(n)))
+			continue;
+		if (((dr7 >> DR7_RW_SHIFT(n)) & DR7_RW_MASK) == DR7_RW_EXECUTE) {
+			c->bp_exec |= (uint8_t)(1u << n);
+		} else if (!c->warned_data_bp) {
+			c->warned_data_bp = true;
+			if (c->warn)
+				fprintf(c->warn, "mmulab: CPU: data and I/O breakpoints (DR7 R/W = 01, 10, "
+						 "11) are not implemented (never raised)\n");
+		}
+	}
+}
+
+/* The instruction breakpoints that match the instruction at RIP, as DR6
+ * bits (§17.3.1.1): none while RF is set, nor while a repeated string
+ * instruction resumes between iterations (it started already). The
+ * breakpoint address is linear: CS base + RIP. */
+static uint64_t code_breakpoints(const struct cpu *c)
+{
+	if ((c->rflags & RFLAGS_RF) || c->rep_partial)
+		return 0;
+	uint64_t la = (c->rip + c->fetch_base) & c->la_mask, hit = 0;
+	for (unsigned n = 0; n < DEBUG_BREAKPOINTS; n++)
+		if ((c->bp_exec >> n & 1) && (c->dr[n] & c->la_mask) == la)
+			hit |= DR6_B(n);
+	return hit;
+}
+
 /* Deliver the debug trap whose DR6 bits c->db_pending holds, before the
  * next instruction (a trap: the pushed RIP is that instruction's). */
 static enum cpu_stop pending_trap(struct cpu *c)
@@ -286,7 +327,9 @@ static enum cpu_stop pending_trap(struct cpu *c)
 	return exception(c);
 }
 
-/* One instruction that starts with TF or RF set, outside the fast loop
+/* One instruction that starts with TF or RF set, or while an instruction
+ * breakpoint is enabled (so that each instruction is checked), outside
+ * the fast loop
  * (SDM Vol. 3B §17.3.1.1, §17.3.1.4). RF is cleared at the start of every
  * instruction. With TF set at its start (TF as the instruction found it:
  * not after the POPF or IRET that sets it, and still after the one that
@@ -361,15 +404,23 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 	uint64_t n = 0, failed = 0;
 	enum cpu_stop stop = CPU_STOP_LIMIT;
 	while (n < max_insns) {
-		if (MMU_UNLIKELY(c->db_pending)) {
-			/* A task switch left a debug trap due: it comes before
-			 * the fetch. It takes a turn of the bound, not a retired
+		if (MMU_UNLIKELY(c->db_pending | c->bp_exec)) {
+			/* A debug trap a task switch left due, or an instruction
+			 * breakpoint at RIP (a fault): both come before the
+			 * fetch. Each takes a turn of the bound, not a retired
 			 * instruction (a #DB task gate to a T task cannot spin). */
-			n++, failed++;
-			stop = pending_trap(c);
-			if (stop != CPU_STOP_LIMIT)
-				break;
-			continue;
+			uint64_t hit = c->db_pending ? 0 : code_breakpoints(c);
+			if (c->db_pending || hit) {
+				n++, failed++;
+				if (hit) {
+					c->dr[6] |= hit;
+					mmu_fault_set(&c->fault, VEC_DB, false, 0);
+				}
+				stop = hit ? exception(c) : pending_trap(c);
+				if (stop != CPU_STOP_LIMIT)
+					break;
+				continue;
+			}
 		}
 		const struct insn *d = fetch(c);
 		if (MMU_UNLIKELY(!d)) {
@@ -379,7 +430,7 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 				break;
 			continue;
 		}
-		if (MMU_UNLIKELY(c->rflags & (RFLAGS_TF | RFLAGS_RF))) {
+		if (MMU_UNLIKELY((c->rflags & (RFLAGS_TF | RFLAGS_RF)) | c->bp_exec)) {
 			bool done;
 			n++;
 			stop = run_traced(c, d, &done);

@@ -84,10 +84,12 @@ struct cpu {
 	uint8_t lf_op, lf_w;
 	uint64_t lf_res;
 	uint64_t cr2, cr8;
-	uint64_t dr[8];         /* debug registers: held, breakpoints not modelled;
-				 * DR6.BS reports a single-step trap */
+	uint64_t dr[8];         /* debug registers: execute breakpoints modelled
+				 * (bp_exec), data and I/O breakpoints held only */
 #define DR6_BS BIT64(14)        /* DR6: single-step trap (SDM Vol. 3B §17.2.3) */
 #define DR6_BT BIT64(15)        /* DR6: task-switch trap (the new TSS's T flag) */
+#define DR6_B(n) BIT64(n)       /* DR6: breakpoint n (0..3) was hit */
+#define DR7_LOCAL_ENABLES UINT64_C(0x55) /* L0..L3, cleared by a task switch (§17.2.4) */
 #define DR6_RESET UINT64_C(0xffff0ff0) /* SDM Vol. 3A "Processor State After Reset" */
 #define DR7_RESET UINT64_C(0x400)
 	struct cpu_msrs msr;
@@ -150,6 +152,12 @@ struct cpu {
 	 * switch into a TSS with T = 1); 0: none. The run loop delivers it
 	 * before fetching, merged with a single-step trap when both are due. */
 	uint64_t db_pending;
+	/* Bit n: DR7 enables breakpoint n (L or G) as an instruction
+	 * breakpoint (R/W = 00); kept by cpu_debug_update. While non-zero
+	 * every instruction runs outside the fast loop, checked first. */
+	uint8_t bp_exec;
+	bool warned_data_bp;    /* the note on data and I/O breakpoints was given */
+	void *warn;             /* FILE *: one-line notes on unimplemented features; NULL: silent */
 
 	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
 	 * and ignore writes, all physical memory is RAM. Physical accesses at
@@ -186,6 +194,9 @@ void cpu_setup_flat32(struct cpu *c, unsigned cpl);
 /* Recompute the derived state after CR0/EFER/CS/SS changes; drops the
  * fetch cache. */
 void cpu_refresh_mode(struct cpu *c);
+/* Recompute bp_exec after a write to DR0..DR3 or DR7; the first enabled
+ * data or I/O breakpoint gets a note on c->warn (they are not raised). */
+void cpu_debug_update(struct cpu *c);
 /* Forget the fetch cache: call after any change to paging control state,
  * TLB invalidation or CS made from outside the CPU. */
 static inline void cpu_invalidate_fetch(struct cpu *c)

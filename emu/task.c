@@ -271,6 +271,9 @@ static bool enter_new(struct cpu *c, struct task_plan *p)
 	}
 	p->desc.type |= SYS_TSS_BUSY_BIT;
 	seg_commit_tr(m, p->sel, &p->desc);
+	/* The local breakpoint enables belong to the old task (Vol. 3B §17.2.4). */
+	c->dr[7] &= ~DR7_LOCAL_ENABLES;
+	cpu_debug_update(c);
 	return mmu_write_cr0(m, m->cr0 | CR0_TS, &c->fault);
 }
 

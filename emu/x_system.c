@@ -283,7 +283,8 @@ enum exec_result exec_into(struct cpu *c, const struct insn *d)
 
 /* MOV DRn (SDM Vol. 2 MOV—Move to/from Debug Registers): CPL 0; DR4/DR5
  * are DR6/DR7 unless CR4.DE = 1, when they are #UD. The registers are
- * kept; breakpoints are not modelled. */
+ * kept; a write to DR0..DR3 or DR7 re-arms the instruction breakpoints
+ * (cpu_debug_update). */
 #define DR_ALIAS_FIRST 4u
 #define DR_ALIAS_DISTANCE 2u
 
@@ -297,9 +298,10 @@ enum exec_result exec_mov_dr(struct cpu *c, const struct insn *d)
 			return fault(c, VEC_UD, false, 0);
 		n += DR_ALIAS_DISTANCE;
 	}
-	if (d->sub & MOV_CR_WRITE)
+	if (d->sub & MOV_CR_WRITE) {
 		c->dr[n] = reg_get(c, d->r0, d->osz);
-	else
+		cpu_debug_update(c);
+	} else
 		reg_set(c, d->r0, d->osz, c->dr[n]);
 	return EXEC_OK;
 }

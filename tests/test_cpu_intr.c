@@ -4,6 +4,8 @@
  * RDMSR/WRMSR), and the switch from protected mode to long mode with far
  * transfers. The guest's GDT, IDT and TSS are built by the test. */
 #include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "emu/alu.h"
@@ -974,5 +976,70 @@ Test(cpu_intr, int1_skips_the_gate_dpl_check_that_int_1_makes)
 	cr_assert_eq(c->gpr[GPR_RDX], USER_CODE + 1, "the #GP is at the INT 1");
 	cr_assert_eq(c->dr[6], dr6, "INT1 leaves DR6 alone");
 	cr_assert_eq(cpu_unimplemented_count(c, "int1"), 0);
+	cpu_fixture_free(f);
+}
+
+/* ---- instruction breakpoints (SDM Vol. 3B §17.2, §17.3.1.1) ------------ */
+
+Test(cpu_intr, instruction_breakpoint_faults_before_the_instruction_and_rf_lets_it_run)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x01, 0x13,                         /* 0x00 lgdt [rbx] */
+		0x0f, 0x01, 0x5b, 0x10,                   /* 0x03 lidt [rbx + 16] */
+		0x48, 0x8d, 0x05, 0x0c, 0x00, 0x00, 0x00, /* 0x07 lea rax, [rip + target] */
+		0x0f, 0x23, 0xc0,                         /* 0x0e mov dr0, rax */
+		0xb8, 0x01, 0x00, 0x00, 0x00,             /* 0x11 mov eax, 1: L0, execute */
+		0x0f, 0x23, 0xf8,                         /* 0x16 mov dr7, rax */
+		0x90,                                     /* 0x19 nop */
+		0x49, 0xff, 0xc0,                         /* 0x1a target: inc r8 */
+		0xf4,                                     /* 0x1d hlt */
+	};
+	static const uint8_t db_handler[] = {
+		0x4c, 0x8b, 0x0c, 0x24,                               /* mov r9, [rsp] */
+		0x49, 0xff, 0xc2,                                     /* inc r10 */
+		0x48, 0x81, 0x4c, 0x24, 0x10, 0x00, 0x00, 0x01, 0x00, /* or qword [rsp + 16], RF */
+		0x48, 0xcf,                                           /* iretq */
+	};
+	struct cpu_fixture *f = kernel(code, sizeof code, IDT_FULL);
+	struct cpu *c = &f->c;
+	gate(f, VEC_DB, false, 0, 0, true);
+	handler(f, VEC_DB, db_handler, sizeof db_handler);
+	c->gpr[GPR_R8] = c->gpr[GPR_R10] = 0;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(c->gpr[GPR_R10], 1, "one #DB");
+	cr_assert_eq(c->gpr[GPR_R9], CPU_CODE + 0x1a, "a fault: RIP of the breakpoint's instruction");
+	cr_assert_eq(c->gpr[GPR_R8], 1, "RF = 1 from the IRETQ let it run once");
+	cr_assert(c->dr[6] & DR6_B(0), "DR6.B0");
+	cr_assert_not(c->dr[6] & DR6_BS);
+	cr_assert_eq(c->bp_exec, 1);
+	cr_assert_eq(c->rflags & RFLAGS_RF, 0);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, data_breakpoints_are_noted_once_and_not_raised)
+{
+	static const uint8_t code[] = {
+		0x48, 0x89, 0x03, /* mov [rbx], rax: at the watched address */
+		0xf4,             /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
+	struct cpu *c = &f->c;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *warn = open_memstream(&text, &len);
+	cr_assert_not_null(warn);
+	c->warn = warn;
+	cpu_fixture_code(f, CPU_CODE, code, sizeof code);
+	c->gpr[GPR_RBX] = CPU_DATA;
+	c->dr[0] = c->dr[1] = CPU_DATA;
+	c->dr[7] = 0x5 | UINT64_C(0x1) << 16 | UINT64_C(0x3) << 20; /* L0 write, L1 read/write */
+	cpu_debug_update(c);
+	cpu_debug_update(c);
+	cr_assert_eq(c->bp_exec, 0);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "no #DB for the store");
+	fclose(warn);
+	cr_assert_not_null(strstr(text, "data and I/O breakpoints"), "%s", text);
+	cr_assert_eq(strstr(text, "\n") + 1, text + len, "one line: %s", text);
+	free(text);
 	cpu_fixture_free(f);
 }

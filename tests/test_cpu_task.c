@@ -635,3 +635,18 @@ Test(cpu_task, switch_into_a_tss_with_t_set_traps_before_the_new_tasks_first_ins
 	cr_assert_eq(c->insns, 0, "a trap is not an instruction");
 	cpu_fixture_free(f);
 }
+
+Test(cpu_task, a_switch_clears_the_local_breakpoint_enables_and_keeps_the_global_ones)
+{
+	struct cpu_fixture *f = machine(0, TSS_B, jmp_far, sizeof jmp_far);
+	struct cpu *c = &f->c;
+	c->dr[0] = c->dr[1] = c->dr[2] = c->dr[3] = 0x7000; /* nowhere near the code */
+	c->dr[7] = 0xff;                                     /* L0..L3, G0..G3: execute */
+	cpu_debug_update(c);
+	cr_assert_eq(c->bp_exec, 0xf);
+	cr_assert_eq(cpu_step(c), CPU_STOP_LIMIT);
+	expect_in_task_b(f);
+	cr_assert_eq(c->dr[7], 0xaa, "L0..L3 cleared (SDM Vol. 3B §17.2.4)");
+	cr_assert_eq(c->bp_exec, 0xf, "G0..G3 still enable all four");
+	cpu_fixture_free(f);
+}

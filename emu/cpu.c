@@ -317,11 +317,13 @@ static uint64_t code_breakpoints(const struct cpu *c)
 	return hit;
 }
 
-/* Deliver the debug trap whose DR6 bits c->db_pending holds, before the
- * next instruction (a trap: the pushed RIP is that instruction's). */
-static enum cpu_stop pending_trap(struct cpu *c)
+/* Raise #DB at RIP with the DR6 bits that say why (SDM Vol. 3B §17.2.3):
+ * a trap left due in c->db_pending (RIP: the next instruction), or an
+ * instruction breakpoint (a fault: RIP is the instruction's). The pending
+ * bits are taken either way. */
+static enum cpu_stop debug_exception(struct cpu *c, uint64_t dr6_bits)
 {
-	c->dr[6] |= c->db_pending;
+	c->dr[6] |= dr6_bits;
 	c->db_pending = 0;
 	mmu_fault_set(&c->fault, VEC_DB, false, 0);
 	return exception(c);
@@ -329,9 +331,8 @@ static enum cpu_stop pending_trap(struct cpu *c)
 
 /* One instruction that starts with TF or RF set, or while an instruction
  * breakpoint is enabled (so that each instruction is checked), outside
- * the fast loop
- * (SDM Vol. 3B §17.3.1.1, §17.3.1.4). RF is cleared at the start of every
- * instruction. With TF set at its start (TF as the instruction found it:
+ * the fast loop (SDM Vol. 3B §17.3.1.1, §17.3.1.4). RF is cleared at the
+ * start of every instruction. With TF set at its start (TF as the instruction found it:
  * not after the POPF or IRET that sets it, and still after the one that
  * clears it), an instruction that completes, HLT and port I/O included,
  * is followed by a single-step debug exception: a trap, DR6.BS set, RIP
@@ -364,8 +365,8 @@ static __attribute__((noinline, cold)) enum cpu_stop run_traced(struct cpu *c, c
 	}
 	if (!tf || c->ss_loaded)
 		return stop;
-	c->db_pending |= DR6_BS; /* with DR6.BT if the instruction switched into a T task */
-	enum cpu_stop trap = pending_trap(c);
+	/* with DR6.BT if the instruction switched into a T task */
+	enum cpu_stop trap = debug_exception(c, c->db_pending | DR6_BS);
 	if (trap != CPU_STOP_LIMIT)
 		return trap;
 	/* The trap ends a HLT's halt at once (a debug exception resumes a
@@ -409,14 +410,10 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 			 * breakpoint at RIP (a fault): both come before the
 			 * fetch. Each takes a turn of the bound, not a retired
 			 * instruction (a #DB task gate to a T task cannot spin). */
-			uint64_t hit = c->db_pending ? 0 : code_breakpoints(c);
-			if (c->db_pending || hit) {
+			uint64_t why = c->db_pending ? c->db_pending : code_breakpoints(c);
+			if (why) {
 				n++, failed++;
-				if (hit) {
-					c->dr[6] |= hit;
-					mmu_fault_set(&c->fault, VEC_DB, false, 0);
-				}
-				stop = hit ? exception(c) : pending_trap(c);
+				stop = debug_exception(c, why);
 				if (stop != CPU_STOP_LIMIT)
 					break;
 				continue;
@@ -485,7 +482,7 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 	/* A trap due after the last instruction run is not left for the
 	 * machine to overtake with an interrupt. */
 	if (MMU_UNLIKELY(c->db_pending) && (stop == CPU_STOP_LIMIT || stop == CPU_STOP_YIELD)) {
-		enum cpu_stop trap = pending_trap(c);
+		enum cpu_stop trap = debug_exception(c, c->db_pending);
 		if (trap != CPU_STOP_LIMIT)
 			stop = trap;
 	}

@@ -90,7 +90,8 @@ static bool tlb_order_matches(const struct tlb *t)
 			if (!ok)
 				return false;
 		}
-		if (((unsigned)(ord >> t->order_back) & 15) != (unsigned)(tlb_victim(t, (struct tlb_entry *)set) - set))
+		struct tlb_entry *v = tlb_victim(t, (struct tlb_entry *)set);
+		if (((unsigned)(ord >> t->order_back) & 15) != (unsigned)(v - set))
 			return false;
 	}
 	return true;

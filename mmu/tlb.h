@@ -401,10 +401,11 @@ static inline void tlb_region_count(struct tlb *t, const struct tlb_entry *e, in
 }
 
 /* One pass over a set for a lookup that, on a miss, also names the way
- * tlb_fill would replace in that set (*victim). With an order word
- * (idx: the set's index) the pass compares keys only. The two loops
- * differ only in the key compare; one loop with both compares costs the
- * walk's miss path about 35 host instructions more (the 12-way L2 scan). */
+ * tlb_fill would replace in that set (*victim). With an order word and
+ * tag bytes (idx: the set's index) the pass is tlb_scan_tagged_n and the
+ * victim is read from the word. Without, the victim is the oldest stamp;
+ * the two stamp loops differ only in the key compare (one loop with both
+ * compares cost the walk's miss path about 35 host instructions more). */
 static TLB_ALWAYS_INLINE struct tlb_entry *tlb_scan_victim_n(const struct tlb *t,
 							     struct tlb_entry *set, uint64_t idx,
 							     uint32_t ways, uint64_t key,

@@ -256,6 +256,28 @@ static TLB_ALWAYS_INLINE uint64_t fast_read_entry(struct mmu *m, unsigned level,
 	return fast_read_entry_other(m, level, pa, flat, x);
 }
 
+/* Host-side only: after a walk ended at the PTE at pte_pa, ask the host to
+ * prefetch the guest frame its neighbour in the same table maps, at la's
+ * page offset (the next linear page, the same offset). A loop that steps
+ * through memory a page at a time misses the TLB at every page, and its
+ * data is a fresh host line each time; without the prefetch the host
+ * waits on its own memory at every page (the page-touch benchmark: about
+ * a fifth of its time). Nothing modelled is read or changed: the
+ * neighbour's read is not a walk read (no statistics, no frame flag, no
+ * data-cache model access), and a prefetch does not fault. */
+static TLB_ALWAYS_INLINE void fast_prefetch_next_page(const struct mmu *m, uint64_t pte_pa,
+						      uint64_t la)
+{
+	uint64_t next = pte_pa + PAGING64_ENTRY_BYTES;
+	uint64_t v;
+	if (!(next & (PHYS_FRAME_SIZE - 1)) || next >= m->walk_read_limit)
+		return; /* the neighbour lies in another table, or outside RAM */
+	memcpy(&v, m->phys.ram + next, sizeof v);
+	uint64_t frame = v & m->addr_mask;
+	if ((v & PTE_P) && frame < m->phys.size)
+		__builtin_prefetch(m->phys.ram + frame + (la & (PHYS_FRAME_SIZE - 1)));
+}
+
 /* The walk from the PWC hit (or CR3) to the leaf (§4.5): each entry read
  * is timed as it is read; a not-present entry or a reserved bit ends it
  * with #PF (§4.7), then the leaf's rights are checked (§4.6). */
@@ -294,6 +316,8 @@ static TLB_ALWAYS_INLINE bool fast_walk_from(struct mmu *m, uint64_t la, unsigne
 			break;
 		table = val & addr_mask;
 	}
+	if (level == 1)
+		fast_prefetch_next_page(m, ent[n - 1].pa, la);
 	static const enum mmu_page_size leaf_size[4] = {PG_4K, PG_4K, PG_2M, PG_1G};
 	uint64_t off_mask = (UINT64_C(1) << paging64_shift(level)) - 1;
 	uint64_t pa = (val & m->addr_mask & ~off_mask) | (la & off_mask);

@@ -120,6 +120,7 @@ void cpu_refresh_mode(struct cpu *c)
 	 * only where no offset can exceed the limit. */
 	c->fetch_whole_pages = m64 || cs->limit == LIMIT_4G;
 	c->fetch_chains = c->fetch_whole_pages && (c->fetch_base & PAGE_OFFSET_MASK) == 0;
+	c->mem_flat64 = m64 && !c->bp_data;
 	cpu_invalidate_fetch(c);
 }
 
@@ -282,24 +283,73 @@ static enum cpu_stop finish_special(struct cpu *c, enum exec_result r, bool *ret
 #define DR7_RW_SHIFT(n) (16 + 4 * (n))
 #define DR7_RW_MASK 3u
 #define DR7_RW_EXECUTE 0u
+#define DR7_RW_WRITE 1u
+#define DR7_RW_IO 2u
+#define DR7_RW_ACCESS 3u  /* reads and writes */
+#define DR7_LEN_SHIFT(n) (18 + 4 * (n))
 #define DEBUG_BREAKPOINTS 4
 
 void cpu_debug_update(struct cpu *c)
 {
 	uint64_t dr7 = c->dr[7];
-	c->bp_exec = 0;
+	c->bp_exec = c->bp_data = c->bp_io = 0;
 	for (unsigned n = 0; n < DEBUG_BREAKPOINTS; n++) {
 		if (!(dr7 & DR7_ENABLE_BITS(n)))
 			continue;
-		if (((dr7 >> DR7_RW_SHIFT(n)) & DR7_RW_MASK) == DR7_RW_EXECUTE) {
-			c->bp_exec |= (uint8_t)(1u << n);
-		} else if (!c->warned_data_bp) {
-			c->warned_data_bp = true;
-			if (c->warn)
-				fprintf(c->warn, "mmulab: CPU: data and I/O breakpoints (DR7 R/W = 01, 10, "
-						 "11) are not implemented (never raised)\n");
+		switch ((dr7 >> DR7_RW_SHIFT(n)) & DR7_RW_MASK) {
+		case DR7_RW_EXECUTE: c->bp_exec |= (uint8_t)(1u << n); break;
+		case DR7_RW_IO: c->bp_io |= (uint8_t)(1u << n); break;
+		default: c->bp_data |= (uint8_t)(1u << n); break;
 		}
 	}
+	c->bp_watch = c->bp_exec | c->bp_data | c->bp_io;
+	c->mem_flat64 = c->mode == CPU_MODE_64 && !c->bp_data;
+}
+
+/* Breakpoint n's bytes: [*lo, *lo + len) with LENn's length (Table
+ * 17-2 encodings 00, 01, 10, 11: 1, 2, 8, 4 bytes; 10 is 8 bytes on every
+ * processor with Intel 64) and the address's bits below it ignored. */
+static uint64_t breakpoint_span(const struct cpu *c, unsigned n, uint64_t *lo)
+{
+	static const uint8_t len[4] = { 1, 2, 8, 4 };
+	uint64_t bytes = len[(c->dr[7] >> DR7_LEN_SHIFT(n)) & 3];
+	*lo = c->dr[n] & ~(bytes - 1);
+	return bytes;
+}
+
+/* The breakpoints of mask whose bytes overlap [at, at + size), as DR6 bits. */
+static uint64_t breakpoints_overlapping(const struct cpu *c, unsigned mask, uint64_t at,
+					uint64_t size, uint64_t addr_mask)
+{
+	uint64_t hit = 0;
+	for (unsigned n = 0; n < DEBUG_BREAKPOINTS; n++) {
+		if (!(mask >> n & 1))
+			continue;
+		uint64_t lo, bytes = breakpoint_span(c, n, &lo);
+		lo &= addr_mask;
+		if (at <= lo ? lo - at < size : at - lo < bytes) /* no wrap at the top */
+			hit |= DR6_B(n);
+	}
+	return hit;
+}
+
+void cpu_data_breakpoints(struct cpu *c, uint64_t la, unsigned size, enum mmu_access_kind kind)
+{
+	if (kind == ACC_FETCH)
+		return;
+	unsigned mask = c->bp_data;
+	if (kind != ACC_WRITE)
+		for (unsigned n = 0; n < DEBUG_BREAKPOINTS; n++)
+			if (((c->dr[7] >> DR7_RW_SHIFT(n)) & DR7_RW_MASK) == DR7_RW_WRITE)
+				mask &= ~(1u << n);
+	c->db_hits |= breakpoints_overlapping(c, mask, la & c->la_mask, size, c->la_mask);
+}
+
+void cpu_io_breakpoints(struct cpu *c, uint16_t port, unsigned size)
+{
+	/* R/W = 10 is undefined unless CR4.DE = 1 (§17.2.4): never matched. */
+	if (c->mmu.cr4 & CR4_DE)
+		c->db_hits |= breakpoints_overlapping(c, c->bp_io, port, size, 0xffff);
 }
 
 /* The instruction breakpoints that match the instruction at RIP, as DR6
@@ -324,14 +374,15 @@ static uint64_t code_breakpoints(const struct cpu *c)
 static enum cpu_stop debug_exception(struct cpu *c, uint64_t dr6_bits)
 {
 	c->dr[6] |= dr6_bits;
+	c->dr[7] &= ~DR7_GD; /* cleared on entry to the #DB handler (§17.2.4) */
 	c->db_pending = 0;
 	mmu_fault_set(&c->fault, VEC_DB, false, 0);
 	return exception(c);
 }
 
-/* One instruction that starts with TF or RF set, or while an instruction
- * breakpoint is enabled (so that each instruction is checked), outside
- * the fast loop (SDM Vol. 3B §17.3.1.1, §17.3.1.4). RF is cleared at the
+/* One instruction that starts with TF or RF set, or while a breakpoint
+ * is enabled (so that each instruction is checked), outside the fast
+ * loop (SDM Vol. 3B §17.3.1.1, §17.3.1.2, §17.3.1.4). RF is cleared at the
  * start of every instruction. With TF set at its start (TF as the instruction found it:
  * not after the POPF or IRET that sets it, and still after the one that
  * clears it), an instruction that completes, HLT and port I/O included,
@@ -349,6 +400,7 @@ static __attribute__((noinline, cold)) enum cpu_stop run_traced(struct cpu *c, c
 	uint64_t rip = c->rip;
 	c->rflags &= ~RFLAGS_RF;
 	c->ss_loaded = false;
+	c->db_hits = 0;
 	c->next_rip = (rip + d->len) & c->ip_mask;
 	enum exec_result r = d->fn(c, d);
 	c->cycles += d->cost;
@@ -363,10 +415,21 @@ static __attribute__((noinline, cold)) enum cpu_stop run_traced(struct cpu *c, c
 		if (r != EXEC_HLT && r != EXEC_YIELD)
 			return stop; /* a fault: it is delivered, not the trap */
 	}
-	if (!tf || c->ss_loaded)
+	/* Data and I/O breakpoints the instruction matched are traps after
+	 * it (§17.3.1.2), reported with a single step in one #DB; after MOV
+	 * SS or POP SS both wait for the next instruction (§6.8.3). */
+	uint64_t why = c->db_hits | (tf ? DR6_BS : 0);
+	c->db_hits = 0;
+	if (c->ss_loaded) {
+		c->db_held |= why & ~DR6_BS; /* TF is still set: its trap comes anyway */
+		return stop;
+	}
+	why |= c->db_held;
+	c->db_held = 0;
+	if (!why)
 		return stop;
 	/* with DR6.BT if the instruction switched into a T task */
-	enum cpu_stop trap = debug_exception(c, c->db_pending | DR6_BS);
+	enum cpu_stop trap = debug_exception(c, c->db_pending | why);
 	if (trap != CPU_STOP_LIMIT)
 		return trap;
 	/* The trap ends a HLT's halt at once (a debug exception resumes a
@@ -427,7 +490,7 @@ static enum cpu_stop run_loop(struct cpu *c, uint64_t max_insns, uint64_t *retir
 				break;
 			continue;
 		}
-		if (MMU_UNLIKELY((c->rflags & (RFLAGS_TF | RFLAGS_RF)) | c->bp_exec)) {
+		if (MMU_UNLIKELY((c->rflags & (RFLAGS_TF | RFLAGS_RF)) | c->bp_watch)) {
 			bool done;
 			n++;
 			stop = run_traced(c, d, &done);

@@ -84,12 +84,14 @@ struct cpu {
 	uint8_t lf_op, lf_w;
 	uint64_t lf_res;
 	uint64_t cr2, cr8;
-	uint64_t dr[8];         /* debug registers: execute breakpoints modelled
-				 * (bp_exec), data and I/O breakpoints held only */
+	uint64_t dr[8];         /* debug registers (SDM Vol. 3B §17.2): instruction,
+				 * data and I/O breakpoints (bp_exec, bp_data, bp_io) */
+#define DR6_BD BIT64(13)        /* DR6: MOV DRn while DR7.GD = 1 (general detect) */
 #define DR6_BS BIT64(14)        /* DR6: single-step trap (SDM Vol. 3B §17.2.3) */
 #define DR6_BT BIT64(15)        /* DR6: task-switch trap (the new TSS's T flag) */
 #define DR6_B(n) BIT64(n)       /* DR6: breakpoint n (0..3) was hit */
 #define DR7_LOCAL_ENABLES UINT64_C(0x55) /* L0..L3, cleared by a task switch (§17.2.4) */
+#define DR7_GD BIT64(13)        /* DR7: general detect: MOV DRn raises #DB first */
 #define DR6_RESET UINT64_C(0xffff0ff0) /* SDM Vol. 3A "Processor State After Reset" */
 #define DR7_RESET UINT64_C(0x400)
 	struct cpu_msrs msr;
@@ -153,10 +155,21 @@ struct cpu {
 	 * before fetching, merged with a single-step trap when both are due. */
 	uint64_t db_pending;
 	/* Bit n: DR7 enables breakpoint n (L or G) as an instruction
-	 * breakpoint (R/W = 00); kept by cpu_debug_update. While non-zero
-	 * every instruction runs outside the fast loop, checked first. */
-	uint8_t bp_exec;
-	bool warned_data_bp;    /* the note on data and I/O breakpoints was given */
+	 * breakpoint (R/W = 00), a data breakpoint (R/W = 01 writes, 11
+	 * reads and writes: bp_data) or an I/O breakpoint (R/W = 10:
+	 * bp_io, matched only while CR4.DE = 1); kept by cpu_debug_update.
+	 * bp_watch is their union: while it is non-zero every instruction
+	 * runs outside the fast loop (run_traced), an instruction
+	 * breakpoint checked before it, data and I/O matches after it. */
+	uint8_t bp_exec, bp_data, bp_io, bp_watch;
+	/* 64-bit mode with no data breakpoint armed: the memory path's
+	 * inline shortcut applies (emu/mem.h mem_flat); otherwise every
+	 * data access goes through mem_xlate_slow, which matches them. */
+	bool mem_flat64;
+	/* DR6 bits of the data and I/O breakpoints the current instruction
+	 * matched (a trap once it completes), and of those a MOV SS or POP
+	 * SS matched, held until after the next instruction (§6.8.3). */
+	uint64_t db_hits, db_held;
 	void *warn;             /* FILE *: one-line notes on unimplemented features; NULL: silent */
 
 	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
@@ -194,9 +207,16 @@ void cpu_setup_flat32(struct cpu *c, unsigned cpl);
 /* Recompute the derived state after CR0/EFER/CS/SS changes; drops the
  * fetch cache. */
 void cpu_refresh_mode(struct cpu *c);
-/* Recompute bp_exec after a write to DR0..DR3 or DR7; the first enabled
- * data or I/O breakpoint gets a note on c->warn (they are not raised). */
+/* Recompute the breakpoint masks after a write to DR0..DR3 or DR7. */
 void cpu_debug_update(struct cpu *c);
+/* Record in db_hits the data breakpoints a translated access of size
+ * bytes at linear address la matches (SDM Vol. 3B §17.2.5): R/W = 01
+ * for writes, 11 for reads and writes, over DRn's LENn bytes (1, 2, 8
+ * or 4 for LEN = 00, 01, 10, 11; DRn's low bits below the length
+ * ignored). Called while bp_data is non-zero. */
+void cpu_data_breakpoints(struct cpu *c, uint64_t la, unsigned size, enum mmu_access_kind kind);
+/* The same for an access to size ports from port (R/W = 10, CR4.DE = 1). */
+void cpu_io_breakpoints(struct cpu *c, uint16_t port, unsigned size);
 /* Forget the fetch cache: call after any change to paging control state,
  * TLB invalidation or CS made from outside the CPU. */
 static inline void cpu_invalidate_fetch(struct cpu *c)

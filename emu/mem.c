@@ -1,5 +1,7 @@
 /* The memory path's slow cases: legacy-mode segmentation, FS/GS bases,
- * non-canonical addresses and accesses that cross a page boundary. */
+ * non-canonical addresses and accesses that cross a page boundary; and
+ * every access while a data breakpoint is armed, where the linear
+ * addresses are matched against it (cpu_data_breakpoints). */
 #include "emu/mem.h"
 
 bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
@@ -13,6 +15,8 @@ bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
 		return false;
 	if (room >= size) {
 		r->n1 = size;
+		if (MMU_UNLIKELY(c->bp_data))
+			cpu_data_breakpoints(c, la, size, kind);
 		return true;
 	}
 	/* Crossing a page: the second page is translated before anything is
@@ -22,5 +26,11 @@ bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned size,
 	if (c->mode != CPU_MODE_64)
 		la2 = (uint32_t)la2;
 	r->n1 = room;
-	return mem_xlate_page(c, la2, kind, &r->pa2);
+	if (!mem_xlate_page(c, la2, kind, &r->pa2))
+		return false;
+	if (MMU_UNLIKELY(c->bp_data)) {
+		cpu_data_breakpoints(c, la, room, kind);
+		cpu_data_breakpoints(c, la2, size - room, kind);
+	}
+	return true;
 }

@@ -47,14 +47,14 @@ MMU_WUR bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned s
 			    enum mmu_access_kind kind, struct memref *r);
 
 /* Whether an access takes the fast path: 64-bit mode, where the bases of
- * ES/CS/SS/DS are 0 and there are no limits (SDM Vol. 3A §3.4.4), inside
- * one page and canonical. The access lying in one page, its first byte
+ * ES/CS/SS/DS are 0 and there are no limits (SDM Vol. 3A §3.4.4), with no
+ * data breakpoint armed (c->mem_flat64), inside one page and canonical. The access lying in one page, its first byte
  * being canonical makes it canonical as a whole (pages never straddle the
  * canonical hole). */
 static inline __attribute__((always_inline)) bool mem_flat(const struct cpu *c, unsigned seg,
 							   uint64_t ea, unsigned size)
 {
-	return MMU_LIKELY(c->mode == CPU_MODE_64 && seg < SEG_FS &&
+	return MMU_LIKELY(c->mem_flat64 && seg < SEG_FS &&
 			  (ea & PAGE_OFFSET_MASK) + size <= PHYS_FRAME_SIZE) &&
 	       MMU_LIKELY(mmu_canonical(&c->mmu, ea));
 }

@@ -61,8 +61,12 @@ static bool io_permitted(struct cpu *c, uint16_t port, unsigned size)
 	return (bits & want) ? gp0(c) : true;
 }
 
+/* The port accesses themselves, each matched against the I/O
+ * breakpoints (a trap after the instruction, SDM Vol. 3B §17.3.1.2). */
 static uint32_t port_read(struct cpu *c, uint16_t port, unsigned size)
 {
+	if (MMU_UNLIKELY(c->bp_io))
+		cpu_io_breakpoints(c, port, size);
 	if (!c->dev)
 		return (uint32_t)size_mask(size);
 	return devices_io_read(c->dev, c->cycles, port, size);
@@ -70,6 +74,8 @@ static uint32_t port_read(struct cpu *c, uint16_t port, unsigned size)
 
 static void port_write(struct cpu *c, uint16_t port, unsigned size, uint32_t v)
 {
+	if (MMU_UNLIKELY(c->bp_io))
+		cpu_io_breakpoints(c, port, size);
 	if (c->dev)
 		devices_io_write(c->dev, c->cycles, port, size, v);
 }

@@ -149,7 +149,9 @@ static enum exec_result string_run(struct cpu *c, const struct insn *d)
 {
 	if (!(d->flags & (INSN_REP | INSN_REPNE)))
 		return string_element(c, d) ? EXEC_OK : EXEC_FAULT;
-	bool stepped = c->rflags & RFLAGS_TF;
+	/* Single-stepped, or with a data breakpoint armed (its trap comes
+	 * after the iteration that matched, §17.3.1.2): one iteration a turn. */
+	bool stepped = (c->rflags & RFLAGS_TF) || c->bp_data;
 	bool chunks = (d->op == OP_MOVS || d->op == OP_STOS) && !(c->rflags & RFLAGS_DF) && !stepped;
 	uint64_t done = 0, batch = stepped ? 1 : STRING_BATCH;
 	c->rep_partial = false;

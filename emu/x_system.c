@@ -282,9 +282,10 @@ enum exec_result exec_into(struct cpu *c, const struct insn *d)
 }
 
 /* MOV DRn (SDM Vol. 2 MOV—Move to/from Debug Registers): CPL 0; DR4/DR5
- * are DR6/DR7 unless CR4.DE = 1, when they are #UD. The registers are
- * kept; a write to DR0..DR3 or DR7 re-arms the instruction breakpoints
- * (cpu_debug_update). */
+ * are DR6/DR7 unless CR4.DE = 1, when they are #UD; with DR7.GD = 1 the
+ * access is a #DB fault instead, DR6.BD set and GD cleared for the
+ * handler (general detect, Vol. 3B §17.2.4). A write to DR0..DR3 or DR7
+ * re-arms the breakpoints (cpu_debug_update). */
 #define DR_ALIAS_FIRST 4u
 #define DR_ALIAS_DISTANCE 2u
 
@@ -297,6 +298,11 @@ enum exec_result exec_mov_dr(struct cpu *c, const struct insn *d)
 		if (c->mmu.cr4 & CR4_DE)
 			return fault(c, VEC_UD, false, 0);
 		n += DR_ALIAS_DISTANCE;
+	}
+	if (c->dr[7] & DR7_GD) {
+		c->dr[6] |= DR6_BD;
+		c->dr[7] &= ~DR7_GD;
+		return fault(c, VEC_DB, false, 0);
 	}
 	if (d->sub & MOV_CR_WRITE) {
 		c->dr[n] = reg_get(c, d->r0, d->osz);

@@ -765,28 +765,38 @@ Test(cpu_intr, into_with_overflow_raises_vector_4)
 	0x48, 0x81, 0x24, 0x24, 0xff, 0xfe, 0xff, 0xff, /* and qword [rsp], ~0x100 */       \
 	0x9d                                      /* popfq */
 
-/* #DB handler: records the pushed RIP and RFLAGS at R10/R11[R15], counts
- * in R15, returns with RAX kept. */
-static const uint8_t db_recorder[] = {
-	0x50,                         /* push rax */
-	0x48, 0x8b, 0x44, 0x24, 0x08, /* mov rax, [rsp + 8]: pushed RIP */
-	0x4b, 0x89, 0x04, 0xfa,       /* mov [r10 + r15*8], rax */
-	0x48, 0x8b, 0x44, 0x24, 0x18, /* mov rax, [rsp + 24]: pushed RFLAGS */
-	0x4b, 0x89, 0x04, 0xfb,       /* mov [r11 + r15*8], rax */
-	0x49, 0xff, 0xc7,             /* inc r15 */
-	0x58,                         /* pop rax */
-	0x48, 0xcf,                   /* iretq */
-};
+/* A #DB handler's start and end: record the pushed RIP and RFLAGS at
+ * R10/R11[R15]; count in R15 and return with RAX kept. */
+#define DB_RECORD_START                                                                     \
+	0x50,                         /* push rax */                                        \
+	0x48, 0x8b, 0x44, 0x24, 0x08, /* mov rax, [rsp + 8]: pushed RIP */                  \
+	0x4b, 0x89, 0x04, 0xfa,       /* mov [r10 + r15*8], rax */                          \
+	0x48, 0x8b, 0x44, 0x24, 0x18, /* mov rax, [rsp + 24]: pushed RFLAGS */              \
+	0x4b, 0x89, 0x04, 0xfb        /* mov [r11 + r15*8], rax */
+#define DB_RECORD_END                                                                       \
+	0x49, 0xff, 0xc7,             /* inc r15 */                                         \
+	0x58,                         /* pop rax */                                         \
+	0x48, 0xcf                    /* iretq */
 
-static struct cpu_fixture *traced_kernel(const uint8_t *code, size_t n)
+static const uint8_t db_recorder[] = { DB_RECORD_START, DB_RECORD_END };
+
+/* A kernel whose #DB handler is rec, which records at R10 (pushed RIPs)
+ * and R11 (pushed RFLAGS), R15 counting. */
+static struct cpu_fixture *recording_kernel(const uint8_t *code, size_t n, const uint8_t *rec,
+					    size_t rec_len)
 {
 	struct cpu_fixture *f = kernel(code, n, IDT_FULL);
 	gate(f, VEC_DB, false, 0, 0, true);
-	handler(f, VEC_DB, db_recorder, sizeof db_recorder);
+	handler(f, VEC_DB, rec, rec_len);
 	f->c.gpr[GPR_R10] = TRACE_RIPS;
 	f->c.gpr[GPR_R11] = TRACE_FLAGS;
 	f->c.gpr[GPR_R15] = 0;
 	return f;
+}
+
+static struct cpu_fixture *traced_kernel(const uint8_t *code, size_t n)
+{
+	return recording_kernel(code, n, db_recorder, sizeof db_recorder);
 }
 
 /* Runs to HLT and checks the #DB records against rips[] (offsets from
@@ -1016,30 +1026,199 @@ Test(cpu_intr, instruction_breakpoint_faults_before_the_instruction_and_rf_lets_
 	cpu_fixture_free(f);
 }
 
-Test(cpu_intr, data_breakpoints_are_noted_once_and_not_raised)
+/* ---- data and I/O breakpoints, general detect (SDM Vol. 3B §17.2) ------ */
+
+#define DBR_DR6 (CPU_DATA + 0x300)  /* the recorder's tables beside TRACE_RIPS and */
+#define DBR_RCX (CPU_DATA + 0x380)  /* TRACE_FLAGS, one qword per #DB */
+#define WATCHED (CPU_DATA + 0x1000)  /* the data the breakpoints watch */
+
+/* #DB handler: records the pushed RIP and RFLAGS, DR6 and RCX at
+ * R10/R11/R12/R13[R15], clears DR6, counts in R15. */
+static const uint8_t db_dr6_recorder[] = {
+	DB_RECORD_START,
+	0x0f, 0x21, 0xf0,             /* mov rax, dr6 */
+	0x4b, 0x89, 0x04, 0xfc,       /* mov [r12 + r15*8], rax */
+	0x4b, 0x89, 0x4c, 0xfd, 0x00, /* mov [r13 + r15*8 + 0], rcx */
+	0x31, 0xc0,                   /* xor eax, eax */
+	0x0f, 0x23, 0xf0,             /* mov dr6, rax */
+	DB_RECORD_END,
+};
+
+/* The kernel runs lgdt [rbx]; lidt [rbx + 16] (7 bytes) first. */
+#define DB_PROLOGUE 0x0f, 0x01, 0x13, 0x0f, 0x01, 0x5b, 0x10
+
+static struct cpu_fixture *watched_kernel(const uint8_t *code, size_t n)
+{
+	struct cpu_fixture *f = recording_kernel(code, n, db_dr6_recorder, sizeof db_dr6_recorder);
+	f->c.gpr[GPR_R12] = DBR_DR6;
+	f->c.gpr[GPR_R13] = DBR_RCX;
+	f->c.gpr[GPR_RSI] = WATCHED;
+	return f;
+}
+
+/* Arm breakpoint n at addr: R/W rw (0..3), LEN len (0..3), enabled by Ln. */
+static void watch(struct cpu *c, unsigned n, uint64_t addr, unsigned rw, unsigned len)
+{
+	c->dr[n] = addr;
+	c->dr[7] |= UINT64_C(1) << (2 * n) | (uint64_t)rw << (16 + 4 * n) |
+		    (uint64_t)len << (18 + 4 * n);
+	cpu_debug_update(c);
+}
+
+/* The i-th #DB the recorder saw: pushed RIP (offset from CPU_CODE) and DR6. */
+static void check_db(struct cpu_fixture *f, unsigned i, uint64_t rip_off, uint64_t dr6_bits)
+{
+	uint64_t rip = cpu_fixture_peek(f, TRACE_RIPS + 8 * i, 8);
+	uint64_t dr6 = cpu_fixture_peek(f, DBR_DR6 + 8 * i, 8);
+	cr_assert_eq(rip, CPU_CODE + rip_off, "#DB %u: pushed RIP %#llx, expected %#llx", i,
+		     (unsigned long long)rip, (unsigned long long)(CPU_CODE + rip_off));
+	cr_assert_eq(dr6 & (DR6_BS | 0xf), dr6_bits, "#DB %u: DR6 %#llx", i, (unsigned long long)dr6);
+}
+
+Test(cpu_intr, write_breakpoint_traps_after_a_store_into_its_aligned_bytes_only)
 {
 	static const uint8_t code[] = {
-		0x48, 0x89, 0x03, /* mov [rbx], rax: at the watched address */
+		DB_PROLOGUE,      /* 0x00 */
+		0x8b, 0x0e,       /* 0x07 mov ecx, [rsi]: a read, R/W = 01 ignores it */
+		0x88, 0x46, 0x03, /* 0x09 mov [rsi + 3], al: the watched dword's last byte */
+		0x88, 0x46, 0x04, /* 0x0c mov [rsi + 4], al: past it */
+		0xf4,             /* 0x0f hlt */
+	};
+	struct cpu_fixture *f = watched_kernel(code, sizeof code);
+	struct cpu *c = &f->c;
+	c->gpr[GPR_RAX] = 0x5a;
+	watch(c, 0, WATCHED + 2, 1, 3); /* 4 bytes, writes; bits 1:0 of DR0 ignored */
+	cr_assert_eq(c->bp_data, 1);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "%s", c->stop_msg ? c->stop_msg : "");
+	cr_assert_eq(c->gpr[GPR_R15], 1, "one #DB");
+	check_db(f, 0, 0x0c, DR6_B(0)); /* a trap: RIP of the next instruction */
+	cr_assert_eq(cpu_fixture_peek(f, WATCHED + 3, 1), 0x5a, "the store was done");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, access_breakpoint_matches_reads_and_one_trap_reports_every_breakpoint_hit)
+{
+	static const uint8_t code[] = {
+		DB_PROLOGUE,                  /* 0x00 */
+		0x48, 0x8b, 0x06,             /* 0x07 mov rax, [rsi]: DR1 (reads and writes) */
+		0x66, 0x89, 0x46, 0x07,       /* 0x0a mov [rsi + 7], ax: DR1's last byte, DR3 */
+		0x90,                         /* 0x0e nop */
+		0xf4,                         /* 0x0f hlt */
+	};
+	struct cpu_fixture *f = watched_kernel(code, sizeof code);
+	struct cpu *c = &f->c;
+	watch(c, 1, WATCHED, 3, 2);     /* 8 bytes, reads and writes */
+	watch(c, 3, WATCHED + 8, 1, 0); /* 1 byte, writes */
+	watch(c, 2, WATCHED + 8, 0, 0); /* an instruction breakpoint elsewhere: never hit */
+	cr_assert_eq(c->bp_data, 0xa);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "%s", c->stop_msg ? c->stop_msg : "");
+	cr_assert_eq(c->gpr[GPR_R15], 2);
+	check_db(f, 0, 0x0a, DR6_B(1));
+	check_db(f, 1, 0x0e, DR6_B(1) | DR6_B(3));
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, rep_movsb_traps_after_the_iteration_that_wrote_the_watched_byte)
+{
+	static const uint8_t code[] = {
+		DB_PROLOGUE, /* 0x00 */
+		0xf3, 0xa4,  /* 0x07 rep movsb, RCX = 8 */
+		0xf4,        /* 0x09 hlt */
+	};
+	static const uint8_t src[8] = { 1, 2, 3, 4, 5, 6, 7, 8 };
+	struct cpu_fixture *f = watched_kernel(code, sizeof code);
+	struct cpu *c = &f->c;
+	cpu_fixture_poke(f, WATCHED, src, sizeof src);
+	c->gpr[GPR_RDI] = WATCHED + 0x100;
+	c->gpr[GPR_RCX] = 8;
+	watch(c, 0, WATCHED + 0x105, 1, 0); /* the sixth byte written */
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "%s", c->stop_msg ? c->stop_msg : "");
+	cr_assert_eq(c->gpr[GPR_R15], 1);
+	check_db(f, 0, 0x07, DR6_B(0)); /* between iterations: RIP of the string instruction */
+	cr_assert_eq(cpu_fixture_peek(f, DBR_RCX, 8), 2, "six iterations done at the trap");
+	cr_assert(cpu_fixture_peek(f, TRACE_FLAGS, 8) & RFLAGS_RF, "pushed RF = 1 mid-string");
+	cr_assert_eq(cpu_fixture_peek(f, WATCHED + 0x100, 8), cpu_fixture_peek(f, WATCHED, 8),
+		     "the copy resumed and finished");
+	cr_assert_eq(c->gpr[GPR_RCX], 0);
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, data_breakpoint_hit_by_mov_ss_traps_after_the_next_instruction)
+{
+	static const uint8_t code[] = {
+		DB_PROLOGUE, /* 0x00 */
+		0x8e, 0x16,  /* 0x07 mov ss, [rsi]: reads the watched word */
+		0x90,        /* 0x09 nop: the trap comes after it */
+		0xf4,        /* 0x0a hlt */
+	};
+	struct cpu_fixture *f = watched_kernel(code, sizeof code);
+	struct cpu *c = &f->c;
+	uint16_t kdata = KDATA;
+	cpu_fixture_poke(f, WATCHED, &kdata, sizeof kdata);
+	watch(c, 0, WATCHED, 3, 1);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "%s", c->stop_msg ? c->stop_msg : "");
+	cr_assert_eq(c->gpr[GPR_R15], 1);
+	check_db(f, 0, 0x0a, DR6_B(0));
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, faulting_instruction_raises_its_fault_and_not_its_data_breakpoint)
+{
+	static const uint8_t code[] = {
+		0xa4, /* movsb: reads the watched byte, then faults writing */
+		0xf4, /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	struct cpu *c = &f->c;
+	c->gpr[GPR_RSI] = WATCHED;
+	c->gpr[GPR_RDI] = CPU_MAPPED_END; /* not mapped */
+	watch(c, 0, WATCHED, 3, 0);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(c->exc.vector, VEC_PF);
+	cr_assert_eq(c->dr[6] & 0xf, 0, "no breakpoint reported");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, io_breakpoint_traps_after_out_only_while_cr4_de_is_set)
+{
+	static const uint8_t code[] = {
+		0xe6, 0x80, /* out 0x80, al */
+		0xf4,       /* hlt */
+	};
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
+	struct cpu *c = &f->c;
+	watch(c, 2, 0x80, 2, 0); /* R/W = 10: I/O */
+	cr_assert_eq(c->bp_io, 4);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_YIELD, "port I/O returns to the machine");
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "R/W = 10 is undefined without CR4.DE");
+	c->rip = CPU_CODE;
+	c->mmu.cr4 |= CR4_DE;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(c->exc.vector, VEC_DB);
+	cr_assert_eq(c->exc.rip, CPU_CODE + 2, "a trap after the OUT");
+	cr_assert_eq(c->dr[6] & 0xf, DR6_B(2));
+	cpu_fixture_free(f);
+}
+
+Test(cpu_intr, general_detect_makes_mov_dr_a_debug_fault_and_clears_gd)
+{
+	static const uint8_t code[] = {
+		0x0f, 0x21, 0xc0, /* mov rax, dr0 */
 		0xf4,             /* hlt */
 	};
-	struct cpu_fixture *f = cpu_fixture_new("flat", 0);
+	struct cpu_fixture *f = cpu_fixture_with_code(code, sizeof code);
 	struct cpu *c = &f->c;
-	char *text = NULL;
-	size_t len = 0;
-	FILE *warn = open_memstream(&text, &len);
-	cr_assert_not_null(warn);
-	c->warn = warn;
-	cpu_fixture_code(f, CPU_CODE, code, sizeof code);
-	c->gpr[GPR_RBX] = CPU_DATA;
-	c->dr[0] = c->dr[1] = CPU_DATA;
-	c->dr[7] = 0x5 | UINT64_C(0x1) << 16 | UINT64_C(0x3) << 20; /* L0 write, L1 read/write */
-	cpu_debug_update(c);
-	cpu_debug_update(c);
-	cr_assert_eq(c->bp_exec, 0);
-	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "no #DB for the store");
-	fclose(warn);
-	cr_assert_not_null(strstr(text, "data and I/O breakpoints"), "%s", text);
-	cr_assert_eq(strstr(text, "\n") + 1, text + len, "one line: %s", text);
-	free(text);
+	c->dr[7] |= DR7_GD;
+	c->dr[0] = 0x1234;
+	c->gpr[GPR_RAX] = 0;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_EXCEPTION);
+	cr_assert_eq(c->exc.vector, VEC_DB);
+	cr_assert_eq(c->exc.rip, CPU_CODE, "a fault: RIP of the MOV");
+	cr_assert(c->dr[6] & DR6_BD, "DR6.BD");
+	cr_assert_not(c->dr[7] & DR7_GD, "GD cleared for the handler");
+	cr_assert_eq(c->gpr[GPR_RAX], 0, "the MOV did not run");
+	c->rip = CPU_CODE;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT, "with GD clear the MOV runs");
+	cr_assert_eq(c->gpr[GPR_RAX], 0x1234);
 	cpu_fixture_free(f);
 }

@@ -39,6 +39,10 @@ bool cpu_init(struct cpu *c, const struct mmu_model *model, uint64_t ram_size, c
 	c->rflags = RFLAGS_FIXED1;
 	c->dr[6] = DR6_RESET;
 	c->dr[7] = DR7_RESET;
+	/* x87 state after RESET (SDM Vol. 3A Table 10-1): FCW 0040H, FSW 0,
+	 * FTW 5555H. */
+	c->fpu_cw = 0x0040;
+	c->fpu_tw = 0x5555;
 	c->mmio_floor = c->mmu.phys.size;
 	cpu_refresh_mode(c);
 	return true;

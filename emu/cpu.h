@@ -95,6 +95,10 @@ struct cpu {
 #define DR6_RESET UINT64_C(0xffff0ff0) /* SDM Vol. 3A "Processor State After Reset" */
 #define DR7_RESET UINT64_C(0x400)
 	struct cpu_msrs msr;
+	/* The x87 FPU's control, status and tag words (SDM Vol. 1 §8.1.5,
+	 * §8.1.3, §8.1.7): what FNINIT, FNSTCW, FLDCW, FNSTSW and FNCLEX
+	 * touch. No other x87 state is modelled. */
+	uint16_t fpu_cw, fpu_sw, fpu_tw;
 
 	/* The one cycle counter and the retired-instruction counter. Every
 	 * instruction adds its class's base cost and the MMU cycles of its

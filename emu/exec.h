@@ -45,6 +45,7 @@ enum bitscan_op { BS_BSF, BS_BSR, BS_TZCNT, BS_LZCNT, BS_POPCNT };
 enum loop_op { LOOP_NE, LOOP_E, LOOP_ALWAYS, LOOP_JCXZ };
 enum flag_op { FL_CLC, FL_STC, FL_CMC, FL_CLD, FL_STD };
 enum bcd_op { BCD_DAA, BCD_DAS, BCD_AAA, BCD_AAS, BCD_AAM, BCD_AAD };
+enum x87_control { X87_INIT, X87_CLEX, X87_STSW, X87_STCW, X87_LDCW, X87_WAIT };
 #define MOV_CR_WRITE 0x80u /* MOV_CR sub: MOV to CRn (low bits: n) */
 #define SREG_WRITE 0x80u   /* MOV_SREG sub: MOV to Sreg (low bits: enum seg_reg) */
 

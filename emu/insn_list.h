@@ -88,6 +88,7 @@ X(CPUID, exec_cpuid, CLS_SYSTEM)
 X(RDTSC, exec_rdtsc, CLS_SYSTEM)       /* sub: RDTSC, RDTSCP */
 X(WBINVD, exec_wbinvd, CLS_SYSTEM)     /* WBINVD, INVD: CPL 0, no cache state to lose */
 X(CLTS, exec_clts, CLS_SYSTEM)
+X(X87_CONTROL, exec_x87_control, CLS_SYSTEM) /* sub: enum x87_control */
 X(STORE_SEL, exec_store_sel, CLS_SYSTEM) /* sub: STR, SLDT */
 X(INVPCID, exec_invpcid, CLS_SYSTEM)
 X(LOAD_FAR_PTR, exec_load_far_ptr, CLS_SYSTEM) /* LDS/LES/LFS/LGS/LSS; sub: enum seg_reg */

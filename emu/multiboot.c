@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "emu/dev_lapic.h"
+#include "emu/dev_uart.h"
 #include "mmu/bits.h"
 
 /* ---- ELF (System V gABI; Intel386 and x86-64 psABI), the fields we read. */
@@ -576,6 +577,28 @@ static void mb_write_info(struct phys *ram, const struct multiboot_config *cfg, 
 	mb_write_cmdline(ram, cfg, pl->cmdline_addr);
 }
 
+/* The BIOS data area as SeaBIOS leaves it under QEMU, where kernels
+ * that find low memory and serial ports there before trusting the
+ * Multiboot information look (Xen's 32-bit entry code reads the EBDA
+ * segment and the base-memory size to place its trampoline): COM1's I/O
+ * base, the EBDA's segment and its size word, and the base memory below
+ * the EBDA in KiB. Written only with the QEMU-style memory map, whose
+ * reserved EBDA these fields describe. */
+#define BDA_COM1 UINT64_C(0x400)
+#define BDA_EBDA_SEGMENT UINT64_C(0x40e)
+#define BDA_BASE_MEMORY_KIB UINT64_C(0x413)
+#define EBDA_SIZE_KIB 1u
+
+static void mb_write_bios_data(struct phys *ram, const struct mb_plan *pl)
+{
+	if (!pl->nmmap || pl->mmap[0].length != QEMU_EBDA)
+		return; /* the plain PC map: no EBDA */
+	phys_write(ram, BDA_COM1, UART_COM1_PORT, 2);
+	phys_write(ram, BDA_EBDA_SEGMENT, QEMU_EBDA >> 4, 2);
+	phys_write(ram, BDA_BASE_MEMORY_KIB, QEMU_EBDA / 1024, 2);
+	phys_write(ram, QEMU_EBDA, EBDA_SIZE_KIB, 2);
+}
+
 static void mb_write(struct phys *ram, const struct multiboot_config *cfg, const struct mb_plan *pl)
 {
 	for (size_t i = 0; i < pl->nseg; i++) {
@@ -586,6 +609,7 @@ static void mb_write(struct phys *ram, const struct multiboot_config *cfg, const
 	for (size_t i = 0; i < cfg->nmodules; i++)
 		phys_write_bytes(ram, pl->mod_addr[i], cfg->modules[i].data, cfg->modules[i].size);
 	mb_write_info(ram, cfg, pl);
+	mb_write_bios_data(ram, pl);
 }
 
 static struct seg_cache mb_flat_cache(uint16_t selector, uint8_t type)

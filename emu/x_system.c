@@ -401,6 +401,54 @@ enum exec_result exec_clts(struct cpu *c, const struct insn *d)
 	return control_changed(c);
 }
 
+/* The x87 control instructions (sub: enum x87_control), which kernels
+ * run to initialise or probe the FPU: FNINIT (FCW 037FH, FSW 0, FTW
+ * FFFFH: all registers empty; Vol. 2 FINIT/FNINIT), FNCLEX (clears FSW's
+ * exception flags, ES and B), FNSTSW to AX or m16, FNSTCW and FLDCW m16,
+ * and WAIT/FWAIT (no exception can be pending: nothing sets FSW's
+ * flags). Device-not-available (Vol. 3A §2.5, Table 2-2): #NM when
+ * CR0.EM or CR0.TS is set, for WAIT only when CR0.MP and CR0.TS are.
+ * x87 arithmetic, loads and stores are not implemented (#UD, counted),
+ * and CPUID does not report an FPU. */
+#define FPU_CW_INIT 0x037fu
+#define FPU_TW_EMPTY 0xffffu
+#define FPU_SW_CLEX_MASK 0x7f00u /* keeps C3..C0 and TOP; clears B, ES, SF and PE..IE */
+
+enum exec_result exec_x87_control(struct cpu *c, const struct insn *d)
+{
+	uint64_t cr0 = c->mmu.cr0;
+	bool nm = d->sub == X87_WAIT ? (cr0 & (CR0_MP | CR0_TS)) == (CR0_MP | CR0_TS)
+				     : (cr0 & (CR0_EM | CR0_TS)) != 0;
+	if (nm)
+		return fault(c, VEC_NM, false, 0);
+	uint64_t v;
+	switch (d->sub) {
+	case X87_INIT:
+		c->fpu_cw = FPU_CW_INIT;
+		c->fpu_sw = 0;
+		c->fpu_tw = FPU_TW_EMPTY;
+		return EXEC_OK;
+	case X87_CLEX:
+		c->fpu_sw &= FPU_SW_CLEX_MASK;
+		return EXEC_OK;
+	case X87_STSW:
+		if (d->k0 == OPK_REG) {
+			reg_set(c, d->r0, 2, c->fpu_sw);
+			return EXEC_OK;
+		}
+		return mem_write(c, d->seg, insn_ea(c, d), 2, c->fpu_sw) ? EXEC_OK : EXEC_FAULT;
+	case X87_STCW:
+		return mem_write(c, d->seg, insn_ea(c, d), 2, c->fpu_cw) ? EXEC_OK : EXEC_FAULT;
+	case X87_LDCW:
+		if (!mem_read(c, d->seg, insn_ea(c, d), 2, &v))
+			return EXEC_FAULT;
+		c->fpu_cw = (uint16_t)v;
+		return EXEC_OK;
+	default: /* X87_WAIT */
+		return EXEC_OK;
+	}
+}
+
 /* STR/SLDT r/m16 (sub 0 / 1): the TR or LDTR selector; a register
  * destination gets it zero-extended to the operand size (SDM Vol. 2 STR,
  * SLDT). UMIP is not modelled. */

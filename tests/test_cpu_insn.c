@@ -863,3 +863,79 @@ Test(cpu_insn, aam_by_zero_raises_de)
 	cr_assert_eq(c->exc.vector, VEC_DE);
 	cpu_fixture_free(f);
 }
+
+Test(cpu_insn, x87_control_words_after_fninit_fldcw_and_fnclex)
+{
+	static const uint8_t code[] = {
+		0xd9, 0x3e,       /* fnstcw [rsi]: the RESET value */
+		0xdb, 0xe3,       /* fninit */
+		0xd9, 0x7e, 0x02, /* fnstcw [rsi + 2] */
+		0xdf, 0xe0,       /* fnstsw ax */
+		0xd9, 0x6e, 0x08, /* fldcw [rsi + 8] */
+		0x9b,             /* fwait */
+		0xd9, 0x7e, 0x04, /* fnstcw [rsi + 4] */
+		0xdb, 0xe2,       /* fnclex */
+		0xdd, 0x7e, 0x06, /* fnstsw [rsi + 6] */
+		0xf4,             /* hlt */
+	};
+	struct cpu_fixture *f = with_code(cpu_fixture_new("flat", 0), code, sizeof code);
+	struct cpu *c = &f->c;
+	c->gpr[GPR_RSI] = CPU_DATA;
+	c->gpr[GPR_RAX] = 0xffffffffffffffff;
+	uint16_t cw = 0x027f; /* round to nearest, 53-bit precision, all masked */
+	cpu_fixture_poke(f, CPU_DATA + 8, &cw, 2);
+	cpu_fixture_poke(f, CPU_DATA + 6, &cw, 2);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA, 2), 0x0040, "FCW after RESET");
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA + 2, 2), 0x037f, "FCW after FNINIT");
+	cr_assert_eq(c->gpr[GPR_RAX], 0xffffffffffff0000, "FNSTSW AX: FSW 0, AX only");
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA + 4, 2), 0x027f, "FLDCW");
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA + 6, 2), 0, "FSW");
+	cr_assert_eq(c->fpu_tw, 0xffff, "every register empty");
+	cpu_fixture_free(f);
+}
+
+Test(cpu_insn, x87_control_raises_nm_with_cr0_em_or_ts_and_wait_only_with_mp_and_ts)
+{
+	static const uint8_t fninit[] = { 0xdb, 0xe3, 0xf4 }, fwait[] = { 0x9b, 0xf4 };
+	static const struct {
+		const uint8_t *code;
+		size_t n;
+		uint64_t cr0_set;
+		bool nm;
+	} cases[] = {
+		{ fninit, sizeof fninit, CR0_EM, true },  { fninit, sizeof fninit, CR0_TS, true },
+		{ fninit, sizeof fninit, CR0_MP, false }, { fwait, sizeof fwait, CR0_TS, false },
+		{ fwait, sizeof fwait, CR0_EM, false },   { fwait, sizeof fwait, CR0_MP | CR0_TS, true },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct cpu_fixture *f = with_code(cpu_fixture_new("flat", 0), cases[i].code, cases[i].n);
+		struct cpu *c = &f->c;
+		cr_assert(mmu_write_cr0(&c->mmu, c->mmu.cr0 | cases[i].cr0_set, &c->fault));
+		enum cpu_stop s = cpu_fixture_run(f);
+		if (cases[i].nm) {
+			cr_assert_eq(s, CPU_STOP_EXCEPTION, "case %zu", i);
+			cr_assert_eq(c->exc.vector, VEC_NM, "case %zu", i);
+			cr_assert_eq(c->exc.rip, CPU_CODE, "case %zu: a fault", i);
+		} else {
+			cr_assert_eq(s, CPU_STOP_HLT, "case %zu", i);
+		}
+		cpu_fixture_free(f);
+	}
+}
+
+Test(cpu_insn, rdssp_is_a_nop_without_shadow_stacks)
+{
+	static const uint8_t code[] = {
+		0xf3, 0x48, 0x0f, 0x1e, 0xc8, /* rdsspq rax */
+		0xf3, 0x0f, 0x1e, 0xc9,       /* rdsspd ecx */
+		0xf4,                         /* hlt */
+	};
+	struct cpu_fixture *f = with_code(cpu_fixture_new("flat", 0), code, sizeof code);
+	f->c.gpr[GPR_RAX] = 0;
+	f->c.gpr[GPR_RCX] = 0x1234;
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(f->c.gpr[GPR_RAX], 0, "unchanged: software reads 0 as no shadow stack");
+	cr_assert_eq(f->c.gpr[GPR_RCX], 0x1234);
+	cpu_fixture_free(f);
+}

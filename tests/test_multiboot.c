@@ -357,6 +357,19 @@ Test(multiboot, memory_map_is_the_e820_map_qemu_passes)
 	unload(l);
 }
 
+Test(multiboot, bios_data_area_holds_com1_and_the_ebda_as_seabios_leaves_them)
+{
+	struct image im;
+	build_simple_elf32(&im);
+	struct loaded *l = load(&im, NULL, NULL);
+	cr_assert(l->ok, "%s", l->err);
+	cr_assert_eq(phys_read(&l->ram, 0x400, 2), 0x3f8, "COM1's I/O base");
+	cr_assert_eq(phys_read(&l->ram, 0x40e, 2), 0x9fc0, "the EBDA's segment");
+	cr_assert_eq(phys_read(&l->ram, 0x413, 2), 639, "base memory below the EBDA, KiB");
+	cr_assert_eq(phys_read(&l->ram, 0x9fc00, 2), 1, "the EBDA's size, KiB");
+	unload(l);
+}
+
 Test(multiboot, modules_are_page_aligned_after_the_kernel_with_their_command_lines)
 {
 	char p1[256], p2[256];

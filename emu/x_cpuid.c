@@ -6,6 +6,7 @@
 #include "emu/exec.h"
 
 /* Feature bits reported (SDM Vol. 2 CPUID, Tables 3-10, 3-11, 3-8). */
+#define CPUID1_EDX_DE BIT64(2)   /* debugging extensions: CR4.DE, I/O breakpoints */
 #define CPUID1_EDX_PSE BIT64(3)
 #define CPUID1_EDX_TSC BIT64(4)
 #define CPUID1_EDX_MSR BIT64(5)
@@ -66,7 +67,7 @@ static void cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4
 		r[0] = CPUID1_SIGNATURE;
 		r[1] = CPUID1_CLFLUSH_8 | CPUID1_ONE_LOGICAL;
 		r[2] = (uint32_t)(CPUID1_ECX_CX16 | CPUID1_ECX_PCID | CPUID1_ECX_POPCNT);
-		r[3] = (uint32_t)(CPUID1_EDX_PSE | CPUID1_EDX_TSC | CPUID1_EDX_MSR | CPUID1_EDX_PAE |
+		r[3] = (uint32_t)(CPUID1_EDX_DE | CPUID1_EDX_PSE | CPUID1_EDX_TSC | CPUID1_EDX_MSR | CPUID1_EDX_PAE |
 				  CPUID1_EDX_CX8 | CPUID1_EDX_PGE | CPUID1_EDX_CMOV | CPUID1_EDX_PAT);
 		break;
 	case 7:

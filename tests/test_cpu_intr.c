@@ -471,6 +471,9 @@ Test(cpu_intr, cpuid_reports_vendor_and_long_mode_and_rdtsc_counts_cycles)
 		0xb8, 0x01, 0x00, 0x00, 0x80, /* mov eax, 0x80000001 */
 		0x0f, 0xa2,                   /* cpuid */
 		0x41, 0x89, 0xd1,             /* mov r9d, edx */
+		0xb8, 0x01, 0x00, 0x00, 0x00, /* mov eax, 1 */
+		0x0f, 0xa2,                   /* cpuid */
+		0x41, 0x89, 0xd3,             /* mov r11d, edx */
 		0x0f, 0x31,                   /* rdtsc */
 		0x48, 0xc1, 0xe2, 0x20,       /* shl rdx, 32 */
 		0x48, 0x09, 0xd0,             /* or rax, rdx */
@@ -484,6 +487,8 @@ Test(cpu_intr, cpuid_reports_vendor_and_long_mode_and_rdtsc_counts_cycles)
 	cr_assert_eq(c->gpr[GPR_R8], 0x6c756d6d, "\"mmul\"");
 	cr_assert(c->gpr[GPR_R9] & BIT64(29), "long mode");
 	cr_assert(c->gpr[GPR_R9] & BIT64(11), "SYSCALL");
+	cr_assert(c->gpr[GPR_R11] & BIT64(2), "DE: I/O breakpoints and CR4.DE");
+	cr_assert_not(c->gpr[GPR_R11] & BIT64(0), "no FPU: only its control words are kept");
 	uint64_t second = c->gpr[GPR_RDX] << 32 | c->gpr[GPR_RAX];
 	cr_assert_gt(second, c->gpr[GPR_R10], "the counter advanced");
 	cr_assert_leq(second, c->cycles);

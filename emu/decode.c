@@ -400,6 +400,9 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_PREFETCHT1, OP_NOP, 0 }, { ZYDIS_MNEMONIC_PREFETCHT2, OP_NOP, 0 },
 		{ ZYDIS_MNEMONIC_PREFETCHW, OP_NOP, 0 }, { ZYDIS_MNEMONIC_CLFLUSH, OP_NOP, 0 },
 		{ ZYDIS_MNEMONIC_CLFLUSHOPT, OP_NOP, 0 },
+		/* MOVNTI m32/m64, r: a store whose non-temporal hint a model
+		 * without write-combining has no use for (SDM Vol. 2 MOVNTI). */
+		{ ZYDIS_MNEMONIC_MOVNTI, OP_MOV, 0 },
 		{ ZYDIS_MNEMONIC_WBINVD, OP_WBINVD, 0 }, { ZYDIS_MNEMONIC_INVD, OP_WBINVD, 0 },
 		{ ZYDIS_MNEMONIC_CLTS, OP_CLTS, 0 }, { ZYDIS_MNEMONIC_STR, OP_STORE_SEL, 0 },
 		{ ZYDIS_MNEMONIC_FNINIT, OP_X87_CONTROL, X87_INIT },

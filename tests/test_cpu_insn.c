@@ -939,3 +939,21 @@ Test(cpu_insn, rdssp_is_a_nop_without_shadow_stacks)
 	cr_assert_eq(f->c.gpr[GPR_RCX], 0x1234);
 	cpu_fixture_free(f);
 }
+
+Test(cpu_insn, movnti_stores_like_mov)
+{
+	static const uint8_t code[] = {
+		0x48, 0x0f, 0xc3, 0x06,       /* movnti [rsi], rax */
+		0x0f, 0xc3, 0x5e, 0x08,       /* movnti [rsi + 8], ebx */
+		0xf4,                         /* hlt */
+	};
+	struct cpu_fixture *f = with_code(cpu_fixture_new("flat", 0), code, sizeof code);
+	f->c.gpr[GPR_RSI] = CPU_DATA;
+	f->c.gpr[GPR_RAX] = 0x1122334455667788;
+	f->c.gpr[GPR_RBX] = 0xaabbccdd99887766;
+	POKE64(CPU_DATA + 8, UINT64_MAX);
+	cr_assert_eq(cpu_fixture_run(f), CPU_STOP_HLT);
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA, 8), 0x1122334455667788);
+	cr_assert_eq(cpu_fixture_peek(f, CPU_DATA + 8, 8), 0xffffffff99887766, "a dword store");
+	cpu_fixture_free(f);
+}

@@ -60,12 +60,14 @@ static inline __attribute__((always_inline)) bool mem_flat(const struct cpu *c, 
 }
 
 /* Translate the linear address of one page's part of an access, charging
- * the MMU's cycles; false with c->fault set. */
+ * the MMU's cycles; false with c->fault set. la is canonical: mem_flat
+ * checked it, seg_linear faults a non-canonical one in 64-bit mode, and
+ * other modes' linear addresses have 32 bits. */
 MMU_WUR static inline __attribute__((always_inline)) bool
 mem_xlate_page(struct cpu *c, uint64_t la, enum mmu_access_kind kind, uint64_t *pa)
 {
 	struct mmu_xlate x;
-	bool ok = mmu_translate(&c->mmu, la, mem_acc(c, kind), &x);
+	bool ok = mmu_translate_canonical(&c->mmu, la, mem_acc(c, kind), &x);
 	c->cycles += x.cycles;
 	if (MMU_UNLIKELY(!ok)) {
 		c->fault = x.fault;

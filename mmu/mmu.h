@@ -208,22 +208,19 @@ mmu_translate_l1(struct mmu *m, struct tlb *t, uint64_t la, unsigned acc, struct
 	return mmu_translate_miss(m, la, acc, x);
 }
 
-/* Translate one linear address. Returns false with x->fault set on a fault.
- * The caller splits accesses that cross a page boundary. */
-MMU_WUR static inline bool mmu_translate(struct mmu *m, uint64_t la, unsigned acc,
-					 struct mmu_xlate *x)
+/* mmu_translate for an la the caller has found canonical (SDM Vol. 1
+ * §3.3.7.1: bits 63:47, or 63:56 with LA57, all equal), or a 32-bit
+ * linear address: bits 63:59 are then all equal, which is all the inline
+ * probe needs, and mmu_translate's test of them is skipped. */
+MMU_WUR static inline __attribute__((always_inline)) bool
+mmu_translate_canonical(struct mmu *m, uint64_t la, unsigned acc, struct mmu_xlate *x)
 {
 	struct tlb *t = &m->tlb[(acc & ACC_KIND_MASK) == ACC_FETCH ? TLB_L1I : TLB_L1D][0];
 	if (MMU_UNLIKELY(m->fast_off))
 		return mmu_translate_slow(m, la, acc, x);
 	/* L1, first structure, its smallest page size: the common case.
-	 * Statistics: one count; its cycles are fast_hits x latency. */
-	/* Keys hold linear-address bits 59:12, and cached pages are canonical:
-	 * bits 63:59 of la must be all 0 or all 1, or it is non-canonical
-	 * (SDM Vol. 1 §3.3.7.1) and the slow path reports #GP. */
-	if (MMU_UNLIKELY((uint64_t)(((int64_t)la >> 59) + 1) > 1))
-		return mmu_translate_slow(m, la, acc, x);
-	/* Where the first structure holds nothing in la's 2 MiB region
+	 * Statistics: one count; its cycles are fast_hits x latency. Where
+	 * the first structure holds nothing in la's 2 MiB region
 	 * bucket it cannot hit, so the next structure's smallest size (2M
 	 * pages: a kernel's direct map) is probed here instead; the hit is
 	 * counted as the generic path counts it (a miss in the first
@@ -234,6 +231,19 @@ MMU_WUR static inline bool mmu_translate(struct mmu *m, uint64_t la, unsigned ac
 		return mmu_translate_l1(m, t + 1, la, acc, x, true);
 	}
 	return mmu_translate_l1(m, t, la, acc, x, false);
+}
+
+/* Translate one linear address. Returns false with x->fault set on a fault.
+ * The caller splits accesses that cross a page boundary. */
+MMU_WUR static inline bool mmu_translate(struct mmu *m, uint64_t la, unsigned acc,
+					 struct mmu_xlate *x)
+{
+	/* Keys hold linear-address bits 59:12, and cached pages are canonical:
+	 * bits 63:59 of la must be all 0 or all 1, or it is non-canonical
+	 * (SDM Vol. 1 §3.3.7.1) and the slow path reports #GP. */
+	if (MMU_UNLIKELY((uint64_t)(((int64_t)la >> 59) + 1) > 1))
+		return mmu_translate_slow(m, la, acc, x);
+	return mmu_translate_canonical(m, la, acc, x);
 }
 
 /* ---- side-effect-free views (tools, visualizer, tests) ------------------ */

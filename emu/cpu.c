@@ -303,7 +303,8 @@ void cpu_debug_update(struct cpu *c)
 		switch ((dr7 >> DR7_RW_SHIFT(n)) & DR7_RW_MASK) {
 		case DR7_RW_EXECUTE: c->bp_exec |= (uint8_t)(1u << n); break;
 		case DR7_RW_IO: c->bp_io |= (uint8_t)(1u << n); break;
-		default: c->bp_data |= (uint8_t)(1u << n); break;
+		case DR7_RW_WRITE:
+		case DR7_RW_ACCESS: c->bp_data |= (uint8_t)(1u << n); break;
 		}
 	}
 	c->bp_watch = c->bp_exec | c->bp_data | c->bp_io;

@@ -174,7 +174,6 @@ struct cpu {
 	 * matched (a trap once it completes), and of those a MOV SS or POP
 	 * SS matched, held until after the next instruction (§6.8.3). */
 	uint64_t db_hits, db_held;
-	void *warn;             /* FILE *: one-line notes on unimplemented features; NULL: silent */
 
 	/* The machine's devices (emu/machine.c); NULL: ports read all-ones
 	 * and ignore writes, all physical memory is RAM. Physical accesses at

@@ -74,7 +74,6 @@ bool machine_init(struct machine *m, const struct machine_config *cfg, char *err
 		return false;
 	}
 	m->cfg.model = NULL; /* the CPU keeps its own copy; def goes out of scope */
-	m->cpu.warn = m->cfg.warn;
 	if (!multiboot_load_files(&m->cpu.mmu.phys, cfg->kernel, cfg->initrd, cfg->append, &m->boot,
 				  err, errlen) ||
 	    !devices_setup(m, err, errlen) ||

@@ -25,6 +25,7 @@ static void usage(FILE *f)
 		"      -append STR        kernel command line\n"
 		"      -model M           machine model (see below)\n"
 		"      -stats             print instructions, cycles, CPI, MIPS and MMU counters\n"
+		"      -text-screen       at the end, print the VGA text buffer (80x25 at 0xB8000)\n"
 		"      -max-insns N       stop after N instructions\n"
 		"      -d insn            log every executed instruction to stderr\n"
 		"      -trace FILE        record an MMU trace of the run (traces/FORMAT.md)\n"

@@ -41,6 +41,7 @@ struct run_opts {
 	struct mmu_model model;
 	const char *serial;
 	bool stats;
+	bool text_screen;
 	struct trace_run_opts trace;
 };
 
@@ -119,6 +120,10 @@ static int parse_run_opts(int argc, char **argv, struct run_opts *o)
 			o->stats = true;
 			continue;
 		}
+		if (!strcmp(opt, "-text-screen")) {
+			o->text_screen = true;
+			continue;
+		}
 		if (!takes_value(opt))
 			return usage_error("unknown option '%s' (see 'mmulab help')", argv[i]);
 		if (i + 1 >= argc)
@@ -139,6 +144,33 @@ static double host_seconds(void)
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
 	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+/* -text-screen: the 80x25 characters of the VGA text buffer at physical
+ * 0xB8000 (character bytes at even addresses, attributes between), as a
+ * colour text mode with start address 0 shows them. No VGA register is
+ * modelled; this reads RAM, so it shows what a kernel that writes the
+ * buffer directly put there. Printable ASCII as itself, NUL as a space,
+ * other bytes as '?'; trailing spaces dropped. */
+#define TEXT_SCREEN_BASE UINT64_C(0xb8000)
+#define TEXT_SCREEN_COLS 80
+#define TEXT_SCREEN_ROWS 25
+
+static void print_text_screen(struct machine *m, FILE *out)
+{
+	for (unsigned r = 0; r < TEXT_SCREEN_ROWS; r++) {
+		char line[TEXT_SCREEN_COLS + 1];
+		unsigned end = 0;
+		for (unsigned col = 0; col < TEXT_SCREEN_COLS; col++) {
+			uint64_t at = TEXT_SCREEN_BASE + 2 * (r * TEXT_SCREEN_COLS + col);
+			unsigned ch = (unsigned)phys_read(&m->cpu.mmu.phys, at, 1);
+			line[col] = ch == 0 ? ' ' : ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+			if (line[col] != ' ')
+				end = col + 1;
+		}
+		line[end] = '\0';
+		fprintf(out, "%s\n", line);
+	}
 }
 
 /* Boot and run the configured machine; the process exit status. */
@@ -167,6 +199,8 @@ static int run_machine(struct run_opts *o)
 	fflush(stdout);
 	if (m->msg[0])
 		fprintf(stderr, "%s\n", m->msg);
+	if (o->text_screen)
+		print_text_screen(m, stdout);
 	if (o->stats)
 		machine_print_stats(m, t1 - t0, stderr);
 	int status = traced ? machine_exit_status(m) : RUN_STATUS_USAGE;

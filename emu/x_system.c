@@ -411,6 +411,11 @@ enum exec_result exec_clts(struct cpu *c, const struct insn *d)
  * x87 arithmetic, loads and stores are not implemented (#UD, counted),
  * and CPUID does not report an FPU. */
 #define FPU_CW_INIT 0x037fu
+/* FLDCW keeps the exception masks (bits 5:0), PC, RC and X (bits 12:8);
+ * of the reserved bits (Vol. 1 Figure 8-6) bit 6 reads as 1 and bits 7
+ * and 15:13 as 0, as the host CPU shows (tests/test_cpu_diff.c). */
+#define FPU_CW_WRITABLE 0x1f3fu
+#define FPU_CW_ONES 0x0040u
 #define FPU_TW_EMPTY 0xffffu
 #define FPU_SW_CLEX_MASK 0x7f00u /* keeps C3..C0 and TOP; clears B, ES, SF and PE..IE */
 
@@ -442,7 +447,7 @@ enum exec_result exec_x87_control(struct cpu *c, const struct insn *d)
 	case X87_LDCW:
 		if (!mem_read(c, d->seg, insn_ea(c, d), 2, &v))
 			return EXEC_FAULT;
-		c->fpu_cw = (uint16_t)v;
+		c->fpu_cw = (uint16_t)((v & FPU_CW_WRITABLE) | FPU_CW_ONES);
 		return EXEC_OK;
 	default: /* X87_WAIT */
 		return EXEC_OK;

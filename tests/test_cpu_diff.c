@@ -672,6 +672,22 @@ static const struct form forms[] = {
 			0x72, 0x03,                              /* jb 0x8 */
 			0x48, 0xff, 0xc1,                        /* inc rcx */
 	  }, 8, RFLAGS_AF | RFLAGS_OF, FORM_PLAIN },
+	{ "movnti [rdi], rax; movnti [rdi+12], ebx", (const uint8_t[]){
+			0x48, 0x0f, 0xc3, 0x07,                  /* movnti [rdi],rax */
+			0x0f, 0xc3, 0x5f, 0x0c,                  /* movnti [rdi+0xc],ebx */
+	  }, 8, 0, FORM_PLAIN },
+	/* The x87 control words (the rest of the x87 unit is not modelled):
+	 * FNINIT's values, then a random control word through FLDCW, read
+	 * back by FNSTCW, and FNSTSW to memory and to AX. */
+	{ "fninit; fnstcw [rdi]; fldcw [rdi+8]; fnstcw [rdi+2]; fnstsw [rdi+4]; fnstsw ax",
+	  (const uint8_t[]){
+			0xdb, 0xe3,                              /* fninit */
+			0xd9, 0x3f,                              /* fnstcw [rdi] */
+			0xd9, 0x6f, 0x08,                        /* fldcw [rdi+0x8] */
+			0xd9, 0x7f, 0x02,                        /* fnstcw [rdi+0x2] */
+			0xdd, 0x7f, 0x04,                        /* fnstsw [rdi+0x4] */
+			0xdf, 0xe0,                              /* fnstsw ax */
+	  }, 15, 0, FORM_PLAIN },
 };
 
 static uint64_t rng(uint64_t *s)

@@ -39,10 +39,8 @@ bool cpu_init(struct cpu *c, const struct mmu_model *model, uint64_t ram_size, c
 	c->rflags = RFLAGS_FIXED1;
 	c->dr[6] = DR6_RESET;
 	c->dr[7] = DR7_RESET;
-	/* x87 state after RESET (SDM Vol. 3A Table 10-1): FCW 0040H, FSW 0,
-	 * FTW 5555H. */
-	c->fpu_cw = 0x0040;
-	c->fpu_tw = 0x5555;
+	c->fpu_cw = FPU_CW_RESET;
+	c->fpu_tw = FPU_TW_RESET;
 	c->mmio_floor = c->mmu.phys.size;
 	cpu_refresh_mode(c);
 	return true;
@@ -107,6 +105,12 @@ static enum cpu_mode derive_mode(const struct cpu *c)
 	}
 }
 
+/* mem_flat64: 64-bit mode and no data breakpoint armed (emu/cpu.h). */
+static void mem_flat_update(struct cpu *c)
+{
+	c->mem_flat64 = c->mode == CPU_MODE_64 && !c->bp_data;
+}
+
 void cpu_refresh_mode(struct cpu *c)
 {
 	const struct seg_cache *cs = &c->mmu.seg.sr[SEG_CS];
@@ -124,7 +128,7 @@ void cpu_refresh_mode(struct cpu *c)
 	 * only where no offset can exceed the limit. */
 	c->fetch_whole_pages = m64 || cs->limit == LIMIT_4G;
 	c->fetch_chains = c->fetch_whole_pages && (c->fetch_base & PAGE_OFFSET_MASK) == 0;
-	c->mem_flat64 = m64 && !c->bp_data;
+	mem_flat_update(c);
 	cpu_invalidate_fetch(c);
 }
 
@@ -296,19 +300,22 @@ static enum cpu_stop finish_special(struct cpu *c, enum exec_result r, bool *ret
 void cpu_debug_update(struct cpu *c)
 {
 	uint64_t dr7 = c->dr[7];
-	c->bp_exec = c->bp_data = c->bp_io = 0;
+	c->bp_exec = c->bp_data = c->bp_read = c->bp_io = 0;
 	for (unsigned n = 0; n < DEBUG_BREAKPOINTS; n++) {
 		if (!(dr7 & DR7_ENABLE_BITS(n)))
 			continue;
 		switch ((dr7 >> DR7_RW_SHIFT(n)) & DR7_RW_MASK) {
 		case DR7_RW_EXECUTE: c->bp_exec |= (uint8_t)(1u << n); break;
 		case DR7_RW_IO: c->bp_io |= (uint8_t)(1u << n); break;
-		case DR7_RW_WRITE:
-		case DR7_RW_ACCESS: c->bp_data |= (uint8_t)(1u << n); break;
+		case DR7_RW_WRITE: c->bp_data |= (uint8_t)(1u << n); break;
+		case DR7_RW_ACCESS:
+			c->bp_data |= (uint8_t)(1u << n);
+			c->bp_read |= (uint8_t)(1u << n);
+			break;
 		}
 	}
 	c->bp_watch = c->bp_exec | c->bp_data | c->bp_io;
-	c->mem_flat64 = c->mode == CPU_MODE_64 && !c->bp_data;
+	mem_flat_update(c);
 }
 
 /* Breakpoint n's bytes: [*lo, *lo + len) with LENn's length (Table
@@ -340,13 +347,7 @@ static uint64_t breakpoints_overlapping(const struct cpu *c, unsigned mask, uint
 
 void cpu_data_breakpoints(struct cpu *c, uint64_t la, unsigned size, enum mmu_access_kind kind)
 {
-	if (kind == ACC_FETCH)
-		return;
-	unsigned mask = c->bp_data;
-	if (kind != ACC_WRITE)
-		for (unsigned n = 0; n < DEBUG_BREAKPOINTS; n++)
-			if (((c->dr[7] >> DR7_RW_SHIFT(n)) & DR7_RW_MASK) == DR7_RW_WRITE)
-				mask &= ~(1u << n);
+	unsigned mask = kind == ACC_WRITE ? c->bp_data : c->bp_read;
 	c->db_hits |= breakpoints_overlapping(c, mask, la & c->la_mask, size, c->la_mask);
 }
 
@@ -354,7 +355,7 @@ void cpu_io_breakpoints(struct cpu *c, uint16_t port, unsigned size)
 {
 	/* R/W = 10 is undefined unless CR4.DE = 1 (§17.2.4): never matched. */
 	if (c->mmu.cr4 & CR4_DE)
-		c->db_hits |= breakpoints_overlapping(c, c->bp_io, port, size, 0xffff);
+		c->db_hits |= breakpoints_overlapping(c, c->bp_io, port, size, UINT16_MAX);
 }
 
 /* The instruction breakpoints that match the instruction at RIP, as DR6

@@ -99,6 +99,8 @@ struct cpu {
 	 * §8.1.3, §8.1.7): what FNINIT, FNSTCW, FLDCW, FNSTSW and FNCLEX
 	 * touch. No other x87 state is modelled. */
 	uint16_t fpu_cw, fpu_sw, fpu_tw;
+#define FPU_CW_RESET 0x0040u /* after RESET (SDM Vol. 3A Table 10-1); FSW is 0 */
+#define FPU_TW_RESET 0x5555u
 
 	/* The one cycle counter and the retired-instruction counter. Every
 	 * instruction adds its class's base cost and the MMU cycles of its
@@ -162,10 +164,11 @@ struct cpu {
 	 * breakpoint (R/W = 00), a data breakpoint (R/W = 01 writes, 11
 	 * reads and writes: bp_data) or an I/O breakpoint (R/W = 10:
 	 * bp_io, matched only while CR4.DE = 1); kept by cpu_debug_update.
+	 * bp_read holds the data breakpoints reads match too (R/W = 11).
 	 * bp_watch is their union: while it is non-zero every instruction
 	 * runs outside the fast loop (run_traced), an instruction
 	 * breakpoint checked before it, data and I/O matches after it. */
-	uint8_t bp_exec, bp_data, bp_io, bp_watch;
+	uint8_t bp_exec, bp_data, bp_read, bp_io, bp_watch;
 	/* 64-bit mode with no data breakpoint armed: the memory path's
 	 * inline shortcut applies (emu/mem.h mem_flat); otherwise every
 	 * data access goes through mem_xlate_slow, which matches them. */
@@ -212,9 +215,9 @@ void cpu_setup_flat32(struct cpu *c, unsigned cpl);
 void cpu_refresh_mode(struct cpu *c);
 /* Recompute the breakpoint masks after a write to DR0..DR3 or DR7. */
 void cpu_debug_update(struct cpu *c);
-/* Record in db_hits the data breakpoints a translated access of size
- * bytes at linear address la matches (SDM Vol. 3B §17.2.5): R/W = 01
- * for writes, 11 for reads and writes, over DRn's LENn bytes (1, 2, 8
+/* Record in db_hits the data breakpoints a translated data access (a
+ * read or a write) of size bytes at linear address la matches (SDM Vol.
+ * 3B §17.2.5): R/W = 01 for writes, 11 for reads and writes, over DRn's LENn bytes (1, 2, 8
  * or 4 for LEN = 00, 01, 10, 11; DRn's low bits below the length
  * ignored). Called while bp_data is non-zero. */
 void cpu_data_breakpoints(struct cpu *c, uint64_t la, unsigned size, enum mmu_access_kind kind);

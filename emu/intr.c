@@ -330,9 +330,10 @@ static bool makes_double_fault(uint8_t first, uint8_t second)
 
 /* Whether the EFLAGS image pushed for exception vector pushes RF = 1
  * (SDM Vol. 3B §17.3.1.1): every fault-class exception; a debug exception
- * (a single-step trap: instruction breakpoints are not modelled) only
- * after an iteration of a repeated string instruction that was not its
- * last. Traps (#BP, #OF come from INT3/INTO) and aborts push RF as it is,
+ * only when taken between iterations of a repeated string instruction (a
+ * single-step or data-breakpoint trap after an iteration that was not
+ * the last; an instruction-breakpoint fault, never raised there, pushes
+ * RF = 0). Traps (#BP, #OF come from INT3/INTO) and aborts push RF as it is,
  * which is 0: RF is cleared at the start of every instruction. */
 static bool exception_pushes_rf(const struct cpu *c, uint8_t vector)
 {

@@ -8,10 +8,11 @@
  * after k - 1 iterations and RIP on the instruction, which resumes it.
  * A long repetition also yields to the run loop every STRING_BATCH
  * elements (RIP stays, the loop counts one instruction), so no guest
- * count can keep the host in one handler for long. With TF set it
- * yields after every element: each iteration is single-stepped (SDM Vol.
- * 3B §17.3.1.4), and an event taken between iterations pushes RF = 1
- * (rep_partial).
+ * count can keep the host in one handler for long. With TF set, or a
+ * data breakpoint armed, it yields after every element: each iteration
+ * is single-stepped (SDM Vol. 3B §17.3.1.4) or checked for a data
+ * breakpoint trap (§17.3.1.2), and an event taken between iterations
+ * pushes RF = 1 (rep_partial).
  *
  * rep movs / rep stos forward run in chunks: as many elements as fit
  * before either operand reaches a page end, both pages translated once,

@@ -68,6 +68,7 @@ $(BENCH_BUILD)/build.ninja: | deps
 	$(MESON) setup $(BENCH_BUILD) --buildtype=release -Dtests=false
 
 bench: deps $(BENCH_BUILD)/build.ninja
+	scripts/deps.sh bench
 	$(MESON) compile -C $(BENCH_BUILD)
 	./$(BENCH_BUILD)/bench/mmu_bench
 	./$(BENCH_BUILD)/bench/cpu_bench

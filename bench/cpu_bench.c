@@ -20,12 +20,17 @@
  * instructions in that difference are counted by running the same image
  * in mmulab (docs/cpu.md, "Performance").
  *
+ * With bochs and grub-mkrescue on PATH, the integer and page-touch loops
+ * also run under Bochs, booted by GRUB from a CD image, timed the same
+ * way: bochs_alu_mips, bochs_tlb_mips and cpu_vs_bochs_<workload>_ratio.
+ *
  * Output: "bench <name> <value> <unit>". Host time is used only here.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "bench/bochs_run.h"
 #include "bench/clock.h"
 #include "bench/host_cmd.h"
 #include "emu/cpu.h"
@@ -304,9 +309,46 @@ static void bench_qemu_one(const struct guest_workload *w, double cpu_figure)
 	if (cpu_figure > 0)
 		printf("bench cpu_vs_qemu_%s_ratio %.2f x\n", w->name, cpu_figure / figure);
 }
+
+/* Under Bochs, the two loops its interpreter is compared on; it runs
+ * them a few times slower than QEMU, so the counts are set for about
+ * two seconds of difference each. */
+static const struct guest_workload bochs_workloads[] = {
+	{ "alu", "alu", 1000000, 30000000, true, 0 },
+	{ "tlb", "tlb", 1, 65, true, 0 },
+};
+
+static double bochs_seconds(const char *arg, uint64_t count, uint64_t *ticks)
+{
+	char args[64], err[700];
+	snprintf(args, sizeof args, "%s %llu", arg, (unsigned long long)count);
+	double t = bench_bochs_seconds(BENCH_GUEST_IMAGE, args, ticks, err, sizeof err);
+	if (t < 0)
+		die(err);
+	return t;
+}
+
+/* Print Bochs's figure for w and mmulab's over it. Bochs's ticks are its
+ * instructions: their difference must be the one mmulab counts, or Bochs
+ * ran something else. */
+static void bench_bochs_one(const struct guest_workload *w, double cpu_figure)
+{
+	uint64_t ticks_lo, ticks_hi;
+	double dt = bochs_seconds(w->arg, w->hi, &ticks_hi) - bochs_seconds(w->arg, w->lo, &ticks_lo);
+	double insns = guest_insn_delta(w);
+	double ticks = (double)ticks_hi - (double)ticks_lo;
+	if (dt <= 0)
+		die("Bochs's run times do not grow with the count");
+	if (ticks < insns * 0.99 || ticks > insns * 1.01)
+		die("Bochs's instruction count differs from mmulab's for the same workload");
+	double figure = insns / dt / 1e6;
+	printf("bench bochs_%s_mips %.1f MIPS\n", w->name, figure);
+	if (cpu_figure > 0)
+		printf("bench cpu_vs_bochs_%s_ratio %.2f x\n", w->name, cpu_figure / figure);
+}
 #endif
 
-/* Arguments (alu, tlb, memcpy, movsb, cworkload, rss, qemu) pick
+/* Arguments (alu, tlb, memcpy, movsb, cworkload, rss, qemu, bochs) pick
  * figures; none: all. */
 int main(int argc, char **argv)
 {
@@ -338,6 +380,9 @@ int main(int argc, char **argv)
 	if (wanted(argc, argv, "qemu") && qemu_installed())
 		for (size_t i = 0; i < sizeof guest_workloads / sizeof guest_workloads[0]; i++)
 			bench_qemu_one(&guest_workloads[i], cpu_figures[i]);
+	if (wanted(argc, argv, "bochs") && bench_bochs_available())
+		for (size_t i = 0; i < sizeof bochs_workloads / sizeof bochs_workloads[0]; i++)
+			bench_bochs_one(&bochs_workloads[i], cpu_figures[i]);
 #else
 	(void)cwork;
 #endif

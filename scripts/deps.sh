@@ -3,6 +3,8 @@
 #   scripts/deps.sh          build, test and run (QEMU: the guest kernel and
 #                            outside kernels are checked against it)
 #   scripts/deps.sh fuzz     also clang and its libFuzzer runtime
+#   scripts/deps.sh bench    also Bochs and GRUB's CD-image tools (the
+#                            benchmarks' second reference interpreter)
 # Runs apt-get only when something is missing; needs root (or sudo) then.
 set -eu
 
@@ -12,6 +14,9 @@ libsdl2-dev libsdl2-ttf-dev fonts-dejavu-core libzstd-dev zlib1g-dev \
 qemu-system-x86"
 if [ "${1:-}" = fuzz ]; then
 	PKGS="$PKGS clang libclang-rt-14-dev"
+fi
+if [ "${1:-}" = bench ]; then
+	PKGS="$PKGS bochs bochsbios bochs-term vgabios grub-pc-bin grub-common xorriso mtools"
 fi
 
 missing=""

@@ -310,22 +310,29 @@ static void bench_qemu_one(const struct guest_workload *w, double cpu_figure)
 		printf("bench cpu_vs_qemu_%s_ratio %.2f x\n", w->name, cpu_figure / figure);
 }
 
-/* Under Bochs, the two loops its interpreter is compared on; it runs
- * them a few times slower than QEMU, so the counts are set for about
- * two seconds of difference each. */
+/* Under Bochs, the two loops its interpreter is compared on, at counts
+ * that differ by a few seconds of Bochs's time each. */
 static const struct guest_workload bochs_workloads[] = {
 	{ "alu", "alu", 1000000, 30000000, true, 0 },
 	{ "tlb", "tlb", 1, 65, true, 0 },
 };
 
+/* The shortest of BOCHS_TRIALS runs: a Bochs run's time swings by a
+ * second or more with the machine's other load. */
+#define BOCHS_TRIALS 2
 static double bochs_seconds(const char *arg, uint64_t count, uint64_t *ticks)
 {
 	char args[64], err[700];
+	double best = 0;
 	snprintf(args, sizeof args, "%s %llu", arg, (unsigned long long)count);
-	double t = bench_bochs_seconds(BENCH_GUEST_IMAGE, args, ticks, err, sizeof err);
-	if (t < 0)
-		die(err);
-	return t;
+	for (int i = 0; i < BOCHS_TRIALS; i++) {
+		double t = bench_bochs_seconds(BENCH_GUEST_IMAGE, args, ticks, err, sizeof err);
+		if (t < 0)
+			die(err);
+		if (i == 0 || t < best)
+			best = t;
+	}
+	return best;
 }
 
 /* Print Bochs's figure for w and mmulab's over it. Bochs's ticks are its

@@ -1,21 +1,17 @@
-/* 8259A PIC pair. Priority is fixed (IR0 highest), the mode a PC BIOS sets
- * up and every ordinary kernel keeps. */
+/* 8259A PIC pair (Intel 8259A data sheet, "Programmable Interrupt
+ * Controller"; the ELCR as the PIIX chipsets define it). */
 #include "emu/dev_pic.h"
 
 #include <string.h>
 
 enum pic_warning {
-	PIC_WARN_LTIM = 1u << 0,
-	PIC_WARN_ROTATE = 1u << 1,
-	PIC_WARN_SMM = 1u << 2,
-	PIC_WARN_POLL = 1u << 3,
-	PIC_WARN_SFNM = 1u << 4,
-	PIC_WARN_8080 = 1u << 5,
+	PIC_WARN_8080 = 1u << 0,
 };
 
 #define PIC_MASTER 0
 #define PIC_SLAVE 1
 #define PIC_SPURIOUS_IR 7
+#define PIC_NONE 8 /* no IR */
 #define PIC_BIOS_MASTER_BASE 0x08
 #define PIC_BIOS_SLAVE_BASE 0x70
 
@@ -34,35 +30,78 @@ void pic_init(struct pic *p, FILE *warn)
 	p->warn = warn;
 	p->chip[PIC_MASTER].vector_base = PIC_BIOS_MASTER_BASE;
 	p->chip[PIC_SLAVE].vector_base = PIC_BIOS_SLAVE_BASE;
+	p->chip[PIC_MASTER].lowest = p->chip[PIC_SLAVE].lowest = PIC_SPURIOUS_IR;
 }
 
-/* Highest-priority IR (lowest number) in mask, or 8 if none. */
-static unsigned pic_highest(uint8_t mask)
+/* Priorities rotate (data sheet, "Automatic Rotation", "Specific
+ * Rotation"): the IR after `lowest` has the highest priority. Rank 0 is
+ * the highest. */
+static unsigned chip_rank(const struct pic_chip *c, unsigned ir)
 {
-	return mask ? (unsigned)__builtin_ctz(mask) : 8;
+	return (ir - c->lowest - 1) & 7;
 }
 
-/* The IR this chip would deliver now, or 8: fully nested mode lets a
- * request through only above the highest-priority IR in service. */
-static unsigned chip_winner(const struct pic_chip *c)
+/* The IR of highest priority in mask, or PIC_NONE. */
+static unsigned chip_highest(const struct pic_chip *c, uint8_t mask)
 {
-	unsigned req = pic_highest(c->irr & (uint8_t)~c->imr);
-	return req < pic_highest(c->isr) ? req : 8;
+	if (!mask)
+		return PIC_NONE;
+	unsigned first = (c->lowest + 1u) & 7;
+	uint8_t rotated = (uint8_t)((unsigned)mask >> first | (unsigned)mask << (8 - first));
+	return (first + (unsigned)__builtin_ctz(rotated)) & 7;
 }
 
-/* Edge-triggered input: a low-to-high transition sets the IRR bit. */
+static bool chip_is_master(const struct pic *p, const struct pic_chip *c)
+{
+	return c == &p->chip[PIC_MASTER];
+}
+
+/* The IR this chip would deliver now, or PIC_NONE. Fully nested mode lets
+ * a request through only above the highest-priority IR in service. In
+ * special mask mode a masked level in service blocks nothing ("Special
+ * Mask Mode"). In special fully nested mode the master also takes a
+ * request on the cascade input while that input is in service, so a
+ * slave's higher-priority interrupt nests ("Special Fully Nest Mode"). */
+static unsigned chip_winner(const struct pic *p, const struct pic_chip *c)
+{
+	unsigned req = chip_highest(c, c->irr & (uint8_t)~c->imr);
+	if (req == PIC_NONE)
+		return PIC_NONE;
+	uint8_t in_service = c->isr;
+	if (c->special_mask)
+		in_service &= (uint8_t)~c->imr;
+	unsigned svc = chip_highest(c, in_service);
+	if (svc == PIC_NONE || chip_rank(c, req) < chip_rank(c, svc))
+		return req;
+	if (req == PIC_CASCADE_IRQ && svc == PIC_CASCADE_IRQ && (c->icw4 & PIC_ICW4_SFNM) &&
+	    chip_is_master(p, c))
+		return req;
+	return PIC_NONE;
+}
+
+/* An input is level-triggered by ICW1.LTIM (the whole chip) or its ELCR
+ * bit. Edge: a low-to-high transition sets the IRR bit, which stays until
+ * acknowledged. Level: the IRR bit follows the line. */
+static bool chip_level_triggered(const struct pic_chip *c, uint8_t bit)
+{
+	return (c->icw1 & PIC_ICW1_LTIM) || (c->elcr & bit);
+}
+
 static void chip_set_input(struct pic_chip *c, unsigned ir, bool level)
 {
 	uint8_t bit = (uint8_t)(1u << ir);
-	if (level && !(c->levels & bit))
+	if (chip_level_triggered(c, bit))
+		c->irr = level ? (c->irr | bit) : (c->irr & (uint8_t)~bit);
+	else if (level && !(c->levels & bit))
 		c->irr |= bit;
 	c->levels = level ? (c->levels | bit) : (c->levels & (uint8_t)~bit);
 }
 
-/* The slave's INT output drives master IR2. */
+/* The slave's INT output drives master IR2 (an edge input on a PC). */
 static void pic_update_cascade(struct pic *p)
 {
-	chip_set_input(&p->chip[PIC_MASTER], PIC_CASCADE_IRQ, chip_winner(&p->chip[PIC_SLAVE]) < 8);
+	chip_set_input(&p->chip[PIC_MASTER], PIC_CASCADE_IRQ,
+		       chip_winner(p, &p->chip[PIC_SLAVE]) != PIC_NONE);
 }
 
 void pic_set_irq(struct pic *p, unsigned irq, bool level)
@@ -90,82 +129,119 @@ void pic_irq_line_set(void *ctx, unsigned line, bool level)
 
 bool pic_pending(const struct pic *p)
 {
-	return chip_winner(&p->chip[PIC_MASTER]) < 8;
+	return chip_winner(p, &p->chip[PIC_MASTER]) != PIC_NONE;
 }
 
-/* INTA on one chip: the winner moves from IRR to ISR (not in AEOI mode);
- * with nothing to deliver the chip answers with IR7, setting nothing. */
-static unsigned chip_acknowledge(struct pic_chip *c)
+/* INTA (or a poll) on one chip: the winner moves to ISR, unless in
+ * automatic-EOI mode, where with rotation on it becomes the lowest
+ * priority. An edge request leaves IRR; a level one stays while its line
+ * is high. With nothing to deliver the chip answers with IR7, setting
+ * nothing; PIC_NONE in *found then. */
+static unsigned chip_acknowledge(const struct pic *p, struct pic_chip *c, bool *found)
 {
-	unsigned ir = chip_winner(c);
-	if (ir == 8)
+	unsigned ir = chip_winner(p, c);
+	*found = ir != PIC_NONE;
+	if (ir == PIC_NONE)
 		return PIC_SPURIOUS_IR;
 	uint8_t bit = (uint8_t)(1u << ir);
-	c->irr &= (uint8_t)~bit;
+	if (!chip_level_triggered(c, bit))
+		c->irr &= (uint8_t)~bit;
 	if (!(c->icw4 & PIC_ICW4_AEOI))
 		c->isr |= bit;
+	else if (c->rotate_aeoi)
+		c->lowest = (uint8_t)ir;
 	return ir;
 }
 
 uint8_t pic_acknowledge(struct pic *p)
 {
 	struct pic_chip *m = &p->chip[PIC_MASTER], *s = &p->chip[PIC_SLAVE];
-	bool real = chip_winner(m) < 8;
-	unsigned ir = chip_acknowledge(m);
+	bool real, slave_real;
+	unsigned ir = chip_acknowledge(p, m, &real);
 	uint8_t vector = (uint8_t)(m->vector_base + ir);
 	if (real && ir == PIC_CASCADE_IRQ) {
 		/* The slave supplies the vector; a slave with nothing left
 		 * answers with its IR7 (IRQ 15) and the master keeps IR2 in
 		 * service, so the handler must EOI the master only. */
-		vector = (uint8_t)(s->vector_base + chip_acknowledge(s));
+		vector = (uint8_t)(s->vector_base + chip_acknowledge(p, s, &slave_real));
 	}
 	pic_update_cascade(p);
 	return vector;
 }
 
-static void chip_icw1(struct pic *p, struct pic_chip *c, uint8_t value)
+static void chip_icw1(struct pic_chip *c, uint8_t value)
 {
-	/* ICW1 resets the chip: IRR and ISR cleared, IMR cleared, the command
-	 * port reads IRR, ICW4 functions zero unless ICW4 follows. A line held
-	 * high must fall and rise again before it requests. */
+	/* ICW1 resets the chip ("Initialization Command Words"): the edge
+	 * sense reset (a line held high must fall and rise again before it
+	 * requests), IMR cleared, IR7 the lowest priority, special mask mode
+	 * off, the command port reading IRR, ICW4 functions zero unless ICW4
+	 * follows. IRR and ISR are cleared too, as a PC's reset leaves them.
+	 * The ELCR is the chipset's and stays. */
 	c->icw1 = value;
 	c->irr = c->isr = c->imr = 0;
 	c->icw4 = 0;
-	c->read_isr = false;
+	c->lowest = PIC_SPURIOUS_IR;
+	c->read_isr = c->poll = c->special_mask = c->rotate_aeoi = false;
 	c->step = PIC_WANT_ICW2;
-	if (value & PIC_ICW1_LTIM)
-		pic_warn_once(p, PIC_WARN_LTIM, "level-triggered mode (inputs stay edge-triggered)");
+	if (value & PIC_ICW1_LTIM) /* level inputs request at once */
+		c->irr = c->levels;
 }
 
-static void chip_eoi(struct pic *p, struct pic_chip *c, uint8_t ocw2)
+/* OCW2 ("Operation Command Words", Figure 8). A non-specific EOI ends the
+ * highest-priority level in service; the rotating forms then make it the
+ * lowest priority. */
+static void chip_ocw2(struct pic_chip *c, uint8_t ocw2)
 {
-	if (ocw2 & PIC_OCW2_R)
-		pic_warn_once(p, PIC_WARN_ROTATE, "priority rotation (priorities stay fixed)");
-	if (!(ocw2 & PIC_OCW2_EOI))
-		return;
-	unsigned ir = (ocw2 & PIC_OCW2_SL) ? (ocw2 & PIC_OCW2_LEVEL) : pic_highest(c->isr);
-	if (ir < 8)
+	unsigned level = ocw2 & PIC_OCW2_LEVEL, ir;
+	switch ((enum pic_ocw2_command)(ocw2 >> PIC_OCW2_COMMAND_SHIFT)) {
+	case PIC_CMD_ROTATE_AEOI_CLEAR:
+		c->rotate_aeoi = false;
+		break;
+	case PIC_CMD_ROTATE_AEOI_SET:
+		c->rotate_aeoi = true;
+		break;
+	case PIC_CMD_EOI:
+	case PIC_CMD_ROTATE_EOI:
+		ir = chip_highest(c, c->isr);
+		if (ir == PIC_NONE)
+			break;
 		c->isr &= (uint8_t)~(1u << ir);
+		if (ocw2 & PIC_OCW2_R)
+			c->lowest = (uint8_t)ir;
+		break;
+	case PIC_CMD_SPECIFIC_EOI:
+	case PIC_CMD_ROTATE_SPECIFIC_EOI:
+		c->isr &= (uint8_t)~(1u << level);
+		if (ocw2 & PIC_OCW2_R)
+			c->lowest = (uint8_t)level;
+		break;
+	case PIC_CMD_SET_PRIORITY:
+		c->lowest = (uint8_t)level;
+		break;
+	case PIC_CMD_NOP:
+		break;
+	}
 }
 
-static void chip_ocw3(struct pic *p, struct pic_chip *c, uint8_t value)
+/* OCW3: register select (RR, RIS), poll (P: the next read), special mask
+ * mode (ESMM with SMM set or clear). */
+static void chip_ocw3(struct pic_chip *c, uint8_t value)
 {
 	if (value & PIC_OCW3_RR)
 		c->read_isr = value & PIC_OCW3_RIS;
-	if (value & PIC_OCW3_POLL)
-		pic_warn_once(p, PIC_WARN_POLL, "the poll command");
-	if ((value & PIC_OCW3_ESMM) && (value & PIC_OCW3_SMM))
-		pic_warn_once(p, PIC_WARN_SMM, "special mask mode");
+	c->poll = value & PIC_OCW3_POLL;
+	if (value & PIC_OCW3_ESMM)
+		c->special_mask = value & PIC_OCW3_SMM;
 }
 
-static void chip_write_command(struct pic *p, struct pic_chip *c, uint8_t value)
+static void chip_write_command(struct pic_chip *c, uint8_t value)
 {
 	if (value & PIC_ICW1)
-		chip_icw1(p, c, value);
+		chip_icw1(c, value);
 	else if (value & PIC_OCW3)
-		chip_ocw3(p, c, value);
+		chip_ocw3(c, value);
 	else
-		chip_eoi(p, c, value);
+		chip_ocw2(c, value);
 }
 
 static void chip_icw4(struct pic *p, struct pic_chip *c, uint8_t value)
@@ -173,8 +249,6 @@ static void chip_icw4(struct pic *p, struct pic_chip *c, uint8_t value)
 	c->icw4 = value;
 	if (!(value & PIC_ICW4_UPM))
 		pic_warn_once(p, PIC_WARN_8080, "8080/8085 mode (8086 vectors are used)");
-	if (value & PIC_ICW4_SFNM)
-		pic_warn_once(p, PIC_WARN_SFNM, "special fully nested mode");
 }
 
 /* Data-port writes walk the initialization sequence, then set the IMR. */
@@ -200,9 +274,23 @@ static void chip_write_data(struct pic *p, struct pic_chip *c, uint8_t value)
 	}
 }
 
+/* After a poll command, the next read of either port is the poll word,
+ * and it acknowledges the interrupt it names as INTA would ("The Poll
+ * Command"); 0 when nothing is pending. */
+static uint8_t chip_poll(struct pic *p, struct pic_chip *c)
+{
+	bool found;
+	c->poll = false;
+	unsigned ir = chip_acknowledge(p, c, &found);
+	pic_update_cascade(p);
+	return found ? (uint8_t)(PIC_POLL_INT | ir) : 0;
+}
+
 uint8_t pic_read(struct pic *p, unsigned chip, unsigned offset)
 {
-	const struct pic_chip *c = &p->chip[chip & 1];
+	struct pic_chip *c = &p->chip[chip & 1];
+	if (c->poll)
+		return chip_poll(p, c);
 	if (offset & 1)
 		return c->imr;
 	return c->read_isr ? c->isr : c->irr;
@@ -214,17 +302,36 @@ void pic_write(struct pic *p, unsigned chip, unsigned offset, uint8_t value)
 	if (offset & 1)
 		chip_write_data(p, c, value);
 	else
-		chip_write_command(p, c, value);
+		chip_write_command(c, value);
 	pic_update_cascade(p);
 }
 
-/* 0x20/0x21 select the master, 0xA0/0xA1 the slave (address bit 7). */
+/* ELCR writes keep the bits a PC lets be level-triggered. A line already
+ * high that becomes level-triggered requests at once. */
+static void pic_write_elcr(struct pic *p, unsigned chip, uint8_t value)
+{
+	struct pic_chip *c = &p->chip[chip];
+	c->elcr = value & (chip == PIC_MASTER ? PIC_ELCR_MASTER_MASK : PIC_ELCR_SLAVE_MASK);
+	c->irr |= c->levels & c->elcr;
+	pic_update_cascade(p);
+}
+
+/* 0x20/0x21 select the master, 0xA0/0xA1 the slave (address bit 7);
+ * 0x4D0/0x4D1 are the master's and slave's ELCR. */
 uint32_t pic_io_read(void *dev, uint16_t port, unsigned size)
 {
-	return pic_read(dev, port == PIC_SLAVE_PORT || port == PIC_SLAVE_PORT + 1, port & 1);
+	struct pic *p = dev;
+	if ((port & ~1u) == PIC_ELCR_PORT)
+		return p->chip[port & 1].elcr;
+	return pic_read(p, port == PIC_SLAVE_PORT || port == PIC_SLAVE_PORT + 1, port & 1);
 }
 
 void pic_io_write(void *dev, uint16_t port, unsigned size, uint32_t value)
 {
-	pic_write(dev, port == PIC_SLAVE_PORT || port == PIC_SLAVE_PORT + 1, port & 1, (uint8_t)value);
+	struct pic *p = dev;
+	if ((port & ~1u) == PIC_ELCR_PORT)
+		pic_write_elcr(p, port & 1, (uint8_t)value);
+	else
+		pic_write(p, port == PIC_SLAVE_PORT || port == PIC_SLAVE_PORT + 1, port & 1,
+			  (uint8_t)value);
 }

@@ -1,16 +1,20 @@
 /* The PC's two 8259A programmable interrupt controllers: master at
- * 0x20/0x21, slave at 0xA0/0xA1, the slave's INT output on master input 2.
+ * 0x20/0x21, slave at 0xA0/0xA1, the slave's INT output on master input 2,
+ * and the chipset's edge/level control registers (ELCR) at 0x4D0/0x4D1.
  *
  * Implemented (Intel 8259A data sheet): the ICW1..ICW4 initialization
  * sequence (vector offset from ICW2, single/cascade, ICW4 present or not,
- * automatic EOI), OCW1 (the interrupt mask), OCW2 non-specific and specific
- * EOI, OCW3 register select (IRR or ISR on the command port), edge-triggered
- * inputs, fully nested mode with fixed priority (IR0 highest), spurious
- * IRQ 7 / IRQ 15 on an acknowledge with nothing left to deliver.
- * Not implemented, each reported once on the warning stream when a guest
- * asks for it: level-triggered mode (LTIM; inputs stay edge-triggered),
- * priority rotation (the EOI part of a rotate command is still done),
- * special mask mode, poll command, special fully nested mode, 8080 mode.
+ * automatic EOI, special fully nested mode), OCW1 (the interrupt mask),
+ * every OCW2 command (non-specific and specific EOI, rotate on either,
+ * set priority, set and clear rotate in automatic-EOI mode), OCW3
+ * (register select, the poll command, special mask mode), edge- and
+ * level-triggered inputs (ICW1.LTIM for a whole chip, ELCR per input),
+ * fully nested mode with rotating priority, spurious IRQ 7 / IRQ 15 on an
+ * acknowledge with nothing left to deliver.
+ * Not implemented, reported once on the warning stream when a guest asks
+ * for it: 8080/8085 mode (ICW4.uPM = 0), in which the chip answers INTA
+ * with a CALL instruction an x86 processor cannot take; 8086 vectors are
+ * used.
  *
  * IRQ numbers 0..7 are the master's inputs, 8..15 the slave's.
  */
@@ -46,7 +50,28 @@
 #define PIC_OCW3_POLL 0x04
 #define PIC_OCW3_SMM 0x20   /* with ESMM: special mask mode */
 #define PIC_OCW3_ESMM 0x40
+#define PIC_OCW3_SMM_SELECT (PIC_OCW3_ESMM | PIC_OCW3_SMM)
 #define PIC_ICW2_VECTOR_MASK 0xF8 /* T7..T3; T2..T0 come from the IR number */
+/* OCW2 commands, bits 7:5 (R, SL, EOI) shifted down (data sheet, Figure 8). */
+enum pic_ocw2_command {
+	PIC_CMD_ROTATE_AEOI_CLEAR = 0,
+	PIC_CMD_EOI = 1,
+	PIC_CMD_NOP = 2,
+	PIC_CMD_SPECIFIC_EOI = 3,
+	PIC_CMD_ROTATE_AEOI_SET = 4,
+	PIC_CMD_ROTATE_EOI = 5,
+	PIC_CMD_SET_PRIORITY = 6,
+	PIC_CMD_ROTATE_SPECIFIC_EOI = 7,
+};
+#define PIC_OCW2_COMMAND_SHIFT 5
+/* Poll word: bit 7 set when an interrupt was pending, bits 2:0 its IR. */
+#define PIC_POLL_INT 0x80
+
+/* ELCR (PIIX/ICH edge/level control): one bit per IRQ, 1 = level. IRQ 0,
+ * 1, 2, 8 and 13 are edge-triggered on a PC and their bits read 0. */
+#define PIC_ELCR_PORT 0x4D0
+#define PIC_ELCR_MASTER_MASK 0xF8
+#define PIC_ELCR_SLAVE_MASK 0xDE
 
 enum pic_init_step { PIC_READY, PIC_WANT_ICW2, PIC_WANT_ICW3, PIC_WANT_ICW4 };
 
@@ -55,8 +80,13 @@ struct pic_chip {
 	uint8_t levels;        /* input line levels, for edge detection */
 	uint8_t vector_base;   /* ICW2 & 0xF8 */
 	uint8_t icw1, icw4;
+	uint8_t elcr;          /* ELCR: inputs that are level-triggered */
+	uint8_t lowest;        /* the IR of lowest priority (7 after ICW1) */
 	enum pic_init_step step;
 	bool read_isr;         /* OCW3: the command port reads ISR */
+	bool poll;             /* OCW3 P: the next read is the poll word */
+	bool special_mask;     /* OCW3 special mask mode */
+	bool rotate_aeoi;      /* OCW2: rotate in automatic-EOI mode */
 };
 
 struct pic {
@@ -87,7 +117,8 @@ uint8_t pic_acknowledge(struct pic *p);
 /* Register access; chip 0 is the master. offset 0 = command, 1 = data. */
 uint8_t pic_read(struct pic *p, unsigned chip, unsigned offset);
 void pic_write(struct pic *p, unsigned chip, unsigned offset, uint8_t value);
-/* iobus handlers for 0x20-0x21 and 0xA0-0xA1; dev is the struct pic. */
+/* iobus handlers for 0x20-0x21, 0xA0-0xA1 and the ELCR at 0x4D0-0x4D1;
+ * dev is the struct pic. */
 uint32_t pic_io_read(void *dev, uint16_t port, unsigned size);
 void pic_io_write(void *dev, uint16_t port, unsigned size, uint32_t value);
 

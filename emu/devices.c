@@ -14,6 +14,7 @@ static bool devices_register_ports(struct devices *d)
 			      debug_exit_io_write) &&
 	       iobus_register(io, PIC_MASTER_PORT, 2, 1, &d->pic, pic_io_read, pic_io_write) &&
 	       iobus_register(io, PIC_SLAVE_PORT, 2, 1, &d->pic, pic_io_read, pic_io_write) &&
+	       iobus_register(io, PIC_ELCR_PORT, 2, 1, &d->pic, pic_io_read, pic_io_write) &&
 	       iobus_register(io, PIT_PORT, PIT_NPORTS, 1, &d->pit, pit_io_read, pit_io_write) &&
 	       iobus_register(io, PIT_PORT_B, 1, 1, &d->pit, pit_io_read, pit_io_write);
 }

@@ -368,12 +368,214 @@ Test(pic, pic_unimplemented_mode_warns_once)
 	size_t len = 0;
 	FILE *warn = open_memstream(&text, &len);
 	struct devices *d = machine(NULL, warn);
-	outb(d, 0x20, PIC_ICW1 | PIC_ICW1_IC4 | PIC_ICW1_LTIM);
-	outb(d, 0x20, PIC_ICW1 | PIC_ICW1_IC4 | PIC_ICW1_LTIM);
+	for (int i = 0; i < 2; i++) { /* ICW4 with uPM = 0: 8080/8085 mode */
+		outb(d, 0x20, PIC_ICW1 | PIC_ICW1_IC4 | PIC_ICW1_SNGL);
+		outb(d, 0x21, 0x20);
+		outb(d, 0x21, 0);
+	}
 	fclose(warn);
-	cr_assert(strstr(text, "level-triggered"), "%s", text);
+	cr_assert(strstr(text, "8080/8085 mode"), "%s", text);
 	cr_assert_eq(strchr(text, '\n'), text + len - 1, "exactly one line: %s", text);
 	free(text);
+	free(d);
+}
+
+/* Rotate on non-specific EOI: the level ended becomes the lowest. */
+Test(pic, pic_rotate_on_eoi_makes_the_served_level_lowest)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	pic_raise_irq(&d->pic, 3);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x23);
+	outb(d, 0x20, PIC_OCW2_R | PIC_OCW2_EOI);
+	pic_raise_irq(&d->pic, 1);
+	pic_raise_irq(&d->pic, 5);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x25, "IR4 is now the highest priority, IR3 the lowest");
+	pic_eoi(d, 0x20); /* a plain EOI does not rotate */
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x21);
+	outb(d, 0x20, PIC_OCW2_R | PIC_OCW2_SL | PIC_OCW2_EOI | 1); /* rotate on specific EOI */
+	pic_raise_irq(&d->pic, 4);
+	pic_lower_irq(&d->pic, 3); /* a new edge on IR3 */
+	pic_raise_irq(&d->pic, 3);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x23, "IR2 highest after IR1 became the lowest");
+	free(d);
+}
+
+Test(pic, pic_set_priority_names_the_lowest_level)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	outb(d, 0x20, PIC_OCW2_R | PIC_OCW2_SL | 4);
+	pic_raise_irq(&d->pic, 0);
+	pic_raise_irq(&d->pic, 6);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x26, "IR5 highest, then 6, 7, 0");
+	pic_raise_irq(&d->pic, 5);
+	cr_assert(pic_pending(&d->pic), "IR5 outranks IR6 in service");
+	pic_raise_irq(&d->pic, 7);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x25);
+	free(d);
+}
+
+Test(pic, pic_rotate_in_auto_eoi_mode)
+{
+	struct devices *d = machine(NULL, NULL);
+	outb(d, 0x20, PIC_ICW1 | PIC_ICW1_IC4 | PIC_ICW1_SNGL);
+	outb(d, 0x21, 0x40);
+	outb(d, 0x21, PIC_ICW4_UPM | PIC_ICW4_AEOI);
+	outb(d, 0x20, PIC_OCW2_R); /* set rotate in AEOI mode */
+	pic_raise_irq(&d->pic, 1);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x41);
+	pic_raise_irq(&d->pic, 0);
+	pic_raise_irq(&d->pic, 3);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x43, "IR1 became the lowest: IR2 first");
+	outb(d, 0x20, 0); /* clear rotate in AEOI mode */
+	pic_raise_irq(&d->pic, 4);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x44, "IR3 is the lowest now");
+	pic_raise_irq(&d->pic, 5);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x45, "and stays so: no rotation");
+	free(d);
+}
+
+Test(pic, pic_poll_command_reads_and_acknowledges)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	pic_raise_irq(&d->pic, 5);
+	outb(d, 0x20, PIC_OCW3 | PIC_OCW3_POLL);
+	cr_assert_eq(inb(d, 0x20), PIC_POLL_INT | 5);
+	pic_raise_irq(&d->pic, 6);
+	cr_assert_eq(inb(d, 0x20), 1u << 6, "one read only is the poll word: then IRR");
+	outb(d, 0x20, PIC_OCW3 | PIC_OCW3_RR | PIC_OCW3_RIS);
+	cr_assert_eq(inb(d, 0x20), 1u << 5, "the poll acknowledged IR5");
+	pic_eoi(d, 0x20);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x26);
+	outb(d, 0x20, PIC_OCW3 | PIC_OCW3_POLL);
+	cr_assert_eq(inb(d, 0x21), 0, "nothing pending: 0, from either port");
+	/* A slave request polls as IR2 on the master, then as its own IR
+	 * on the slave. */
+	pic_eoi(d, 0x20);
+	pic_raise_irq(&d->pic, 11);
+	outb(d, 0x20, PIC_OCW3 | PIC_OCW3_POLL);
+	cr_assert_eq(inb(d, 0x20), PIC_POLL_INT | PIC_CASCADE_IRQ);
+	outb(d, 0xA0, PIC_OCW3 | PIC_OCW3_POLL);
+	cr_assert_eq(inb(d, 0xA0), PIC_POLL_INT | 3);
+	cr_assert_not(pic_pending(&d->pic));
+	free(d);
+}
+
+Test(pic, pic_special_mask_mode_lets_other_levels_in)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	pic_raise_irq(&d->pic, 3);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x23);
+	pic_raise_irq(&d->pic, 5);
+	outb(d, 0x21, 1u << 3);
+	cr_assert_not(pic_pending(&d->pic), "fully nested: IR3 in service blocks IR5");
+	outb(d, 0x20, PIC_OCW3 | PIC_OCW3_SMM_SELECT);
+	cr_assert(pic_pending(&d->pic), "special mask mode: masked IR3 blocks nothing");
+	outb(d, 0x20, PIC_OCW3 | PIC_OCW3_ESMM);
+	cr_assert_not(pic_pending(&d->pic), "reset special mask mode");
+	free(d);
+}
+
+/* Master ICW4 with SFNM: a slave's higher-priority request nests inside
+ * another slave interrupt; in fully nested mode it waits. */
+static void pic_setup_sfnm(struct devices *d, bool sfnm)
+{
+	pic_setup(d, 0x20, 0x28);
+	outb(d, 0x20, PIC_ICW1 | PIC_ICW1_IC4);
+	outb(d, 0x21, 0x20);
+	outb(d, 0x21, 1u << PIC_CASCADE_IRQ);
+	outb(d, 0x21, PIC_ICW4_UPM | (sfnm ? PIC_ICW4_SFNM : 0));
+}
+
+Test(pic, pic_special_fully_nested_mode_nests_slave_requests)
+{
+	for (int sfnm = 0; sfnm <= 1; sfnm++) {
+		struct devices *d = machine(NULL, NULL);
+		pic_setup_sfnm(d, sfnm);
+		pic_raise_irq(&d->pic, 12);
+		cr_assert_eq(pic_acknowledge(&d->pic), 0x2C);
+		pic_raise_irq(&d->pic, 9);
+		cr_assert_eq(pic_pending(&d->pic), sfnm, "SFNM %d", sfnm);
+		pic_raise_irq(&d->pic, 5);
+		cr_assert_eq(pic_pending(&d->pic), sfnm, "IR5 stays below IR2 in service (SFNM %d)",
+			     sfnm);
+		if (sfnm)
+			cr_assert_eq(pic_acknowledge(&d->pic), 0x29);
+		free(d);
+	}
+}
+
+/* The ELCR makes an input level-triggered: its IRR bit follows the line,
+ * so the request comes back after EOI while the line stays high, and
+ * leaves when the line falls. */
+Test(pic, pic_level_triggered_input_requests_while_high)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	outb(d, PIC_ELCR_PORT, 1u << 5);
+	pic_raise_irq(&d->pic, 5);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x25);
+	pic_eoi(d, 0x20);
+	cr_assert(pic_pending(&d->pic), "still high: requests again");
+	pic_lower_irq(&d->pic, 5);
+	cr_assert_not(pic_pending(&d->pic), "the request leaves with the line");
+	/* A line already high when its input turns level-triggered. */
+	pic_raise_irq(&d->pic, 7);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x27);
+	pic_eoi(d, 0x20);
+	cr_assert_not(pic_pending(&d->pic), "edge: one request per rising edge");
+	outb(d, PIC_ELCR_PORT, 1u << 5 | 1u << 7);
+	cr_assert(pic_pending(&d->pic), "level: the high line requests");
+	pic_lower_irq(&d->pic, 7);
+	/* An edge input's request stays after its line falls. */
+	pic_raise_irq(&d->pic, 6);
+	pic_lower_irq(&d->pic, 6);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x26);
+	free(d);
+}
+
+/* A slave's level request withdrawn before the acknowledge: the master
+ * has latched the edge on IR2 and the slave answers with spurious IRQ 15. */
+Test(pic, pic_withdrawn_slave_level_request_is_spurious_irq15)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	outb(d, PIC_ELCR_PORT + 1, 1u << (10 - 8));
+	pic_raise_irq(&d->pic, 10);
+	pic_lower_irq(&d->pic, 10);
+	outb(d, 0xA0, PIC_OCW3 | PIC_OCW3_RR);
+	cr_assert_eq(inb(d, 0xA0), 0, "the slave's IRR follows the line");
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x2F);
+	free(d);
+}
+
+Test(pic, pic_ltim_makes_every_input_level_triggered)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_raise_irq(&d->pic, 6); /* high before initialization */
+	outb(d, 0x20, PIC_ICW1 | PIC_ICW1_IC4 | PIC_ICW1_SNGL | PIC_ICW1_LTIM);
+	outb(d, 0x21, 0x40);
+	outb(d, 0x21, PIC_ICW4_UPM);
+	cr_assert(pic_pending(&d->pic), "a level input high at ICW1 requests");
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x46);
+	outb(d, 0x20, PIC_OCW2_EOI);
+	cr_assert(pic_pending(&d->pic));
+	pic_lower_irq(&d->pic, 6);
+	cr_assert_not(pic_pending(&d->pic));
+	free(d);
+}
+
+Test(pic, pic_elcr_keeps_the_bits_a_pc_allows)
+{
+	struct devices *d = machine(NULL, NULL);
+	cr_assert_eq(inb(d, PIC_ELCR_PORT), 0, "edge after reset");
+	outb(d, PIC_ELCR_PORT, 0xFF);
+	outb(d, PIC_ELCR_PORT + 1, 0xFF);
+	cr_assert_eq(inb(d, PIC_ELCR_PORT), PIC_ELCR_MASTER_MASK, "IRQ 0-2 stay edge");
+	cr_assert_eq(inb(d, PIC_ELCR_PORT + 1), PIC_ELCR_SLAVE_MASK, "IRQ 8 and 13 stay edge");
 	free(d);
 }
 

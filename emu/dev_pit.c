@@ -6,24 +6,51 @@
 
 #include <string.h>
 
-enum pit_warning {
-	PIT_WARN_MODE = 1u << 0,
-	PIT_WARN_BCD = 1u << 1,
-};
+#define PIT_FULL_COUNT 0x10000u   /* a count of 0 means 2^16 in binary */
+#define PIT_FULL_COUNT_BCD 10000u /* and 10^4 in BCD */
 
-#define PIT_FULL_COUNT 0x10000u /* a count of 0 means 2^16 in binary */
-
-bool pit_init(struct pit *p, uint64_t cpu_hz, struct irq_line irq, FILE *warn)
+bool pit_init(struct pit *p, uint64_t cpu_hz, struct irq_line irq)
 {
 	memset(p, 0, sizeof *p);
 	p->clock = (struct tick_clock){ .tick_hz = PIT_HZ, .cpu_hz = cpu_hz };
 	p->irq = irq;
-	p->warn = warn;
 	for (unsigned i = 0; i < PIT_NCHANNELS; i++) {
-		p->ch[i].reload = PIT_FULL_COUNT;
+		p->ch[i].reload = p->ch[i].next_reload = PIT_FULL_COUNT;
 		p->ch[i].access = PIT_LSB_MSB;
 	}
 	return tick_clock_valid(&p->clock);
+}
+
+/* The counting element wraps at 2^16 in binary, 10^4 in BCD. */
+static uint32_t pit_full_count(const struct pit_channel *c)
+{
+	return c->bcd ? PIT_FULL_COUNT_BCD : PIT_FULL_COUNT;
+}
+
+/* A written 16-bit count as a number of ticks: four BCD digits in BCD
+ * mode (a digit above 9 counts as its nibble's value), 0 the full count. */
+static uint32_t pit_count_value(const struct pit_channel *c, uint32_t raw)
+{
+	uint32_t v = raw;
+	if (c->bcd)
+		v = (raw >> 12 & 15) * 1000 + (raw >> 8 & 15) * 100 + (raw >> 4 & 15) * 10 + (raw & 15);
+	return v ? v : pit_full_count(c);
+}
+
+/* A count as the channel reads back: binary, or four BCD digits. */
+static uint16_t pit_count_word(const struct pit_channel *c, uint32_t v)
+{
+	if (!c->bcd)
+		return (uint16_t)v;
+	v %= PIT_FULL_COUNT_BCD;
+	return (uint16_t)(v / 1000 << 12 | v / 100 % 10 << 8 | v / 10 % 10 << 4 | v % 10);
+}
+
+/* Modes 1 and 5 start counting on a rising gate edge, not on the write
+ * of the count. */
+static bool pit_mode_gate_triggered(unsigned mode)
+{
+	return mode == 1 || mode == 5;
 }
 
 static bool pit_mode_periodic(unsigned mode)
@@ -31,29 +58,30 @@ static bool pit_mode_periodic(unsigned mode)
 	return mode == 2 || mode == 3;
 }
 
-/* Modes 0 and 4 count once from the written value: their output has one
- * rising edge, at terminal count (mode 0) or one tick later, at the end
- * of the strobe (mode 4). */
+/* Modes 0, 1, 4 and 5 count once from the count (0, 4: from its write;
+ * 1, 5: from the gate's trigger): their output has one rising edge, at
+ * terminal count (modes 0 and 1) or one tick later, at the end of the
+ * strobe (modes 4 and 5). */
 static bool pit_mode_oneshot(unsigned mode)
 {
-	return mode == 0 || mode == 4;
+	return !pit_mode_periodic(mode);
 }
 
-static bool pit_mode_implemented(unsigned mode)
+static bool pit_mode_strobe(unsigned mode)
 {
-	return pit_mode_oneshot(mode) || pit_mode_periodic(mode);
+	return mode == 4 || mode == 5;
 }
 
 static uint64_t pit_oneshot_edge(const struct pit_channel *c)
 {
-	return c->reload + (c->mode == 4);
+	return c->reload + pit_mode_strobe(c->mode);
 }
 
 /* Rising edges of the output since counting began, at tick t: one in
- * modes 0 and 4, one per period in modes 2 and 3. */
+ * the one-shot modes, one per period in modes 2 and 3. */
 static uint64_t pit_edges_at(const struct pit_channel *c, uint64_t t)
 {
-	if (!c->counting || !pit_mode_implemented(c->mode))
+	if (!c->counting)
 		return 0;
 	uint64_t elapsed = t - c->start;
 	if (pit_mode_oneshot(c->mode))
@@ -66,40 +94,43 @@ static uint64_t pit_mode3_high_ticks(const struct pit_channel *c)
 	return (c->reload + 1) / 2;
 }
 
-/* The counting element's value at tick t. */
+/* The counting element's value at tick t, as the channel reads it back
+ * (pit_count_word). Before a gate trigger in modes 1 and 5 the element is
+ * not loaded; it reads as the count last loaded. */
 static uint16_t pit_count_at(const struct pit_channel *c, uint64_t t)
 {
 	if (!c->counting)
-		return (uint16_t)c->reload;
+		return pit_count_word(c, c->reload);
 	uint64_t elapsed = t - c->start;
 	if (c->mode == 2)
-		return (uint16_t)(c->reload - elapsed % c->reload);
+		return pit_count_word(c, (uint32_t)(c->reload - elapsed % c->reload));
 	if (c->mode == 3) {
 		uint64_t phase = elapsed % c->reload, high = pit_mode3_high_ticks(c);
-		return (uint16_t)(c->reload - 2 * (phase < high ? phase : phase - high));
+		return pit_count_word(c, (uint32_t)(c->reload - 2 * (phase < high ? phase : phase - high)));
 	}
-	/* Modes 0 and 4 (and 1 and 5): count down and wrap past zero. */
-	return (uint16_t)(c->reload - elapsed % PIT_FULL_COUNT);
+	/* The one-shot modes: count down and wrap past zero. */
+	uint32_t full = pit_full_count(c);
+	return pit_count_word(c, (uint32_t)((c->reload + full - elapsed % full) % full));
 }
 
 /* The OUT pin at tick t: low from the control word in mode 0 until terminal
- * count; low for the tick after terminal count in mode 4; low for the last
- * tick of each period in mode 2; high for the first half of the period in
- * mode 3; high in the modes not implemented. */
+ * count; low from the trigger until terminal count in mode 1; low for the
+ * tick after terminal count in modes 4 and 5; low for the last tick of
+ * each period in mode 2; high for the first half of the period in mode 3. */
 static bool pit_output_at(const struct pit_channel *c, uint64_t t)
 {
 	if (c->mode == 0)
 		return pit_edges_at(c, t) > 0;
 	if (!c->counting)
 		return true;
-	if (c->mode == 4)
+	if (c->mode == 1)
+		return pit_edges_at(c, t) > 0;
+	if (pit_mode_strobe(c->mode))
 		return t - c->start != c->reload;
 	uint64_t phase = (t - c->start) % c->reload;
 	if (c->mode == 2)
 		return phase != c->reload - 1;
-	if (c->mode == 3)
-		return phase < pit_mode3_high_ticks(c);
-	return true;
+	return phase < pit_mode3_high_ticks(c); /* mode 3 */
 }
 
 void pit_advance(struct pit *p, uint64_t now_cycles)
@@ -113,7 +144,7 @@ void pit_advance(struct pit *p, uint64_t now_cycles)
 	if (edges == p->edges_seen)
 		return;
 	p->edges_seen = edges;
-	if (c->mode == 0)
+	if (c->mode == 0 || c->mode == 1)
 		irq_line_set(&p->irq, true); /* OUT stays high until reprogrammed */
 	else
 		irq_line_pulse(&p->irq);
@@ -122,36 +153,37 @@ void pit_advance(struct pit *p, uint64_t now_cycles)
 uint64_t pit_next_event(const struct pit *p)
 {
 	const struct pit_channel *c = &p->ch[0];
-	if (!c->counting || !pit_mode_implemented(c->mode))
+	if (!c->counting)
 		return UINT64_MAX;
 	if (pit_mode_oneshot(c->mode))
 		return p->edges_seen ? UINT64_MAX : tick_to_cycles(&p->clock, c->start + pit_oneshot_edge(c));
 	return tick_to_cycles(&p->clock, c->start + (p->edges_seen + 1) * c->reload);
 }
 
-static void pit_warn_once(struct pit *p, unsigned which, const char *fmt, unsigned arg)
-{
-	if (p->warned & which)
-		return;
-	p->warned |= which;
-	if (p->warn) {
-		fprintf(p->warn, "mmulab: 8254 PIT: ");
-		fprintf(p->warn, fmt, arg);
-		fputc('\n', p->warn);
-	}
-}
-
-/* Counting restarts from a new count; channel 0's output falls. */
-static void pit_restart(struct pit *p, unsigned n, uint32_t count)
+/* The counting element loads the count and counts from now; channel 0's
+ * output falls (the IRQ 0 line: the next rising edge requests). */
+static void pit_load(struct pit *p, unsigned n)
 {
 	struct pit_channel *c = &p->ch[n];
-	c->reload = count ? count : PIT_FULL_COUNT;
+	c->reload = c->next_reload;
 	c->start = p->now;
 	c->counting = true;
 	if (n == 0) {
 		p->edges_seen = 0;
 		irq_line_set(&p->irq, false);
 	}
+}
+
+/* A count written in full. Modes 0, 2, 3 and 4 start from it at once;
+ * modes 1 and 5 wait for the gate, and a one-shot under way goes on with
+ * its old count until retriggered (8254 data sheet, modes 1 and 5). */
+static void pit_write_complete(struct pit *p, unsigned n, uint32_t raw)
+{
+	struct pit_channel *c = &p->ch[n];
+	c->next_reload = pit_count_value(c, raw);
+	c->armed = true;
+	if (!pit_mode_gate_triggered(c->mode))
+		pit_load(p, n);
 }
 
 static void pit_latch_count(struct pit *p, struct pit_channel *c)
@@ -204,14 +236,11 @@ static void pit_control(struct pit *p, uint8_t value)
 	*c = (struct pit_channel){
 		.control = value & PIT_STATUS_CW_MASK,
 		.mode = (uint8_t)(mode > 5 ? mode - 4 : mode), /* 6 and 7 alias 2 and 3 */
+		.bcd = value & PIT_CW_BCD,
 		.access = access,
 		.reload = c->reload,
+		.next_reload = c->reload,
 	};
-	if (!pit_mode_implemented(c->mode))
-		pit_warn_once(p, PIT_WARN_MODE, "mode %u is not implemented (the count runs, OUT never changes)",
-			      c->mode);
-	if (value & PIT_CW_BCD)
-		pit_warn_once(p, PIT_WARN_BCD, "BCD counting is not implemented (channel %u counts in binary)", n);
 	if (n == 0) {
 		p->edges_seen = 0;
 		irq_line_set(&p->irq, false);
@@ -222,8 +251,8 @@ static void pit_write_count(struct pit *p, unsigned n, uint8_t value)
 {
 	struct pit_channel *c = &p->ch[n];
 	switch (c->access) {
-	case PIT_LSB: pit_restart(p, n, value); break;
-	case PIT_MSB: pit_restart(p, n, (uint32_t)value << 8); break;
+	case PIT_LSB: pit_write_complete(p, n, value); break;
+	case PIT_MSB: pit_write_complete(p, n, (uint32_t)value << 8); break;
 	case PIT_LSB_MSB:
 		if (!c->write_msb_next) {
 			c->write_latch = value;
@@ -233,7 +262,7 @@ static void pit_write_count(struct pit *p, unsigned n, uint8_t value)
 			break;
 		}
 		c->write_msb_next = false;
-		pit_restart(p, n, c->write_latch | (uint32_t)value << 8);
+		pit_write_complete(p, n, c->write_latch | (uint32_t)value << 8);
 		break;
 	case PIT_LATCH: break;
 	}
@@ -286,15 +315,18 @@ uint8_t pit_port_b_read(struct pit *p)
 	return v;
 }
 
-/* A rising edge on a gate restarts the count in the modes the gate
- * triggers (1, 5) or reloads (2, 3); modes 0 and 4 go on counting. */
+/* A rising edge on a gate triggers modes 1 and 5 once a count was
+ * written (loading the latest count: a retrigger) and reloads modes 2 and
+ * 3; modes 0 and 4 go on counting. */
 void pit_port_b_write(struct pit *p, uint8_t value)
 {
 	struct pit_channel *c = &p->ch[2];
 	bool rising = (value & PIT_PORT_B_GATE2) && !(p->port_b & PIT_PORT_B_GATE2);
 	p->port_b = value & PIT_PORT_B_WRITABLE;
-	if (rising && c->counting && c->mode != 0 && c->mode != 4)
-		c->start = p->now;
+	if (!rising)
+		return;
+	if (pit_mode_gate_triggered(c->mode) ? c->armed : c->counting && pit_mode_periodic(c->mode))
+		pit_load(p, 2);
 }
 
 uint32_t pit_io_read(void *dev, uint16_t port, unsigned size)

@@ -6,23 +6,23 @@
  * floor(cycles * PIT_HZ / cpu_hz) (emu/tick.h), never host time.
  *
  * Implemented (Intel 8254 data sheet): control words for all three
- * channels; access modes latch, LSB only, MSB only, LSB then MSB; modes 0
- * (interrupt on terminal count), 2 (rate generator), 3 (square wave) and
- * 4 (software-triggered strobe: OUT low for one tick after terminal count,
- * its rising edge raises IRQ 0);
- * the counter-latch command; the read-back command (count and status);
- * reading the current count at any time. Channels 0 and 1 have their gates
- * held high; channel 2's gate is bit 0 of port 0x61 (system control port
- * B), whose bit 5 reads channel 2's output and bit 4 a refresh-request
- * signal that toggles every 18 PIT ticks (about 15 us), as on a PC, so
- * that guests can time delays and calibrate other timers against the PIT.
- * As in QEMU, a rising gate edge restarts the count in modes 1, 2, 3 and 5
- * and the gate level does not otherwise stop counting. The speaker is not
- * modelled (bit 1 is stored and read back).
- * Not implemented, reported once on the warning stream: the gate-triggered
- * modes 1 and 5 (the counter counts down as in mode 0 but its output never
- * changes) and
- * BCD counting (the counter counts in binary).
+ * channels; access modes latch, LSB only, MSB only, LSB then MSB; every
+ * mode: 0 (interrupt on terminal count), 1 (hardware retriggerable
+ * one-shot: OUT low from a gate trigger until terminal count), 2 (rate
+ * generator), 3 (square wave), 4 (software-triggered strobe: OUT low for
+ * one tick after terminal count, its rising edge raises IRQ 0) and 5
+ * (hardware-triggered strobe); binary and BCD counting; the counter-latch
+ * command; the read-back command (count and status); reading the current
+ * count at any time. Channels 0 and 1 have their gates held high, so
+ * modes 1 and 5 never trigger there, as on a PC; channel 2's gate is bit
+ * 0 of port 0x61 (system control port B), whose bit 5 reads channel 2's
+ * output and bit 4 a refresh-request signal that toggles every 18 PIT
+ * ticks (about 15 us), as on a PC, so that guests can time delays and
+ * calibrate other timers against the PIT. A rising gate edge triggers
+ * modes 1 and 5 (loading the latest count; a count written during a
+ * one-shot waits for the next trigger) and reloads modes 2 and 3; as in
+ * QEMU, the gate level does not otherwise stop counting. The speaker is
+ * not modelled (bit 1 is stored and read back).
  * Simplifications: a new count takes effect on the write that completes it,
  * not on the next clock edge; in mode 3 the output is high for the first
  * half of each period (rounded up) and the count read back falls by two
@@ -33,7 +33,6 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "emu/irq.h"
 #include "emu/tick.h"
@@ -75,9 +74,12 @@ enum pit_access { PIT_LATCH = 0, PIT_LSB = 1, PIT_MSB = 2, PIT_LSB_MSB = 3 };
 struct pit_channel {
 	uint8_t control;      /* RW, mode and BCD bits (status byte bits 5:0) */
 	uint8_t mode;         /* 0..5 */
+	bool bcd;             /* counts in four BCD digits */
 	enum pit_access access;
-	uint32_t reload;      /* 1..65536 (a written 0 means 65536) */
-	bool counting;        /* a count has been written since the control word */
+	uint32_t reload;      /* ticks per count: 1..65536 (a written 0 means 65536; 10000 in BCD) */
+	uint32_t next_reload; /* the count last written, loaded now or by the next gate trigger */
+	bool armed;           /* a count has been written since the control word */
+	bool counting;        /* the counting element is loaded and counting (modes 1, 5: triggered) */
 	uint64_t start;       /* tick at which counting from reload began */
 	uint16_t write_latch; /* LSB written so far in LSB-then-MSB mode */
 	bool write_msb_next;
@@ -95,12 +97,10 @@ struct pit {
 	uint64_t edges_seen;   /* channel 0 output edges already sent to IRQ 0 */
 	struct irq_line irq;   /* channel 0 output */
 	uint8_t port_b;        /* port 0x61 bits 1:0 as written */
-	FILE *warn;
-	unsigned warned;
 };
 
 /* false if cpu_hz is out of range (tick_clock_valid). */
-bool pit_init(struct pit *p, uint64_t cpu_hz, struct irq_line irq, FILE *warn);
+bool pit_init(struct pit *p, uint64_t cpu_hz, struct irq_line irq);
 /* Run to `now_cycles` (monotonic; an earlier value is ignored), raising
  * IRQ 0 for channel 0's output rising edges passed on the way. Several
  * missed periods collapse into one request, as on an edge-triggered PIC. */

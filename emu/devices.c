@@ -89,7 +89,7 @@ bool devices_init(struct devices *d, const struct devices_config *cfg, char *err
 	debug_exit_init(&d->debug_exit);
 	uart_init(&d->com1, cfg->serial_sink, cfg->serial_ctx,
 		  (struct irq_line){ pic_irq_line_set, &d->pic, UART_COM1_IRQ });
-	if (!pit_init(&d->pit, cpu_hz, (struct irq_line){ pic_irq_line_set, &d->pic, PIT_IRQ }, cfg->warn)) {
+	if (!pit_init(&d->pit, cpu_hz, (struct irq_line){ pic_irq_line_set, &d->pic, PIT_IRQ })) {
 		snprintf(err, errlen, "CPU frequency %llu Hz is out of range (%llu..%llu)",
 			 (unsigned long long)cpu_hz, (unsigned long long)PIT_HZ,
 			 (unsigned long long)(TICK_MAX_HZ - 1));

@@ -730,19 +730,110 @@ Test(pit, pit_msb_only_access_and_full_count)
 	free(d);
 }
 
-Test(pit, pit_unimplemented_mode_warns_once)
+/* Channels 0 and 1 have their gates tied high: the gate-triggered modes
+ * never start there, and OUT stays high (as on a PC). */
+Test(pit, pit_gate_triggered_modes_never_start_on_channel0)
 {
-	char *text = NULL;
-	size_t len = 0;
-	FILE *warn = open_memstream(&text, &len);
-	struct devices *d = machine(NULL, warn);
-	pit_program(d, 0, 1, 100);
-	pit_program(d, 0, 5, 100);
-	cr_assert_eq(devices_next_event(d), UINT64_MAX);
-	fclose(warn);
-	cr_assert(strstr(text, "mode 1 is not implemented"), "%s", text);
-	cr_assert_eq(strchr(text, '\n'), text + len - 1, "exactly one line: %s", text);
-	free(text);
+	for (unsigned mode = 1; mode <= 5; mode += 4) {
+		struct devices *d = machine(NULL, NULL);
+		pic_setup(d, 0x20, 0x28);
+		pit_program(d, 0, mode, 100);
+		cr_assert_eq(devices_next_event(d), UINT64_MAX, "mode %u", mode);
+		cr_assert_eq(run_counting_irq0(d, pit_cycles(1000), pit_cycles(10)), 0);
+		outb(d, 0x43, 0xC0 | PIT_RB_NOT_COUNT | PIT_RB_CHANNEL(0));
+		uint8_t status = inb(d, 0x40);
+		cr_assert(status & PIT_STATUS_OUTPUT, "mode %u: OUT high", mode);
+		cr_assert(status & PIT_STATUS_NULL_COUNT, "mode %u: the count is never loaded", mode);
+		free(d);
+	}
+}
+
+static bool out2(struct devices *d)
+{
+	return inb(d, 0x61) & PIT_PORT_B_OUT2;
+}
+
+static void gate2(struct devices *d, bool high)
+{
+	outb(d, 0x61, high ? PIT_PORT_B_GATE2 : 0);
+}
+
+/* Mode 1 on channel 2: the count waits for a rising gate edge; OUT is low
+ * from the trigger to terminal count. A count written during the pulse
+ * waits for the next trigger, which restarts the pulse. */
+Test(pit, pit_mode1_one_shot_starts_on_the_gate)
+{
+	struct devices *d = machine(NULL, NULL);
+	gate2(d, false);
+	pit_program(d, 2, 1, 500);
+	devices_advance(d, pit_cycles(1000));
+	cr_assert(out2(d), "no trigger yet: OUT high");
+	gate2(d, true);
+	cr_assert_not(out2(d), "the trigger drives OUT low");
+	devices_advance(d, pit_cycles(1000 + 200));
+	cr_assert_eq(pit_read16(d, 0x42), 300);
+	pit_program(d, 2, 1, 900); /* a new control word: OUT high, wait again */
+	cr_assert(out2(d));
+	gate2(d, false);
+	gate2(d, true);
+	cr_assert_not(out2(d));
+	outb(d, 0x42, (uint8_t)2000);
+	outb(d, 0x42, 2000 >> 8);
+	devices_advance(d, pit_cycles(1200 + 899));
+	cr_assert_not(out2(d), "the pulse goes on with the count it started with");
+	devices_advance(d, pit_cycles(1200 + 900));
+	cr_assert(out2(d), "terminal count: OUT high");
+	gate2(d, false);
+	gate2(d, true); /* retrigger: the count written last */
+	cr_assert_not(out2(d));
+	devices_advance(d, pit_cycles(2100 + 1999));
+	cr_assert_not(out2(d));
+	devices_advance(d, pit_cycles(2100 + 2000));
+	cr_assert(out2(d));
+	free(d);
+}
+
+Test(pit, pit_mode5_strobes_once_after_the_gate_trigger)
+{
+	struct devices *d = machine(NULL, NULL);
+	gate2(d, false);
+	pit_program(d, 2, 5, 300);
+	gate2(d, true);
+	cr_assert(out2(d));
+	devices_advance(d, pit_cycles(299));
+	cr_assert(out2(d));
+	devices_advance(d, pit_cycles(300));
+	cr_assert_not(out2(d), "the strobe: OUT low for one tick at terminal count");
+	devices_advance(d, pit_cycles(301));
+	cr_assert(out2(d));
+	devices_advance(d, pit_cycles(900));
+	cr_assert(out2(d), "once only");
+	free(d);
+}
+
+/* BCD: the count is four decimal digits; it counts 0x1000 as 1000 ticks
+ * and reads back in BCD; 0 is 10^4 ticks. */
+Test(pit, pit_bcd_counts_in_decimal_digits)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	outb(d, 0x43, 2 << PIT_CW_SC_SHIFT | PIT_LSB_MSB << PIT_CW_RW_SHIFT | 2 << PIT_CW_MODE_SHIFT |
+			      PIT_CW_BCD);
+	outb(d, 0x42, 0x00);
+	outb(d, 0x42, 0x10);
+	devices_advance(d, pit_cycles(250));
+	cr_assert_eq(pit_read16(d, 0x42), 0x0750);
+	outb(d, 0x43, PIT_LSB_MSB << PIT_CW_RW_SHIFT | 2 << PIT_CW_MODE_SHIFT | PIT_CW_BCD);
+	outb(d, 0x40, 0x00);
+	outb(d, 0x40, 0x01); /* BCD 0100: 100 ticks */
+	cr_assert_eq(devices_next_event(d), pit_cycles(250 + 100));
+	cr_assert_eq(run_counting_irq0(d, pit_cycles(250 + 1000), pit_cycles(7)), 10);
+	outb(d, 0x43, PIT_LSB_MSB << PIT_CW_RW_SHIFT | 0 << PIT_CW_MODE_SHIFT | PIT_CW_BCD);
+	outb(d, 0x40, 0);
+	outb(d, 0x40, 0); /* 0: 10^4 */
+	cr_assert_eq(devices_next_event(d), pit_cycles(d->pit.now + 10000));
+	devices_advance(d, pit_cycles(d->pit.now + 10001));
+	cr_assert_eq(pit_read16(d, 0x40), 0x9999, "past terminal count the count wraps to 9999");
 	free(d);
 }
 
@@ -1236,7 +1327,7 @@ static uint64_t lcg(uint64_t *s)
 }
 
 static const uint16_t busy_ports[] = {
-	0x20, 0x21, 0xA0, 0xA1, 0x40, 0x41, 0x42, 0x43, 0x61,
+	0x20, 0x21, 0xA0, 0xA1, 0x4D0, 0x4D1, 0x40, 0x41, 0x42, 0x43, 0x61,
 	0x3F8, 0x3F9, 0x3FA, 0x3FB, 0x3FC, 0x3FD, 0x3FE, 0x3FF, 0x80, 0xCF8,
 };
 

@@ -50,14 +50,13 @@ static void lapic_reset_registers(struct lapic *a)
 	a->timer_divisor = lapic_divisor_of(0);
 	a->timer_start = a->now;
 	a->timer_fired = 0;
+	a->tsc_deadline = 0;
 }
 
-bool lapic_init(struct lapic *a, uint64_t cpu_hz, uint64_t timer_hz, unsigned phys_addr_bits,
-		FILE *warn)
+bool lapic_init(struct lapic *a, uint64_t cpu_hz, uint64_t timer_hz, unsigned phys_addr_bits)
 {
 	memset(a, 0, sizeof *a);
 	a->clock = (struct tick_clock){ .tick_hz = timer_hz, .cpu_hz = cpu_hz };
-	a->warn = warn;
 	a->base_msr = LAPIC_DEFAULT_BASE | APIC_BASE_BSP | APIC_BASE_ENABLE;
 	lapic_reset_registers(a);
 	if (phys_addr_bits < 32 || phys_addr_bits > 52)
@@ -221,8 +220,31 @@ static bool lapic_timer_deliverable(const struct lapic *a)
 	return lapic_software_enabled(a) && !(a->lvt[LVT_TIMER] & LAPIC_LVT_MASKED);
 }
 
+/* TSC-deadline mode: the deadline passed disarms the timer, raising the
+ * interrupt unless it is masked (each write raises at most one). */
+static void lapic_tsc_deadline_advance(struct lapic *a, uint64_t now_cycles)
+{
+	if (!a->tsc_deadline || now_cycles < a->tsc_deadline)
+		return;
+	a->tsc_deadline = 0;
+	if (lapic_timer_deliverable(a))
+		lapic_deliver(a, (uint8_t)(a->lvt[LVT_TIMER] & LAPIC_LVT_VECTOR));
+}
+
+uint64_t lapic_read_tsc_deadline(const struct lapic *a)
+{
+	return a->tsc_deadline;
+}
+
+void lapic_write_tsc_deadline(struct lapic *a, uint64_t value)
+{
+	if (lapic_globally_enabled(a) && lapic_timer_mode(a) == LAPIC_TIMER_TSC_DEADLINE)
+		a->tsc_deadline = value;
+}
+
 void lapic_advance(struct lapic *a, uint64_t now_cycles)
 {
+	lapic_tsc_deadline_advance(a, now_cycles);
 	uint64_t t = tick_from_cycles(&a->clock, now_cycles);
 	if (t < a->now)
 		return;
@@ -238,6 +260,8 @@ void lapic_advance(struct lapic *a, uint64_t now_cycles)
 
 uint64_t lapic_next_event(const struct lapic *a)
 {
+	if (a->tsc_deadline && lapic_timer_deliverable(a))
+		return a->tsc_deadline;
 	if (!lapic_timer_running(a) || !lapic_timer_deliverable(a))
 		return UINT64_MAX;
 	if (lapic_timer_mode(a) == LAPIC_TIMER_ONESHOT && a->timer_fired)
@@ -338,15 +362,14 @@ static void lapic_write_svr(struct lapic *a, uint32_t value)
 
 static void lapic_write_lvt(struct lapic *a, unsigned i, uint32_t value)
 {
+	enum lapic_timer_mode before = lapic_timer_mode(a);
 	a->lvt[i] = value & lvt_writable[i];
 	/* While software-disabled, the mask bits cannot be cleared (§11.4.7.2). */
 	if (!lapic_software_enabled(a))
 		a->lvt[i] |= LAPIC_LVT_MASKED;
-	if (i == LVT_TIMER && lapic_timer_mode(a) == LAPIC_TIMER_TSC_DEADLINE && !a->warned_tsc_deadline) {
-		a->warned_tsc_deadline = true;
-		if (a->warn)
-			fprintf(a->warn, "mmulab: local APIC: TSC-deadline timer mode is not implemented (timer stopped)\n");
-	}
+	/* Leaving or entering TSC-deadline mode disarms the timer (§11.5.4.1). */
+	if (i == LVT_TIMER && lapic_timer_mode(a) != before)
+		a->tsc_deadline = 0;
 }
 
 static void lapic_write_reg(struct lapic *a, uint32_t reg, uint32_t value)
@@ -376,7 +399,10 @@ static void lapic_write_reg(struct lapic *a, uint32_t reg, uint32_t value)
 		a->icr_low = value & LAPIC_ICR_LOW_MASK;
 		lapic_send_ipi(a);
 		break;
-	case LAPIC_TIMER_INITIAL: lapic_timer_load(a, value); break;
+	case LAPIC_TIMER_INITIAL: /* ignored in TSC-deadline mode (§11.5.4.1) */
+		if (lapic_timer_mode(a) != LAPIC_TIMER_TSC_DEADLINE)
+			lapic_timer_load(a, value);
+		break;
 	case LAPIC_TIMER_DIVIDE: a->divide_config = value & LAPIC_DIVIDE_MASK; break;
 	default: break; /* read-only or reserved */
 	}

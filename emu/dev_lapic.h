@@ -8,19 +8,20 @@
  * (software enable, spurious vector), ISR/TMR/IRR, ESR (illegal vectors),
  * ICR (fixed and lowest-priority IPIs to self, by shorthand or by a
  * destination that names this APIC; INIT and SIPI accepted and ignored),
- * LVT timer (one-shot and periodic), LVT LINT0/LINT1/error/thermal/
+ * LVT timer (one-shot, periodic and TSC-deadline, with the
+ * IA32_TSC_DEADLINE MSR, §11.5.4.1), LVT LINT0/LINT1/error/thermal/
  * performance (stored; LINT0 selects whether the 8259A's ExtINT reaches the
  * CPU), divide configuration, initial and current count; the
  * IA32_APIC_BASE MSR (base, global enable, BSP).
- * Not implemented: TSC-deadline timer mode (CPUID does not report it; the
- * timer is then stopped), NMI/SMI IPIs (dropped), x2APIC, the remote read
+ * Not implemented: NMI/SMI IPIs (dropped), x2APIC, the remote read
  * register, level-triggered EOI broadcast, thermal/performance/error
  * interrupt sources (nothing raises them).
  *
  * Time: the timer's input clock runs at timer_hz, derived from modelled
  * CPU cycles (emu/tick.h), then divided by the divide configuration. A new
  * divide configuration takes effect when the initial count is next written
- * (guests write the divider first).
+ * (guests write the divider first). The TSC-deadline timer compares the
+ * deadline with the modelled cycle counter, which is the TSC.
  */
 #ifndef EMU_DEV_LAPIC_H
 #define EMU_DEV_LAPIC_H
@@ -135,16 +136,14 @@ struct lapic {
 	uint64_t now;               /* undivided ticks at the last lapic_advance */
 	struct tick_clock clock;
 	uint64_t phys_addr_mask;    /* bits a base address may have (MAXPHYADDR) */
-	FILE *warn;
-	bool warned_tsc_deadline;
+	uint64_t tsc_deadline;      /* IA32_TSC_DEADLINE: armed when non-zero (TSC-deadline mode) */
 };
 
 /* Power-up state (§11.4.7.1 and Table 11-1): enabled in IA32_APIC_BASE,
  * software-disabled in SVR, LVT entries masked except LINT0, which holds
  * ExtINT as a PC BIOS leaves it, ID 0. false if the clock is out of range
  * or phys_addr_bits is not in 32..52. */
-bool lapic_init(struct lapic *a, uint64_t cpu_hz, uint64_t timer_hz, unsigned phys_addr_bits,
-		FILE *warn);
+bool lapic_init(struct lapic *a, uint64_t cpu_hz, uint64_t timer_hz, unsigned phys_addr_bits);
 
 /* RDMSR/WRMSR of IA32_APIC_BASE. The write returns false (the CPU raises
  * #GP) for reserved bits or x2APIC enable; the BSP bit is read-only here.
@@ -167,6 +166,13 @@ void lapic_write(struct lapic *a, uint32_t offset, unsigned size, uint32_t value
 
 /* Run the timer to now_cycles (monotonic). */
 void lapic_advance(struct lapic *a, uint64_t now_cycles);
+/* IA32_TSC_DEADLINE (§11.5.4.1): in TSC-deadline mode a non-zero write
+ * arms the timer (once the TSC reaches the value, the timer interrupt is
+ * raised and the MSR cleared) and 0 disarms it; in the other modes writes
+ * are ignored and the MSR reads 0. The caller advances the APIC to now
+ * first and after the write (a deadline already passed fires at once). */
+uint64_t lapic_read_tsc_deadline(const struct lapic *a);
+void lapic_write_tsc_deadline(struct lapic *a, uint64_t value);
 /* Cycle of the next timer expiry that would set an IRR bit, UINT64_MAX if none. */
 uint64_t lapic_next_event(const struct lapic *a);
 

@@ -95,7 +95,7 @@ bool devices_init(struct devices *d, const struct devices_config *cfg, char *err
 			 (unsigned long long)(TICK_MAX_HZ - 1));
 		return false;
 	}
-	if (!lapic_init(&d->lapic, cpu_hz, apic_hz, bits, cfg->warn)) {
+	if (!lapic_init(&d->lapic, cpu_hz, apic_hz, bits)) {
 		snprintf(err, errlen, "local APIC timer at %llu Hz or MAXPHYADDR %u is out of range "
 			 "(timer 1..CPU frequency, MAXPHYADDR 32..52)", (unsigned long long)apic_hz, bits);
 		return false;
@@ -200,6 +200,24 @@ bool devices_apic_base_write(struct devices *d, uint64_t now, uint64_t value)
 {
 	devices_advance(d, now);
 	return lapic_write_base_msr(&d->lapic, value);
+}
+
+uint64_t devices_tsc_deadline_read(struct devices *d, uint64_t now)
+{
+	devices_advance(d, now);
+	return lapic_read_tsc_deadline(&d->lapic);
+}
+
+void devices_tsc_deadline_write(struct devices *d, uint64_t now, uint64_t value)
+{
+	devices_advance(d, now);
+	lapic_write_tsc_deadline(&d->lapic, value);
+	devices_advance(d, now); /* a deadline already passed fires now */
+}
+
+bool devices_apic_present(const struct devices *d)
+{
+	return lapic_globally_enabled(&d->lapic);
 }
 
 unsigned devices_serial_input(struct devices *d, const uint8_t *bytes, unsigned n)

@@ -101,6 +101,12 @@ void devices_mmio_write(struct devices *d, uint64_t now, uint64_t pa, unsigned s
 /* IA32_APIC_BASE for RDMSR/WRMSR; the write returns false for #GP. */
 uint64_t devices_apic_base_read(const struct devices *d);
 MMU_WUR bool devices_apic_base_write(struct devices *d, uint64_t now, uint64_t value);
+/* IA32_TSC_DEADLINE at `now` (lapic_read_tsc_deadline). */
+uint64_t devices_tsc_deadline_read(struct devices *d, uint64_t now);
+void devices_tsc_deadline_write(struct devices *d, uint64_t now, uint64_t value);
+/* CPUID.01H:EDX.APIC: the APIC is globally enabled (SDM Vol. 3A §11.4.3:
+ * with IA32_APIC_BASE's enable bit clear the processor reports none). */
+bool devices_apic_present(const struct devices *d);
 
 /* Host input for COM1 (e.g. from stdin); returns how many bytes fitted. */
 unsigned devices_serial_input(struct devices *d, const uint8_t *bytes, unsigned n);

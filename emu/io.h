@@ -22,6 +22,12 @@ void io_mmio_store(struct cpu *c, uint64_t pa, unsigned size, uint64_t v);
 /* RDMSR/WRMSR of IA32_APIC_BASE (SDM Vol. 3A §11.4.4) when devices are
  * attached: a write the APIC refuses raises #GP(0). */
 enum exec_result io_apic_base_msr(struct cpu *c, bool write, uint64_t v);
+/* RDMSR/WRMSR of IA32_TSC_DEADLINE (§11.5.4.1) when devices are attached
+ * and the APIC is on; otherwise the MSR does not exist (#GP(0)), as
+ * CPUID then reports no TSC-deadline timer. */
+enum exec_result io_tsc_deadline_msr(struct cpu *c, bool write, uint64_t v);
+/* Whether CPUID reports the APIC and its TSC-deadline timer. */
+bool io_apic_present(const struct cpu *c);
 
 /* MOV from/to CR8 when devices are attached: CR8 is TPR[7:4]. */
 uint64_t io_cr8_read(const struct cpu *c);

@@ -197,6 +197,25 @@ enum exec_result io_apic_base_msr(struct cpu *c, bool write, uint64_t v)
 	return EXEC_OK;
 }
 
+bool io_apic_present(const struct cpu *c)
+{
+	return c->dev && devices_apic_present(c->dev);
+}
+
+enum exec_result io_tsc_deadline_msr(struct cpu *c, bool write, uint64_t v)
+{
+	if (!io_apic_present(c))
+		return fault(c, VEC_GP, true, 0);
+	if (write) {
+		devices_tsc_deadline_write(c->dev, c->cycles, v);
+		return EXEC_YIELD; /* the machine's next event may have moved */
+	}
+	v = devices_tsc_deadline_read(c->dev, c->cycles);
+	reg_set(c, GPR_RAX, 4, v);
+	reg_set(c, GPR_RDX, 4, v >> 32);
+	return EXEC_OK;
+}
+
 uint64_t io_cr8_read(const struct cpu *c)
 {
 	return devices_cr8_read(c->dev);

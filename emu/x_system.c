@@ -12,7 +12,7 @@ enum {
 	MSR_TSC = 0x10, MSR_APIC_BASE = 0x1b, MSR_PAT = 0x277, MSR_EFER = 0xc0000080,
 	MSR_STAR = 0xc0000081, MSR_LSTAR = 0xc0000082, MSR_CSTAR = 0xc0000083,
 	MSR_SFMASK = 0xc0000084, MSR_FS_BASE = 0xc0000100, MSR_GS_BASE = 0xc0000101,
-	MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103,
+	MSR_KERNEL_GS_BASE = 0xc0000102, MSR_TSC_AUX = 0xc0000103, MSR_TSC_DEADLINE = 0x6e0,
 };
 
 #define CR8_TPR_MASK 0xfu
@@ -210,6 +210,8 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 		return EXEC_FAULT;
 	if (index == MSR_APIC_BASE && c->dev)
 		return io_apic_base_msr(c, d->sub, v);
+	if (index == MSR_TSC_DEADLINE)
+		return io_tsc_deadline_msr(c, d->sub, v);
 	if (index == MSR_EFER) {
 		if (!d->sub) {
 			v = c->mmu.efer;

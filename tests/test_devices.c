@@ -955,6 +955,33 @@ Test(lapic, lapic_self_ipi_delivered)
 	free(d);
 }
 
+/* TSC-deadline mode (§11.5.4.1): the deadline, in CPU cycles, is the
+ * machine's next event; the interrupt comes at the deadline, not a cycle
+ * before, and the MSR reads 0 after it. */
+Test(lapic, lapic_tsc_deadline_fires_at_the_deadline_cycle)
+{
+	struct devices *d = machine(NULL, NULL);
+	apic_enable(d);
+	apic_w(d, LAPIC_LVT_TIMER, LAPIC_TIMER_TSC_DEADLINE << LAPIC_LVT_TIMER_MODE_SHIFT | 0x41);
+	devices_tsc_deadline_write(d, d->now, 123456);
+	cr_assert_eq(devices_next_event(d), 123456);
+	devices_advance(d, 123455);
+	cr_assert_not(devices_interrupt_pending(d));
+	cr_assert_eq(devices_tsc_deadline_read(d, 123455), 123456);
+	devices_advance(d, 123456);
+	cr_assert(devices_interrupt_pending(d));
+	cr_assert_eq(devices_interrupt_ack(d), 0x41);
+	cr_assert_eq(devices_tsc_deadline_read(d, 123456), 0, "disarmed after firing");
+	cr_assert_eq(devices_next_event(d), UINT64_MAX);
+	/* Not in TSC-deadline mode: the write is ignored. */
+	apic_w(d, LAPIC_EOI, 0);
+	apic_w(d, LAPIC_LVT_TIMER, 0x41);
+	devices_tsc_deadline_write(d, d->now, 200000);
+	cr_assert_eq(devices_tsc_deadline_read(d, d->now), 0);
+	cr_assert_eq(devices_next_event(d), UINT64_MAX);
+	free(d);
+}
+
 Test(lapic, lapic_init_and_sipi_are_ignored)
 {
 	struct devices *d = machine(NULL, NULL);

@@ -1,0 +1,134 @@
+/* The local APIC timer in TSC-deadline mode (SDM Vol. 3A §11.5.4.1):
+ * CPUID reports the APIC and the mode; each write of IA32_TSC_DEADLINE
+ * raises one interrupt once the TSC reaches it, never before, and the MSR
+ * then reads 0; a deadline already passed fires at once; a masked timer
+ * disarms without an interrupt; a change of timer mode disarms; the
+ * initial-count register is ignored in this mode. The 8259A is masked,
+ * the APIC page mapped as in apic_timer.c. */
+#include "guest.h"
+
+#define APIC_BASE 0xFEE00000ull
+#define APIC_EOI 0x0B0
+#define APIC_SVR 0x0F0
+#define APIC_LVT_TIMER 0x320
+#define APIC_INITIAL_COUNT 0x380
+#define APIC_CURRENT_COUNT 0x390
+#define SVR_ENABLE 0x100
+#define SPURIOUS_VECTOR 0xFF
+#define LVT_MASKED (1u << 16)
+#define LVT_TSC_DEADLINE (2u << 17)
+#define TIMER_VECTOR 0x41
+#define MSR_TSC_DEADLINE 0x6E0
+#define CPUID1_ECX_TSC_DEADLINE (1u << 24)
+#define CPUID1_EDX_APIC (1u << 9)
+#define DELAY 50000
+#define ROUNDS 3
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xA1
+#define PDPTE_PS 0x80ull
+#define PDPTE_PCD 0x10ull
+#define GIB (1ull << 30)
+
+extern uint64_t pdpt[];
+static volatile uint64_t fired, fired_at;
+
+static volatile uint32_t *apic(unsigned reg)
+{
+	return (volatile uint32_t *)(APIC_BASE + reg);
+}
+
+static uint64_t rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static uint64_t rdmsr(uint32_t msr)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("rdmsr" : "=a"(lo), "=d"(hi) : "c"(msr));
+	return (uint64_t)hi << 32 | lo;
+}
+
+static void wrmsr(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
+}
+
+static void on_timer(struct frame *f)
+{
+	fired_at = rdtsc();
+	fired++;
+	*apic(APIC_EOI) = 0;
+}
+
+static void report(const char *what, uint64_t v)
+{
+	puts_serial(what);
+	put_dec(v);
+	puts_serial("\n");
+}
+
+void kmain(uint32_t magic, uint32_t info);
+void kmain(uint32_t magic, uint32_t info)
+{
+	uint32_t a = 1, b, c = 0, d;
+	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
+	report("cpuid apic ", (d & CPUID1_EDX_APIC) != 0);
+	report("cpuid tsc-deadline ", (c & CPUID1_ECX_TSC_DEADLINE) != 0);
+
+	idt_init();
+	isr_register(TIMER_VECTOR, on_timer);
+	outb(PIC1_DATA, 0xFF);
+	outb(PIC2_DATA, 0xFF);
+	pdpt[3] = 3 * GIB | PTE_P | PTE_W | PDPTE_PCD | PDPTE_PS;
+	invlpg(APIC_BASE);
+	*apic(APIC_SVR) = SVR_ENABLE | SPURIOUS_VECTOR;
+	*apic(APIC_LVT_TIMER) = LVT_TSC_DEADLINE | TIMER_VECTOR;
+
+	/* Each write: one interrupt, not before the deadline; then 0. */
+	uint64_t early = 0;
+	for (int i = 0; i < ROUNDS; i++) {
+		uint64_t before = fired, deadline = rdtsc() + DELAY;
+		wrmsr(MSR_TSC_DEADLINE, deadline);
+		while (fired == before)
+			__asm__ volatile("sti; hlt; cli");
+		early += fired_at < deadline;
+	}
+	report("deadline interrupts ", fired);
+	report("early ", early);
+	report("reads after firing ", rdmsr(MSR_TSC_DEADLINE));
+
+	/* A deadline already passed fires at once. */
+	wrmsr(MSR_TSC_DEADLINE, 1);
+	__asm__ volatile("sti; nop; cli");
+	report("past deadline interrupts ", fired - ROUNDS);
+
+	/* Initial count: ignored in this mode, the current count reads 0. */
+	*apic(APIC_INITIAL_COUNT) = 1000;
+	report("initial count ", *apic(APIC_INITIAL_COUNT));
+	report("current count ", *apic(APIC_CURRENT_COUNT));
+
+	/* Masked: the deadline passes, the timer disarms, no interrupt. */
+	uint64_t count = fired;
+	*apic(APIC_LVT_TIMER) = LVT_TSC_DEADLINE | LVT_MASKED | TIMER_VECTOR;
+	uint64_t deadline = rdtsc() + DELAY;
+	wrmsr(MSR_TSC_DEADLINE, deadline);
+	report("armed while masked ", rdmsr(MSR_TSC_DEADLINE) == deadline);
+	while (rdtsc() < deadline + DELAY)
+		;
+	report("masked reads ", rdmsr(MSR_TSC_DEADLINE));
+	*apic(APIC_LVT_TIMER) = LVT_TSC_DEADLINE | TIMER_VECTOR;
+	__asm__ volatile("sti; nop; cli");
+	report("masked interrupts ", fired - count);
+
+	/* Leaving the mode disarms: back in it, nothing is armed. */
+	wrmsr(MSR_TSC_DEADLINE, rdtsc() + 1000 * DELAY);
+	*apic(APIC_LVT_TIMER) = TIMER_VECTOR; /* one-shot */
+	report("one-shot mode reads ", rdmsr(MSR_TSC_DEADLINE));
+	wrmsr(MSR_TSC_DEADLINE, 5); /* ignored outside the mode */
+	*apic(APIC_LVT_TIMER) = LVT_TSC_DEADLINE | TIMER_VECTOR;
+	report("after the mode change ", rdmsr(MSR_TSC_DEADLINE));
+	guest_exit(0);
+}

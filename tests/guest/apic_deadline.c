@@ -3,18 +3,10 @@
  * raises one interrupt once the TSC reaches it, never before, and the MSR
  * then reads 0; a deadline already passed fires at once; a masked timer
  * disarms without an interrupt; a change of timer mode disarms; the
- * initial-count register is ignored in this mode. The 8259A is masked,
- * the APIC page mapped as in apic_timer.c. */
+ * initial-count register is ignored in this mode. apic_map() masks the
+ * 8259A and maps the APIC page. */
 #include "guest.h"
 
-#define APIC_BASE 0xFEE00000ull
-#define APIC_EOI 0x0B0
-#define APIC_SVR 0x0F0
-#define APIC_LVT_TIMER 0x320
-#define APIC_INITIAL_COUNT 0x380
-#define APIC_CURRENT_COUNT 0x390
-#define SVR_ENABLE 0x100
-#define SPURIOUS_VECTOR 0xFF
 #define LVT_MASKED (1u << 16)
 #define LVT_TSC_DEADLINE (2u << 17)
 #define TIMER_VECTOR 0x41
@@ -23,19 +15,8 @@
 #define CPUID1_EDX_APIC (1u << 9)
 #define DELAY 50000
 #define ROUNDS 3
-#define PIC1_DATA 0x21
-#define PIC2_DATA 0xA1
-#define PDPTE_PS 0x80ull
-#define PDPTE_PCD 0x10ull
-#define GIB (1ull << 30)
 
-extern uint64_t pdpt[];
 static volatile uint64_t fired, fired_at;
-
-static volatile uint32_t *apic(unsigned reg)
-{
-	return (volatile uint32_t *)(APIC_BASE + reg);
-}
 
 static uint64_t rdtsc(void)
 {
@@ -80,11 +61,8 @@ void kmain(uint32_t magic, uint32_t info)
 
 	idt_init();
 	isr_register(TIMER_VECTOR, on_timer);
-	outb(PIC1_DATA, 0xFF);
-	outb(PIC2_DATA, 0xFF);
-	pdpt[3] = 3 * GIB | PTE_P | PTE_W | PDPTE_PCD | PDPTE_PS;
-	invlpg(APIC_BASE);
-	*apic(APIC_SVR) = SVR_ENABLE | SPURIOUS_VECTOR;
+	apic_map();
+	*apic(APIC_SVR) = APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR;
 	*apic(APIC_LVT_TIMER) = LVT_TSC_DEADLINE | TIMER_VECTOR;
 
 	/* Each write: one interrupt, not before the deadline; then 0. */

@@ -49,6 +49,21 @@ void guest_exit(uint32_t v)
 		__asm__ volatile("cli; hlt");
 }
 
+#define PIC1_DATA 0x21
+#define PIC2_DATA 0xA1
+#define PDPTE_PCD 0x10ull
+#define PDPTE_PS 0x80ull
+#define GIB (1ull << 30)
+extern uint64_t pdpt[];
+
+void apic_map(void)
+{
+	outb(PIC1_DATA, 0xFF);
+	outb(PIC2_DATA, 0xFF);
+	pdpt[3] = 3 * GIB | PTE_P | PTE_W | PDPTE_PCD | PDPTE_PS;
+	invlpg(APIC_BASE);
+}
+
 void *memset(void *d, int c, unsigned long n)
 {
 	uint8_t *p = d;

@@ -75,6 +75,25 @@ extern volatile uint64_t resume_rip;
 /* A handler that prints "vector V error E" (and "cr2 C" for #PF) and resumes. */
 void report_and_resume(struct frame *f);
 
+/* The local APIC's registers (SDM Vol. 3A Table 11-1) at its reset base. */
+#define APIC_BASE 0xFEE00000ull
+#define APIC_VERSION 0x030
+#define APIC_EOI 0x0B0
+#define APIC_SVR 0x0F0
+#define APIC_LVT_TIMER 0x320
+#define APIC_INITIAL_COUNT 0x380
+#define APIC_CURRENT_COUNT 0x390
+#define APIC_DIVIDE 0x3E0
+#define APIC_SVR_ENABLE 0x100
+#define APIC_SPURIOUS_VECTOR 0xFF
+static inline volatile uint32_t *apic(unsigned reg)
+{
+	return (volatile uint32_t *)(APIC_BASE + reg);
+}
+/* For a test of the APIC alone: mask both 8259As and map the APIC page
+ * (3-4 GiB by one uncached 1-GiB page). */
+void apic_map(void);
+
 void *memset(void *d, int c, unsigned long n);
 void *memcpy(void *d, const void *s, unsigned long n);
 

@@ -71,7 +71,7 @@ static const struct {
 	{ "workload", 8423001, 9394664 },  /* compiled C: sort, hash, calls */
 	{ "timer", 5530360, 25011449 },    /* PIT interrupts, HLT */
 	{ "smc", 12278, 20653 },           /* self-modifying code */
-	{ "apic_timer", 11611, 517087 },   /* LAPIC timer, MMIO */
+	{ "apic_timer", 11614, 517093 },   /* LAPIC timer, MMIO */
 	{ "pagefault", 48691, 76982 },     /* #PF delivery, CR2 */
 };
 

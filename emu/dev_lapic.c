@@ -80,9 +80,17 @@ static uint64_t lapic_base(const struct lapic *a)
 	return a->base_msr & a->phys_addr_mask & ~(uint64_t)(LAPIC_PAGE_SIZE - 1);
 }
 
+bool lapic_x2apic_mode(const struct lapic *a)
+{
+	return (a->base_msr & (APIC_BASE_ENABLE | APIC_BASE_X2APIC)) ==
+	       (APIC_BASE_ENABLE | APIC_BASE_X2APIC);
+}
+
+/* In x2APIC mode the page is not an interface to the APIC (§11.12.1). */
 bool lapic_claims(const struct lapic *a, uint64_t pa)
 {
-	return lapic_globally_enabled(a) && pa - lapic_base(a) < LAPIC_PAGE_SIZE;
+	return lapic_globally_enabled(a) && !lapic_x2apic_mode(a) &&
+	       pa - lapic_base(a) < LAPIC_PAGE_SIZE;
 }
 
 uint64_t lapic_read_base_msr(const struct lapic *a)
@@ -90,15 +98,31 @@ uint64_t lapic_read_base_msr(const struct lapic *a)
 	return a->base_msr;
 }
 
+/* The x2APIC ID: the xAPIC ID register's bits 31:24 (one CPU, ID 0). */
+static uint32_t lapic_x2apic_id(const struct lapic *a)
+{
+	return a->id >> LAPIC_ID_SHIFT;
+}
+
 bool lapic_write_base_msr(struct lapic *a, uint64_t value)
 {
-	uint64_t writable = APIC_BASE_BSP | APIC_BASE_ENABLE | (a->phys_addr_mask & ~(uint64_t)(LAPIC_PAGE_SIZE - 1));
+	uint64_t writable = APIC_BASE_BSP | APIC_BASE_X2APIC | APIC_BASE_ENABLE |
+			    (a->phys_addr_mask & ~(uint64_t)(LAPIC_PAGE_SIZE - 1));
+	bool en = value & APIC_BASE_ENABLE, extd = value & APIC_BASE_X2APIC;
+	bool was_enabled = lapic_globally_enabled(a), was_x2apic = lapic_x2apic_mode(a);
 	if (value & ~writable)
-		return false; /* reserved bits, or x2APIC enable, which is not implemented */
-	bool was_enabled = lapic_globally_enabled(a);
+		return false;
+	/* §11.12.5, Figure 11-27: the invalid state, x2APIC to xAPIC, and
+	 * disabled straight to x2APIC are illegal transitions. */
+	if ((extd && !en) || (was_x2apic && en && !extd) || (!was_enabled && extd))
+		return false;
 	a->base_msr = (value & ~APIC_BASE_BSP) | (a->base_msr & APIC_BASE_BSP);
-	if (!was_enabled && lapic_globally_enabled(a))
+	if (!was_enabled && en)
 		lapic_reset_registers(a);
+	if (!was_x2apic && extd) { /* the logical x2APIC ID (§11.12.10.2) */
+		uint32_t id = lapic_x2apic_id(a);
+		a->ldr = (id >> 4) << X2APIC_LDR_CLUSTER_SHIFT | 1u << (id & 0xFu);
+	}
 	return true;
 }
 
@@ -292,24 +316,46 @@ static bool lapic_destination_is_self(const struct lapic *a, uint8_t dest, bool 
 	return (ldr >> 4) == (dest >> 4) && (ldr & dest & 0xFu); /* cluster model */
 }
 
-static void lapic_send_ipi(struct lapic *a)
+/* x2APIC destinations are 32 bits: the x2APIC ID, or in logical mode a
+ * cluster (bits 31:16) and a member bitmap (bits 15:0) matched against
+ * the LDR (§11.12.10); all-ones broadcasts. */
+static bool lapic_x2apic_destination_is_self(const struct lapic *a, uint32_t dest, bool logical)
 {
-	uint32_t icr = a->icr_low;
-	uint8_t vector = (uint8_t)(icr & LAPIC_ICR_VECTOR);
-	unsigned delivery = (icr >> LAPIC_ICR_DELIVERY_SHIFT) & 7u;
-	unsigned shorthand = (icr >> LAPIC_ICR_SHORTHAND_SHIFT) & 3u;
-	if (delivery != LAPIC_IPI_FIXED && delivery != LAPIC_IPI_LOWEST)
-		return; /* INIT and SIPI: there is no other CPU; NMI/SMI: not modelled */
+	if (dest == X2APIC_BROADCAST)
+		return true;
+	if (!logical)
+		return dest == lapic_x2apic_id(a);
+	return dest >> X2APIC_LDR_CLUSTER_SHIFT == a->ldr >> X2APIC_LDR_CLUSTER_SHIFT &&
+	       (dest & a->ldr & X2APIC_LDR_MEMBERS);
+}
+
+/* A fixed interrupt sent to this APIC; vectors 0-15 are a send error. */
+static void lapic_send_self(struct lapic *a, uint8_t vector)
+{
 	if (vector < LAPIC_FIRST_LEGAL_VECTOR) {
 		a->esr_pending |= LAPIC_ESR_SEND_ILLEGAL;
 		return;
 	}
-	bool self = shorthand == LAPIC_SH_SELF || shorthand == LAPIC_SH_ALL ||
-		    (shorthand == LAPIC_SH_NONE &&
-		     lapic_destination_is_self(a, (uint8_t)(a->icr_high >> LAPIC_ICR_DEST_SHIFT),
-					       icr & LAPIC_ICR_DEST_LOGICAL));
-	if (self)
-		lapic_deliver(a, vector);
+	lapic_deliver(a, vector);
+}
+
+static void lapic_send_ipi(struct lapic *a)
+{
+	uint32_t icr = a->icr_low;
+	unsigned delivery = (icr >> LAPIC_ICR_DELIVERY_SHIFT) & 7u;
+	unsigned shorthand = (icr >> LAPIC_ICR_SHORTHAND_SHIFT) & 3u;
+	bool logical = icr & LAPIC_ICR_DEST_LOGICAL;
+	if (delivery != LAPIC_IPI_FIXED && delivery != LAPIC_IPI_LOWEST)
+		return; /* INIT and SIPI: there is no other CPU; NMI/SMI: not modelled */
+	bool to_self = lapic_x2apic_mode(a)
+			       ? lapic_x2apic_destination_is_self(a, a->icr_high, logical)
+			       : lapic_destination_is_self(a, (uint8_t)(a->icr_high >> LAPIC_ICR_DEST_SHIFT),
+							   logical);
+	if (shorthand == LAPIC_SH_SELF || shorthand == LAPIC_SH_ALL ||
+	    (shorthand == LAPIC_SH_NONE && to_self))
+		lapic_send_self(a, (uint8_t)(icr & LAPIC_ICR_VECTOR));
+	else if (((icr & LAPIC_ICR_VECTOR) < LAPIC_FIRST_LEGAL_VECTOR))
+		a->esr_pending |= LAPIC_ESR_SEND_ILLEGAL;
 }
 
 /* ---- Register file. */
@@ -413,4 +459,80 @@ void lapic_write(struct lapic *a, uint32_t offset, unsigned size, uint32_t value
 	if (size != LAPIC_REG_BYTES || offset % LAPIC_REG_SLOT != 0)
 		return;
 	lapic_write_reg(a, offset, value);
+}
+
+/* ---- x2APIC mode: the registers as MSRs (§11.12.1.2, Table 11-6). */
+
+static uint32_t x2apic_reg(uint32_t msr)
+{
+	return (msr - X2APIC_MSR_BASE) * LAPIC_REG_SLOT;
+}
+
+static bool lapic_reg_in(uint32_t reg, uint32_t first, unsigned count)
+{
+	return reg >= first && reg < first + count * LAPIC_REG_SLOT;
+}
+
+/* Registers x2APIC mode reads as in xAPIC mode: version, TPR, PPR, LDR,
+ * SVR, ESR, the vector arrays, the LVT and the timer's. */
+static bool x2apic_readable_as_xapic(uint32_t reg)
+{
+	switch (reg) {
+	case LAPIC_VERSION: case LAPIC_TPR: case LAPIC_PPR: case LAPIC_LDR: case LAPIC_SVR:
+	case LAPIC_ESR: case LAPIC_TIMER_INITIAL: case LAPIC_TIMER_CURRENT: case LAPIC_TIMER_DIVIDE:
+		return true;
+	default:
+		return lapic_reg_in(reg, LAPIC_ISR, 8) || lapic_reg_in(reg, LAPIC_TMR, 8) ||
+		       lapic_reg_in(reg, LAPIC_IRR, 8) || lapic_reg_in(reg, LAPIC_LVT_TIMER, LAPIC_NLVT);
+	}
+}
+
+bool lapic_x2apic_read(struct lapic *a, uint32_t msr, uint64_t *value)
+{
+	if (!lapic_x2apic_mode(a) || msr < X2APIC_MSR_BASE || msr > X2APIC_MSR_LAST)
+		return false;
+	uint32_t reg = x2apic_reg(msr);
+	if (reg == LAPIC_ID)
+		*value = lapic_x2apic_id(a);
+	else if (reg == LAPIC_ICR_LOW)
+		*value = (uint64_t)a->icr_high << 32 | a->icr_low;
+	else if (x2apic_readable_as_xapic(reg))
+		*value = lapic_read_reg(a, reg);
+	else
+		return false;
+	return true;
+}
+
+bool lapic_x2apic_write(struct lapic *a, uint32_t msr, uint64_t value)
+{
+	if (!lapic_x2apic_mode(a) || msr < X2APIC_MSR_BASE || msr > X2APIC_MSR_LAST)
+		return false;
+	uint32_t reg = x2apic_reg(msr), low = (uint32_t)value;
+	if (reg == LAPIC_ICR_LOW) {
+		a->icr_high = (uint32_t)(value >> 32);
+		a->icr_low = low & LAPIC_ICR_LOW_MASK;
+		lapic_send_ipi(a);
+		return true;
+	}
+	if (value >> 32)
+		return false;
+	switch (reg) {
+	case LAPIC_EOI:
+	case LAPIC_ESR:
+		if (low)
+			return false;
+		lapic_write_reg(a, reg, 0);
+		return true;
+	case LAPIC_SELF_IPI:
+		lapic_send_self(a, (uint8_t)(low & LAPIC_ICR_VECTOR));
+		return true;
+	case LAPIC_TPR: case LAPIC_SVR: case LAPIC_TIMER_INITIAL: case LAPIC_TIMER_DIVIDE:
+		lapic_write_reg(a, reg, low);
+		return true;
+	default:
+		if (!lapic_reg_in(reg, LAPIC_LVT_TIMER, LAPIC_NLVT))
+			return false; /* read-only, or absent in x2APIC mode */
+		lapic_write_reg(a, reg, low);
+		return true;
+	}
 }

@@ -12,8 +12,10 @@
  * IA32_TSC_DEADLINE MSR, §11.5.4.1), LVT LINT0/LINT1/error/thermal/
  * performance (stored; LINT0 selects whether the 8259A's ExtINT reaches the
  * CPU), divide configuration, initial and current count; the
- * IA32_APIC_BASE MSR (base, global enable, BSP).
- * Not implemented: NMI/SMI IPIs (dropped), x2APIC, the remote read
+ * IA32_APIC_BASE MSR (base, global enable, BSP, x2APIC enable); x2APIC
+ * mode (§11.12): the registers as MSRs 0x800-0x8FF instead of the page,
+ * 32-bit IDs, the 64-bit ICR, the SELF IPI register.
+ * Not implemented: NMI/SMI IPIs (dropped), the remote read
  * register, level-triggered EOI broadcast, thermal/performance/error
  * interrupt sources (nothing raises them).
  *
@@ -70,7 +72,16 @@ enum lapic_reg {
 	LAPIC_TIMER_INITIAL = 0x380,
 	LAPIC_TIMER_CURRENT = 0x390,
 	LAPIC_TIMER_DIVIDE = 0x3E0,
+	LAPIC_SELF_IPI = 0x3F0, /* x2APIC mode only */
 };
+
+/* x2APIC mode (§11.12.1.2, Table 11-6): register at offset R is MSR
+ * 0x800 + R / 16; the ICR is one 64-bit MSR (destination in bits 63:32). */
+#define X2APIC_MSR_BASE 0x800u
+#define X2APIC_MSR_LAST 0x8FFu
+#define X2APIC_BROADCAST UINT32_C(0xFFFFFFFF)
+#define X2APIC_LDR_CLUSTER_SHIFT 16
+#define X2APIC_LDR_MEMBERS 0xFFFFu
 
 /* Version register (§11.4.8): version 0x14 (integrated xAPIC); max LVT
  * entry 5 (six entries: timer, thermal, performance, LINT0, LINT1, error). */
@@ -146,14 +157,26 @@ struct lapic {
 bool lapic_init(struct lapic *a, uint64_t cpu_hz, uint64_t timer_hz, unsigned phys_addr_bits);
 
 /* RDMSR/WRMSR of IA32_APIC_BASE. The write returns false (the CPU raises
- * #GP) for reserved bits or x2APIC enable; the BSP bit is read-only here.
- * Clearing the enable bit turns the APIC off: its page is no longer
- * claimed and PIC interrupts reach the CPU directly; setting it again
- * returns the APIC to its power-up register state. */
+ * #GP) for reserved bits and for the transitions §11.12.5 forbids: into
+ * EN = 0 with EXTD = 1, from x2APIC mode to xAPIC mode, from disabled to
+ * x2APIC mode. The BSP bit is read-only here. Clearing the enable bit
+ * turns the APIC off: its page is no longer claimed and PIC interrupts
+ * reach the CPU directly; setting it again returns the APIC to its
+ * power-up register state. Entering x2APIC mode keeps the registers and
+ * sets the LDR to the logical x2APIC ID (§11.12.10.2). */
 uint64_t lapic_read_base_msr(const struct lapic *a);
 MMU_WUR bool lapic_write_base_msr(struct lapic *a, uint64_t value);
 
 bool lapic_globally_enabled(const struct lapic *a);
+/* Enabled in x2APIC mode (IA32_APIC_BASE EN = EXTD = 1). */
+bool lapic_x2apic_mode(const struct lapic *a);
+/* RDMSR/WRMSR of an x2APIC register (msr 0x800..0x8FF) in x2APIC mode;
+ * false: the CPU raises #GP(0) — a register x2APIC mode lacks (DFR, APR,
+ * the remote read and CMCI registers, reserved addresses), a read of a
+ * write-only one (EOI, SELF IPI), a write of a read-only one, bits 63:32
+ * set anywhere but the ICR, a non-zero write of EOI or ESR (§11.12.1.2). */
+MMU_WUR bool lapic_x2apic_read(struct lapic *a, uint32_t msr, uint64_t *value);
+MMU_WUR bool lapic_x2apic_write(struct lapic *a, uint32_t msr, uint64_t value);
 bool lapic_software_enabled(const struct lapic *a);
 /* Whether physical address pa lies in the APIC's register page. */
 bool lapic_claims(const struct lapic *a, uint64_t pa);

@@ -215,6 +215,18 @@ void devices_tsc_deadline_write(struct devices *d, uint64_t now, uint64_t value)
 	devices_advance(d, now); /* a deadline already passed fires now */
 }
 
+bool devices_x2apic_read(struct devices *d, uint64_t now, uint32_t msr, uint64_t *value)
+{
+	devices_advance(d, now);
+	return lapic_x2apic_read(&d->lapic, msr, value);
+}
+
+bool devices_x2apic_write(struct devices *d, uint64_t now, uint32_t msr, uint64_t value)
+{
+	devices_advance(d, now);
+	return lapic_x2apic_write(&d->lapic, msr, value);
+}
+
 bool devices_apic_present(const struct devices *d)
 {
 	return lapic_globally_enabled(&d->lapic);

@@ -104,6 +104,10 @@ MMU_WUR bool devices_apic_base_write(struct devices *d, uint64_t now, uint64_t v
 /* IA32_TSC_DEADLINE at `now` (lapic_read_tsc_deadline). */
 uint64_t devices_tsc_deadline_read(struct devices *d, uint64_t now);
 void devices_tsc_deadline_write(struct devices *d, uint64_t now, uint64_t value);
+/* RDMSR/WRMSR of an x2APIC register at `now` (lapic_x2apic_read, _write);
+ * false: #GP. */
+MMU_WUR bool devices_x2apic_read(struct devices *d, uint64_t now, uint32_t msr, uint64_t *value);
+MMU_WUR bool devices_x2apic_write(struct devices *d, uint64_t now, uint32_t msr, uint64_t value);
 /* CPUID.01H:EDX.APIC: the APIC is globally enabled (SDM Vol. 3A §11.4.3:
  * with IA32_APIC_BASE's enable bit clear the processor reports none). */
 bool devices_apic_present(const struct devices *d);

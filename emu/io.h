@@ -26,7 +26,10 @@ enum exec_result io_apic_base_msr(struct cpu *c, bool write, uint64_t v);
  * and the APIC is on; otherwise the MSR does not exist (#GP(0)), as
  * CPUID then reports no TSC-deadline timer. */
 enum exec_result io_tsc_deadline_msr(struct cpu *c, bool write, uint64_t v);
-/* Whether CPUID reports the APIC and its TSC-deadline timer. */
+/* RDMSR/WRMSR of MSRs 0x800-0x8FF: the x2APIC registers in x2APIC mode,
+ * #GP(0) otherwise (SDM Vol. 3A §11.12.1.2). */
+enum exec_result io_x2apic_msr(struct cpu *c, bool write, uint32_t index, uint64_t v);
+/* Whether CPUID reports the APIC, x2APIC and the TSC-deadline timer. */
 bool io_apic_present(const struct cpu *c);
 
 /* MOV from/to CR8 when devices are attached: CR8 is TPR[7:4]. */

@@ -1,8 +1,9 @@
 /* CPUID and RDTSC/RDTSCP (SDM Vol. 2 CPUID, RDTSC, RDTSCP).
  *
  * CPUID reports exactly what mmulab implements, so guests that check it
- * skip the rest: no x87/SSE, no FSGSBASE or PKU instructions; the APIC
- * and its TSC-deadline timer when the machine has one and it is on. The time-stamp counter is the modelled cycle counter. */
+ * skip the rest: no x87/SSE, no FSGSBASE or PKU instructions; the APIC,
+ * x2APIC and the TSC-deadline timer when the machine has an APIC and it
+ * is on. The time-stamp counter is the modelled cycle counter. */
 #include "emu/exec.h"
 #include "emu/io.h"
 
@@ -19,6 +20,7 @@
 #define CPUID1_EDX_PAT BIT64(16)
 #define CPUID1_ECX_CX16 BIT64(13)
 #define CPUID1_ECX_PCID BIT64(17)
+#define CPUID1_ECX_X2APIC BIT64(21)
 #define CPUID1_ECX_POPCNT BIT64(23)
 #define CPUID1_ECX_TSC_DEADLINE BIT64(24)
 #define CPUID7_EBX_SMEP BIT64(7)
@@ -73,7 +75,7 @@ static void cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4
 		r[3] = (uint32_t)(CPUID1_EDX_DE | CPUID1_EDX_PSE | CPUID1_EDX_TSC | CPUID1_EDX_MSR | CPUID1_EDX_PAE |
 				  CPUID1_EDX_CX8 | CPUID1_EDX_PGE | CPUID1_EDX_CMOV | CPUID1_EDX_PAT);
 		if (io_apic_present(c)) {
-			r[2] |= (uint32_t)CPUID1_ECX_TSC_DEADLINE;
+			r[2] |= (uint32_t)(CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE);
 			r[3] |= (uint32_t)CPUID1_EDX_APIC;
 		}
 		break;

@@ -177,7 +177,8 @@ void io_update_mmio_floor(struct cpu *c)
 	if (c->dev) {
 		uint64_t base = devices_apic_base_read(c->dev);
 		uint64_t page = base & ~(uint64_t)(PHYS_FRAME_SIZE - 1); /* bits 12 and up */
-		if ((base & APIC_BASE_ENABLE) && page < floor)
+		/* In x2APIC mode the page is not the APIC's (§11.12.1). */
+		if ((base & APIC_BASE_ENABLE) && !(base & APIC_BASE_X2APIC) && page < floor)
 			floor = page;
 	}
 	c->mmio_floor = floor;
@@ -200,6 +201,22 @@ enum exec_result io_apic_base_msr(struct cpu *c, bool write, uint64_t v)
 bool io_apic_present(const struct cpu *c)
 {
 	return c->dev && devices_apic_present(c->dev);
+}
+
+enum exec_result io_x2apic_msr(struct cpu *c, bool write, uint32_t index, uint64_t v)
+{
+	if (!c->dev)
+		return fault(c, VEC_GP, true, 0);
+	if (write) {
+		if (!devices_x2apic_write(c->dev, c->cycles, index, v))
+			return fault(c, VEC_GP, true, 0);
+		return EXEC_YIELD; /* an interrupt or the timer may have changed */
+	}
+	if (!devices_x2apic_read(c->dev, c->cycles, index, &v))
+		return fault(c, VEC_GP, true, 0);
+	reg_set(c, GPR_RAX, 4, v);
+	reg_set(c, GPR_RDX, 4, v >> 32);
+	return EXEC_OK;
 }
 
 enum exec_result io_tsc_deadline_msr(struct cpu *c, bool write, uint64_t v)

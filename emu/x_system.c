@@ -2,6 +2,7 @@
  * table registers, LTR/LLDT, CLI/STI, SWAPGS, RDMSR/WRMSR, INT n/INT3,
  * IRETQ (SDM Vol. 2, Vol. 3A chapters 2, 4, 6). Changes to paging control
  * state and TLB invalidations drop the fetch cache (docs/cpu.md). */
+#include "emu/dev_lapic.h"
 #include "emu/intr.h"
 #include "emu/exec.h"
 #include "emu/io.h"
@@ -212,6 +213,8 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 		return io_apic_base_msr(c, d->sub, v);
 	if (index == MSR_TSC_DEADLINE)
 		return io_tsc_deadline_msr(c, d->sub, v);
+	if (index >= X2APIC_MSR_BASE && index <= X2APIC_MSR_LAST)
+		return io_x2apic_msr(c, d->sub, index, v);
 	if (index == MSR_EFER) {
 		if (!d->sub) {
 			v = c->mmu.efer;

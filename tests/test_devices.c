@@ -1029,7 +1029,6 @@ Test(lapic, lapic_tpr_blocks_lower_classes_and_ppr_follows_isr)
 Test(lapic, lapic_base_msr_relocates_rejects_reserved_and_disables)
 {
 	struct devices *d = machine(NULL, NULL);
-	cr_assert_not(devices_apic_base_write(d, 0, 0xFEE00900 | APIC_BASE_X2APIC));
 	cr_assert_not(devices_apic_base_write(d, 0, 0xFEE00900 | 1));
 	cr_assert_not(devices_apic_base_write(d, 0, UINT64_C(1) << 45 | APIC_BASE_ENABLE));
 	cr_assert(devices_apic_base_write(d, 0, 0xFED00000 | APIC_BASE_ENABLE));
@@ -1039,6 +1038,87 @@ Test(lapic, lapic_base_msr_relocates_rejects_reserved_and_disables)
 		     "BSP stays set");
 	cr_assert(devices_apic_base_write(d, 0, 0xFED00000));
 	cr_assert_not(devices_mmio_claims(d, 0xFED00000), "globally disabled: page not claimed");
+	free(d);
+}
+
+/* §11.12.5, Figure 11-27: xAPIC -> x2APIC and either -> disabled are the
+ * legal transitions; EN = 0 with EXTD = 1, x2APIC -> xAPIC and disabled
+ * -> x2APIC raise #GP. In x2APIC mode the page is not claimed. */
+Test(lapic, lapic_x2apic_mode_transitions_follow_the_sdm)
+{
+	struct devices *d = machine(NULL, NULL);
+	const uint64_t x2 = APIC | APIC_BASE_ENABLE | APIC_BASE_X2APIC;
+	uint64_t v = 0;
+	cr_assert_not(devices_x2apic_read(d, 0, 0x802, &v), "xAPIC mode: no x2APIC MSRs");
+	cr_assert_not(devices_apic_base_write(d, 0, APIC | APIC_BASE_X2APIC), "EN = 0, EXTD = 1");
+	cr_assert(devices_apic_base_write(d, 0, x2));
+	cr_assert_not(devices_mmio_claims(d, APIC));
+	cr_assert(devices_x2apic_read(d, 0, 0x802, &v));
+	cr_assert_eq(v, 0, "x2APIC ID");
+	cr_assert(devices_x2apic_read(d, 0, 0x80D, &v));
+	cr_assert_eq(v, 1, "logical x2APIC ID: cluster 0, member bit 0");
+	cr_assert_not(devices_apic_base_write(d, 0, APIC | APIC_BASE_ENABLE), "x2APIC -> xAPIC");
+	cr_assert(devices_apic_base_write(d, 0, APIC), "x2APIC -> disabled");
+	cr_assert_not(devices_apic_base_write(d, 0, x2), "disabled -> x2APIC");
+	cr_assert(devices_apic_base_write(d, 0, APIC | APIC_BASE_ENABLE));
+	cr_assert(devices_mmio_claims(d, APIC));
+	free(d);
+}
+
+static void x2apic_w(struct devices *d, uint32_t msr, uint64_t v)
+{
+	cr_assert(devices_x2apic_write(d, d->now, msr, v), "WRMSR %#x", msr);
+}
+
+static uint64_t x2apic_r(struct devices *d, uint32_t msr)
+{
+	uint64_t v = 0;
+	cr_assert(devices_x2apic_read(d, d->now, msr, &v), "RDMSR %#x", msr);
+	return v;
+}
+
+/* §11.12.1.2, Table 11-6: register R at MSR 0x800 + R/16; the 64-bit
+ * ICR with a 32-bit destination; SELF IPI; the #GP cases. */
+Test(lapic, lapic_x2apic_registers_are_msrs)
+{
+	struct devices *d = machine(NULL, NULL);
+	cr_assert(devices_apic_base_write(d, 0, APIC | APIC_BASE_ENABLE | APIC_BASE_X2APIC));
+	x2apic_w(d, 0x80F, LAPIC_SVR_ENABLE | 0xFF);
+	cr_assert_eq(x2apic_r(d, 0x80F), LAPIC_SVR_ENABLE | 0xFF);
+	cr_assert_eq(x2apic_r(d, 0x803), LAPIC_VERSION_VALUE);
+	x2apic_w(d, 0x83F, 0x55); /* SELF IPI */
+	cr_assert_eq(devices_interrupt_ack(d), 0x55);
+	cr_assert_eq(x2apic_r(d, 0x810 + 0x55 / 32), 1u << (0x55 % 32), "ISR");
+	x2apic_w(d, 0x80B, 0);
+	cr_assert_eq(x2apic_r(d, 0x810 + 0x55 / 32), 0, "EOI");
+	/* ICR: physical 0, logical cluster 0 member 0, broadcast; ID 1 is nobody. */
+	const uint64_t dests[] = { 0, UINT64_C(1) << 32 | LAPIC_ICR_DEST_LOGICAL,
+				   UINT64_C(0xFFFFFFFF) << 32 };
+	for (unsigned i = 0; i < 3; i++) {
+		x2apic_w(d, 0x830, dests[i] | 0x66);
+		cr_assert_eq(devices_interrupt_ack(d), 0x66, "destination %u", i);
+		x2apic_w(d, 0x80B, 0);
+	}
+	x2apic_w(d, 0x830, UINT64_C(1) << 32 | 0x67);
+	cr_assert_not(devices_interrupt_pending(d), "x2APIC ID 1 is not this APIC");
+	cr_assert_eq(x2apic_r(d, 0x830), UINT64_C(1) << 32 | 0x67);
+	/* The timer through its MSRs. */
+	x2apic_w(d, 0x83E, 0xB);
+	x2apic_w(d, 0x832, LAPIC_TIMER_PERIODIC << LAPIC_LVT_TIMER_MODE_SHIFT | 0x40);
+	x2apic_w(d, 0x838, 1000);
+	devices_advance(d, devices_next_event(d));
+	cr_assert_eq(devices_interrupt_ack(d), 0x40);
+	uint64_t v;
+	cr_assert_not(devices_x2apic_read(d, d->now, 0x80B, &v), "EOI is write-only");
+	cr_assert_not(devices_x2apic_read(d, d->now, 0x83F, &v), "SELF IPI is write-only");
+	cr_assert_not(devices_x2apic_read(d, d->now, 0x80E, &v), "no DFR in x2APIC mode");
+	cr_assert_not(devices_x2apic_read(d, d->now, 0x831, &v), "no ICR high half");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x80B, 1), "EOI of a non-zero value");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x828, 1), "ESR of a non-zero value");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x80D, 2), "LDR is read-only");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x802, 2), "ID is read-only");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x808, UINT64_C(1) << 32), "bits 63:32");
+	cr_assert_not(devices_x2apic_read(d, d->now, 0x8FF, &v), "reserved address");
 	free(d);
 }
 

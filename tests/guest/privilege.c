@@ -19,11 +19,6 @@ static uint8_t ist_stack[PAGE_SIZE] __attribute__((aligned(16)));
 static uint8_t user_stack[PAGE_SIZE] __attribute__((aligned(16)));
 uint64_t syscall_kernel_rsp, syscall_user_rsp;
 
-static void wrmsr(uint32_t msr, uint64_t v)
-{
-	__asm__ volatile("wrmsr" :: "c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)));
-}
-
 static int within(const void *p, const uint8_t *lo, unsigned long n)
 {
 	return (const uint8_t *)p >= lo && (const uint8_t *)p < lo + n;

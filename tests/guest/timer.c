@@ -28,13 +28,6 @@ static void on_timer(struct frame *f)
 	outb(PIC1_CMD, PIC_EOI);
 }
 
-static uint64_t rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
-	return (uint64_t)hi << 32 | lo;
-}
-
 static void pic_remap(void)
 {
 	outb(PIC1_CMD, ICW1_INIT_ICW4);

@@ -25,20 +25,13 @@ static void on_timer(struct frame *f)
 	*apic(APIC_EOI) = 0;
 }
 
-static void report(const char *what, uint64_t v)
-{
-	puts_serial(what);
-	put_dec(v);
-	puts_serial("\n");
-}
-
 void kmain(uint32_t magic, uint32_t info);
 void kmain(uint32_t magic, uint32_t info)
 {
 	uint32_t a = 1, b, c = 0, d;
 	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-	report("cpuid apic ", (d & CPUID1_EDX_APIC) != 0);
-	report("cpuid tsc-deadline ", (c & CPUID1_ECX_TSC_DEADLINE) != 0);
+	report_dec("cpuid apic ", (d & CPUID1_EDX_APIC) != 0);
+	report_dec("cpuid tsc-deadline ", (c & CPUID1_ECX_TSC_DEADLINE) != 0);
 
 	idt_init();
 	isr_register(TIMER_VECTOR, on_timer);
@@ -55,39 +48,39 @@ void kmain(uint32_t magic, uint32_t info)
 			__asm__ volatile("sti; hlt; cli");
 		early += fired_at < deadline;
 	}
-	report("deadline interrupts ", fired);
-	report("early ", early);
-	report("reads after firing ", rdmsr(MSR_TSC_DEADLINE));
+	report_dec("deadline interrupts ", fired);
+	report_dec("early ", early);
+	report_dec("reads after firing ", rdmsr(MSR_TSC_DEADLINE));
 
 	/* A deadline already passed fires at once. */
 	wrmsr(MSR_TSC_DEADLINE, 1);
 	__asm__ volatile("sti; nop; cli");
-	report("past deadline interrupts ", fired - ROUNDS);
+	report_dec("past deadline interrupts ", fired - ROUNDS);
 
 	/* Initial count: ignored in this mode, the current count reads 0. */
 	*apic(APIC_INITIAL_COUNT) = 1000;
-	report("initial count ", *apic(APIC_INITIAL_COUNT));
-	report("current count ", *apic(APIC_CURRENT_COUNT));
+	report_dec("initial count ", *apic(APIC_INITIAL_COUNT));
+	report_dec("current count ", *apic(APIC_CURRENT_COUNT));
 
 	/* Masked: the deadline passes, the timer disarms, no interrupt. */
 	uint64_t count = fired;
 	*apic(APIC_LVT_TIMER) = LVT_TSC_DEADLINE | LVT_MASKED | TIMER_VECTOR;
 	uint64_t deadline = rdtsc() + DELAY;
 	wrmsr(MSR_TSC_DEADLINE, deadline);
-	report("armed while masked ", rdmsr(MSR_TSC_DEADLINE) == deadline);
+	report_dec("armed while masked ", rdmsr(MSR_TSC_DEADLINE) == deadline);
 	while (rdtsc() < deadline + DELAY)
 		;
-	report("masked reads ", rdmsr(MSR_TSC_DEADLINE));
+	report_dec("masked reads ", rdmsr(MSR_TSC_DEADLINE));
 	*apic(APIC_LVT_TIMER) = LVT_TSC_DEADLINE | TIMER_VECTOR;
 	__asm__ volatile("sti; nop; cli");
-	report("masked interrupts ", fired - count);
+	report_dec("masked interrupts ", fired - count);
 
 	/* Leaving the mode disarms: back in it, nothing is armed. */
 	wrmsr(MSR_TSC_DEADLINE, rdtsc() + 1000 * DELAY);
 	*apic(APIC_LVT_TIMER) = TIMER_VECTOR; /* one-shot */
-	report("one-shot mode reads ", rdmsr(MSR_TSC_DEADLINE));
+	report_dec("one-shot mode reads ", rdmsr(MSR_TSC_DEADLINE));
 	wrmsr(MSR_TSC_DEADLINE, 5); /* ignored outside the mode */
 	*apic(APIC_LVT_TIMER) = LVT_TSC_DEADLINE | TIMER_VECTOR;
-	report("after the mode change ", rdmsr(MSR_TSC_DEADLINE));
+	report_dec("after the mode change ", rdmsr(MSR_TSC_DEADLINE));
 	guest_exit(0);
 }

@@ -40,19 +40,12 @@ static void on_ipi(struct frame *f)
 	wrmsr(X2APIC_EOI, 0);
 }
 
-static void report(const char *what, uint64_t v)
-{
-	puts_serial(what);
-	put_hex(v);
-	puts_serial("\n");
-}
-
 void kmain(uint32_t magic, uint32_t info);
 void kmain(uint32_t magic, uint32_t info)
 {
 	uint32_t a = 1, b, c = 0, d;
 	__asm__ volatile("cpuid" : "+a"(a), "=b"(b), "+c"(c), "=d"(d));
-	report("cpuid x2apic ", (c & CPUID1_ECX_X2APIC) != 0);
+	report_hex("cpuid x2apic ", (c & CPUID1_ECX_X2APIC) != 0);
 
 	idt_init();
 	isr_register(TIMER_VECTOR, on_timer);
@@ -61,11 +54,11 @@ void kmain(uint32_t magic, uint32_t info)
 	apic_map();
 	uint64_t base = rdmsr(MSR_APIC_BASE);
 	wrmsr(MSR_APIC_BASE, base | APIC_BASE_EXTD);
-	report("apic base ", rdmsr(MSR_APIC_BASE));
-	report("id ", rdmsr(X2APIC_ID));
-	report("version ", rdmsr(X2APIC_VERSION));
-	report("ldr ", rdmsr(X2APIC_LDR));
-	report("page reads ", *apic(APIC_VERSION));
+	report_hex("apic base ", rdmsr(MSR_APIC_BASE));
+	report_hex("id ", rdmsr(X2APIC_ID));
+	report_hex("version ", rdmsr(X2APIC_VERSION));
+	report_hex("ldr ", rdmsr(X2APIC_LDR));
+	report_hex("page reads ", *apic(APIC_VERSION));
 
 	wrmsr(X2APIC_SVR, APIC_SVR_ENABLE | APIC_SPURIOUS_VECTOR);
 	wrmsr(X2APIC_SELF_IPI, IPI_VECTOR);
@@ -74,8 +67,8 @@ void kmain(uint32_t magic, uint32_t info)
 	__asm__ volatile("sti; nop; cli");
 	wrmsr(X2APIC_ICR, 1ull << 32 | IPI_VECTOR); /* x2APIC ID 1: nobody */
 	__asm__ volatile("sti; nop; cli");
-	report("ipis ", ipis);
-	report("icr ", rdmsr(X2APIC_ICR));
+	report_hex("ipis ", ipis);
+	report_hex("icr ", rdmsr(X2APIC_ICR));
 
 	wrmsr(X2APIC_DIVIDE, DIVIDE_BY_1);
 	wrmsr(X2APIC_LVT_TIMER, LVT_PERIODIC | TIMER_VECTOR);
@@ -83,7 +76,7 @@ void kmain(uint32_t magic, uint32_t info)
 	while (ticks < 3)
 		__asm__ volatile("sti; hlt; cli");
 	wrmsr(X2APIC_INITIAL_COUNT, 0);
-	report("timer ticks ", ticks);
+	report_hex("timer ticks ", ticks);
 
 	puts_serial("rdmsr dfr: ");
 	TRY("mov $0x80e, %%ecx\n\trdmsr");
@@ -91,6 +84,6 @@ void kmain(uint32_t magic, uint32_t info)
 	TRY("mov $0x80d, %%ecx\n\tmov $2, %%eax\n\txor %%edx, %%edx\n\twrmsr");
 	puts_serial("back to xapic: ");
 	TRY("mov $0x1b, %%ecx\n\trdmsr\n\tand $~0x400, %%eax\n\twrmsr");
-	report("apic base ", rdmsr(MSR_APIC_BASE));
+	report_hex("apic base ", rdmsr(MSR_APIC_BASE));
 	guest_exit(0);
 }

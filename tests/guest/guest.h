@@ -41,6 +41,21 @@ void putc_serial(char c);
 void puts_serial(const char *s);
 void put_hex(uint64_t v);
 void put_dec(uint64_t v);
+/* "what" then v, in decimal or hexadecimal, then a newline. Inline, so
+ * the images that do not use them keep their code where it was (the
+ * pinned cycle counts depend on where code lies). */
+static inline void report_dec(const char *what, uint64_t v)
+{
+	puts_serial(what);
+	put_dec(v);
+	puts_serial("\n");
+}
+static inline void report_hex(const char *what, uint64_t v)
+{
+	puts_serial(what);
+	put_hex(v);
+	puts_serial("\n");
+}
 __attribute__((noreturn)) void guest_exit(uint32_t v);
 
 /* IDT: every vector → its isr.S stub, a DPL-0 interrupt gate, no IST;

@@ -126,20 +126,23 @@ static bool mem_operand(struct insn *d, const ZydisDecodedOperand *o)
 }
 
 /* Resolve visible operand i into d; false for operands mmulab does not
- * handle (segment, control, vector registers; far pointers). */
-static bool operand(struct insn *d, unsigned i, const ZydisDecodedOperand *o)
+ * handle (segment, control, vector registers; far pointers). vex: a
+ * VEX-encoded form, whose third operand may be any register. */
+static bool operand(struct insn *d, unsigned i, const ZydisDecodedOperand *o, bool vex)
 {
 	uint8_t *k = i == 0 ? &d->k0 : i == 1 ? &d->k1 : &d->k2;
 	switch (o->type) {
 	case ZYDIS_OPERAND_TYPE_REGISTER: {
 		uint8_t r = gpr_num(o->reg.value);
-		if (r == REG_NONE || (i > 1 && r != GPR_RCX))
-			return false; /* a third register operand: only SHLD/SHRD's CL */
+		if (r == REG_NONE || (i > 1 && !vex && r != GPR_RCX))
+			return false; /* a legacy third register operand: only SHLD/SHRD's CL */
 		*k = OPK_REG;
 		if (i == 0)
 			d->r0 = r;
 		else if (i == 1)
 			d->r1 = r;
+		else
+			d->r2 = r;
 		return true;
 	}
 	case ZYDIS_OPERAND_TYPE_MEMORY:
@@ -193,7 +196,7 @@ static bool decode_sreg(struct insn *d, const ZydisDecodedInstruction *zi,
 		if (r < 0)
 			return false;
 		set_op(d, OP_MOV_SREG, (unsigned)r | (write ? SREG_WRITE : 0));
-		if (!operand(d, 0, &ops[write ? 1 : 0]))
+		if (!operand(d, 0, &ops[write ? 1 : 0], false))
 			decode_as_ud(d, zi->mnemonic, zi->length);
 		return true;
 	}
@@ -354,6 +357,14 @@ static bool simple_op(ZydisMnemonic m, enum insn_op *op, unsigned *sub)
 		{ ZYDIS_MNEMONIC_TZCNT, OP_BITSCAN, BS_TZCNT },
 		{ ZYDIS_MNEMONIC_LZCNT, OP_BITSCAN, BS_LZCNT },
 		{ ZYDIS_MNEMONIC_POPCNT, OP_BITSCAN, BS_POPCNT },
+		/* BMI1 and BMI2 (VEX-encoded general-purpose forms). */
+		{ ZYDIS_MNEMONIC_ANDN, OP_BMI, BMI_ANDN }, { ZYDIS_MNEMONIC_BEXTR, OP_BMI, BMI_BEXTR },
+		{ ZYDIS_MNEMONIC_BLSI, OP_BMI, BMI_BLSI }, { ZYDIS_MNEMONIC_BLSMSK, OP_BMI, BMI_BLSMSK },
+		{ ZYDIS_MNEMONIC_BLSR, OP_BMI, BMI_BLSR }, { ZYDIS_MNEMONIC_BZHI, OP_BMI, BMI_BZHI },
+		{ ZYDIS_MNEMONIC_MULX, OP_MULX, BMI_MULX }, { ZYDIS_MNEMONIC_PDEP, OP_BMI, BMI_PDEP },
+		{ ZYDIS_MNEMONIC_PEXT, OP_BMI, BMI_PEXT }, { ZYDIS_MNEMONIC_RORX, OP_BMI, BMI_RORX },
+		{ ZYDIS_MNEMONIC_SARX, OP_BMI, BMI_SARX }, { ZYDIS_MNEMONIC_SHLX, OP_BMI, BMI_SHLX },
+		{ ZYDIS_MNEMONIC_SHRX, OP_BMI, BMI_SHRX },
 		{ ZYDIS_MNEMONIC_BSWAP, OP_BSWAP, 0 },
 		{ ZYDIS_MNEMONIC_CALL, OP_CALL, 0 }, { ZYDIS_MNEMONIC_RET, OP_RET, 0 },
 		{ ZYDIS_MNEMONIC_JMP, OP_JMP, 0 },
@@ -571,7 +582,7 @@ static void decode_common(struct insn *d, const ZydisDecodedInstruction *zi)
 	memset(d, 0, sizeof *d);
 	d->len = zi->length;
 	d->mnemonic = (uint16_t)zi->mnemonic;
-	d->r0 = d->r1 = d->base = d->index = REG_NONE;
+	d->r0 = d->r1 = d->r2 = d->base = d->index = REG_NONE;
 	d->osz = (uint8_t)(zi->operand_width / 8);
 	d->asz = (uint8_t)(zi->address_width / 8);
 	if (d->osz == 0)
@@ -601,8 +612,11 @@ static bool decode_operands(struct insn *d, const ZydisDecodedInstruction *zi,
 		string_operands(d, zi, ops);
 		return true;
 	}
+	bool vex = zi->encoding == ZYDIS_INSTRUCTION_ENCODING_VEX;
+	if (vex && op != OP_BMI && op != OP_MULX)
+		return false;
 	for (unsigned i = 0; i < zi->operand_count_visible && i < 3; i++)
-		if (!operand(d, i, &ops[i]))
+		if (!operand(d, i, &ops[i], vex))
 			return false;
 	if (zi->operand_count_visible >= 2 && ops[1].type != ZYDIS_OPERAND_TYPE_IMMEDIATE)
 		d->ssz = (uint8_t)(ops[1].size / 8);

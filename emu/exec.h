@@ -42,6 +42,8 @@ enum unary_op { UN_INC, UN_DEC, UN_NEG, UN_NOT };
 enum shift_op { SH_ROL, SH_ROR, SH_RCL, SH_RCR, SH_SHL, SH_SHR, SH_SAL, SH_SAR };
 enum bt_op { BT_TEST, BT_SET, BT_RESET, BT_COMPLEMENT };
 enum bitscan_op { BS_BSF, BS_BSR, BS_TZCNT, BS_LZCNT, BS_POPCNT };
+enum bmi_op { BMI_ANDN, BMI_BEXTR, BMI_BLSI, BMI_BLSMSK, BMI_BLSR, BMI_BZHI, BMI_MULX,
+	      BMI_PDEP, BMI_PEXT, BMI_RORX, BMI_SARX, BMI_SHLX, BMI_SHRX };
 enum loop_op { LOOP_NE, LOOP_E, LOOP_ALWAYS, LOOP_JCXZ };
 enum flag_op { FL_CLC, FL_STC, FL_CMC, FL_CLD, FL_STD };
 enum bcd_op { BCD_DAA, BCD_DAS, BCD_AAA, BCD_AAS, BCD_AAM, BCD_AAD };
@@ -119,13 +121,14 @@ static inline uint64_t insn_ea(const struct cpu *c, const struct insn *d)
 	return a & size_mask(d->asz);
 }
 
-/* Read operand 1 (the source: register, immediate or memory) at size. */
-MMU_WUR static inline bool src_read(struct cpu *c, const struct insn *d, unsigned size,
-				    uint64_t *v)
+/* Read an operand of kind k (enum opk: register r, the immediate, or the
+ * memory operand) at size. */
+MMU_WUR static inline bool operand_read(struct cpu *c, const struct insn *d, unsigned k,
+					unsigned r, unsigned size, uint64_t *v)
 {
-	switch (d->k1) {
+	switch (k) {
 	case OPK_REG:
-		*v = reg_get(c, d->r1, size);
+		*v = reg_get(c, r, size);
 		return true;
 	case OPK_IMM:
 		*v = d->imm & size_mask(size);
@@ -133,6 +136,13 @@ MMU_WUR static inline bool src_read(struct cpu *c, const struct insn *d, unsigne
 	default:
 		return mem_read(c, d->seg, insn_ea(c, d), size, v);
 	}
+}
+
+/* Read operand 1 (the source: register, immediate or memory) at size. */
+MMU_WUR static inline bool src_read(struct cpu *c, const struct insn *d, unsigned size,
+				    uint64_t *v)
+{
+	return operand_read(c, d, d->k1, d->r1, size, v);
 }
 
 /* Read operand 0 as a value (register or memory). */

@@ -99,6 +99,7 @@ struct insn {
 	uint8_t asz;        /* address size in bytes: 2, 4, 8 */
 	uint8_t k0, k1, k2; /* enum opk of operands 0, 1, 2 */
 	uint8_t r0, r1;     /* register numbers of register operands 0 and 1 */
+	uint8_t r2;         /* a VEX form's third register operand (BMI), else REG_NONE */
 	uint8_t base, index, scale; /* memory operand; scale as a shift 0..3 */
 	uint8_t seg;        /* enum seg_reg of the memory operand */
 	uint8_t flags;      /* INSN_* */

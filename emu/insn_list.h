@@ -40,6 +40,8 @@ X(IMUL, exec_imul, CLS_MUL)            /* two- and three-operand IMUL */
 X(DIV, exec_div, CLS_DIV)              /* DIV, IDIV */
 X(BT, exec_bt, CLS_BITSCAN)            /* sub: enum bt_op */
 X(BITSCAN, exec_bitscan, CLS_BITSCAN)  /* sub: enum bitscan_op */
+X(BMI, exec_bmi, CLS_SIMPLE)           /* BMI1/BMI2 VEX forms; sub: enum bmi_op */
+X(MULX, exec_bmi, CLS_MUL)             /* sub: BMI_MULX */
 X(BSWAP, exec_bswap, CLS_SIMPLE)
 X(CMOV, exec_cmov, CLS_SIMPLE)         /* sub: condition code */
 X(SETCC, exec_setcc, CLS_SIMPLE)       /* sub: condition code */

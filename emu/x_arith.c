@@ -162,3 +162,100 @@ enum exec_result exec_bitscan(struct cpu *c, const struct insn *d)
 	c->rflags = fl;
 	return EXEC_OK;
 }
+
+/* ---- BMI1 and BMI2 (SDM Vol. 2: ANDN, BEXTR, BLSI, BLSMSK, BLSR, BZHI,
+ * MULX, PDEP, PEXT, RORX, SARX/SHLX/SHRX). VEX-encoded, 32- or 64-bit.
+ * Operands in Intel order: 0 the destination (BLS*: VEX.vvvv), 1 and 2
+ * the sources (register, memory or RORX's immediate). Flags the SDM
+ * leaves undefined keep their values. */
+
+/* PDEP: the low bits of src to the positions of mask's set bits. */
+static uint64_t bmi_pdep(uint64_t src, uint64_t mask)
+{
+	uint64_t r = 0;
+	for (uint64_t k = 1; mask; mask &= mask - 1, k <<= 1)
+		if (src & k)
+			r |= mask & -mask;
+	return r;
+}
+
+/* PEXT: the bits of src at mask's set bits, packed low. */
+static uint64_t bmi_pext(uint64_t src, uint64_t mask)
+{
+	uint64_t r = 0;
+	for (uint64_t k = 1; mask; mask &= mask - 1, k <<= 1)
+		if (src & mask & -mask)
+			r |= k;
+	return r;
+}
+
+enum exec_result exec_bmi(struct cpu *c, const struct insn *d)
+{
+	unsigned size = d->osz, bits = 8u * size;
+	uint64_t m = size_mask(size), a, b = 0, r, fl = flags_get(c);
+	if (!src_read(c, d, size, &a) ||
+	    (d->k2 != OPK_NONE && !operand_read(c, d, d->k2, d->r2, size, &b)))
+		return EXEC_FAULT;
+	uint64_t sz = RFLAGS_SF | RFLAGS_ZF, co = RFLAGS_CF | RFLAGS_OF;
+	switch (d->sub) {
+	case BMI_ANDN: /* SF, ZF; CF = OF = 0 */
+		r = ~a & b & m;
+		alu_set_flags(&fl, sz | co, alu_szp(d->w, r) & sz);
+		break;
+	case BMI_BEXTR: { /* start b[7:0], length b[15:8]; ZF; CF = OF = 0 */
+		unsigned start = b & 0xff, len = (b >> 8) & 0xff;
+		r = start >= bits ? 0 : a >> start;
+		if (len < 64)
+			r &= (UINT64_C(1) << len) - 1;
+		r &= m;
+		alu_set_flags(&fl, RFLAGS_ZF | co, (uint64_t)(r == 0) << ALU_ZF_BIT);
+		break;
+	}
+	case BMI_BLSI: /* lowest set bit; SF, ZF; CF = source != 0; OF = 0 */
+	case BMI_BLSMSK: /* up to the lowest set bit; SF; ZF = OF = 0; CF = source == 0 */
+	case BMI_BLSR: { /* lowest set bit cleared; SF, ZF; CF = source == 0; OF = 0 */
+		uint64_t cf;
+		if (d->sub == BMI_BLSI)
+			r = -a & a & m, cf = a != 0;
+		else if (d->sub == BMI_BLSMSK)
+			r = ((a - 1) ^ a) & m, cf = a == 0;
+		else
+			r = ((a - 1) & a) & m, cf = a == 0;
+		alu_set_flags(&fl, sz | co, (alu_szp(d->w, r) & sz) | cf << ALU_CF_BIT);
+		break;
+	}
+	case BMI_BZHI: { /* bits from index b[7:0] up cleared; SF, ZF; CF = index >= bits; OF = 0 */
+		unsigned n = b & 0xff;
+		r = n < bits ? a & ((UINT64_C(1) << n) - 1) : a;
+		alu_set_flags(&fl, sz | co, (alu_szp(d->w, r) & sz) | (uint64_t)(n > bits - 1) << ALU_CF_BIT);
+		break;
+	}
+	case BMI_MULX: { /* EDX/RDX * source, unsigned; no flags. Operand 1
+			  * (VEX.vvvv) takes the low half, operand 0 the high
+			  * half, written last so that it wins when they are
+			  * the same register. */
+		unsigned __int128 p = (unsigned __int128)reg_get(c, GPR_RDX, size) * b;
+		reg_set(c, d->r1, size, (uint64_t)p & m);
+		reg_set(c, d->r0, size, (uint64_t)(p >> bits) & m);
+		return EXEC_OK;
+	}
+	case BMI_PDEP: r = bmi_pdep(a, b) & m; break;
+	case BMI_PEXT: r = bmi_pext(a, b) & m; break;
+	case BMI_RORX: { /* no flags */
+		unsigned n = (unsigned)(b & (bits - 1));
+		r = n ? ((a >> n) | (a << (bits - n))) & m : a;
+		break;
+	}
+	case BMI_SARX: { /* no flags; count masked to 5 or 6 bits */
+		unsigned n = (unsigned)(b & (bits - 1));
+		int64_t s = size == 8 ? (int64_t)a : (int64_t)(int32_t)(uint32_t)a;
+		r = (uint64_t)(s >> n) & m;
+		break;
+	}
+	case BMI_SHLX: r = (a << (b & (bits - 1))) & m; break;
+	default: r = a >> (b & (bits - 1)); break; /* SHRX */
+	}
+	reg_set(c, d->r0, size, r);
+	c->rflags = fl;
+	return EXEC_OK;
+}

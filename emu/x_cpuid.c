@@ -23,7 +23,9 @@
 #define CPUID1_ECX_X2APIC BIT64(21)
 #define CPUID1_ECX_POPCNT BIT64(23)
 #define CPUID1_ECX_TSC_DEADLINE BIT64(24)
+#define CPUID7_EBX_BMI1 BIT64(3)
 #define CPUID7_EBX_SMEP BIT64(7)
+#define CPUID7_EBX_BMI2 BIT64(8)
 #define CPUID7_EBX_INVPCID BIT64(10)
 #define CPUID7_EBX_SMAP BIT64(20)
 #define CPUIDX1_EDX_SYSCALL BIT64(11)
@@ -81,7 +83,8 @@ static void cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4
 		break;
 	case 7:
 		if (sub == 0)
-			r[1] = (uint32_t)(CPUID7_EBX_SMEP | CPUID7_EBX_INVPCID | CPUID7_EBX_SMAP);
+			r[1] = (uint32_t)(CPUID7_EBX_BMI1 | CPUID7_EBX_SMEP | CPUID7_EBX_BMI2 |
+					  CPUID7_EBX_INVPCID | CPUID7_EBX_SMAP);
 		break;
 	case CPUID_EXT_BASE:
 		r[0] = CPUID_MAX_EXT;

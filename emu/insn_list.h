@@ -42,6 +42,8 @@ X(BT, exec_bt, CLS_BITSCAN)            /* sub: enum bt_op */
 X(BITSCAN, exec_bitscan, CLS_BITSCAN)  /* sub: enum bitscan_op */
 X(BMI, exec_bmi, CLS_SIMPLE)           /* BMI1/BMI2 VEX forms; sub: enum bmi_op */
 X(MULX, exec_bmi, CLS_MUL)             /* sub: BMI_MULX */
+X(MOVBE, exec_movbe, CLS_SIMPLE)
+X(ADX, exec_adx, CLS_SIMPLE)           /* ADCX, ADOX (sub 0 / 1) */
 X(BSWAP, exec_bswap, CLS_SIMPLE)
 X(CMOV, exec_cmov, CLS_SIMPLE)         /* sub: condition code */
 X(SETCC, exec_setcc, CLS_SIMPLE)       /* sub: condition code */

@@ -306,3 +306,19 @@ enum exec_result exec_bcd(struct cpu *c, const struct insn *d)
 	c->rflags = fl;
 	return EXEC_OK;
 }
+
+/* ADCX / ADOX (SDM Vol. 2): dest + source + the carry flag, unsigned; the
+ * carry out goes to CF (ADCX) or to OF (ADOX), which also supplies the
+ * carry in; no other flag changes. */
+enum exec_result exec_adx(struct cpu *c, const struct insn *d)
+{
+	uint64_t src, fl = flags_get(c), flag = d->sub ? RFLAGS_OF : RFLAGS_CF;
+	if (!src_read(c, d, d->osz, &src))
+		return EXEC_FAULT;
+	uint64_t m = size_mask(d->osz), a = reg_get(c, d->r0, d->osz), in = (fl & flag) != 0;
+	uint64_t r = (a + src + in) & m;
+	bool out = r < a || (in && r == a);
+	reg_set(c, d->r0, d->osz, r);
+	c->rflags = out ? fl | flag : fl & ~flag;
+	return EXEC_OK;
+}

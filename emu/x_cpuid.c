@@ -21,12 +21,14 @@
 #define CPUID1_ECX_CX16 BIT64(13)
 #define CPUID1_ECX_PCID BIT64(17)
 #define CPUID1_ECX_X2APIC BIT64(21)
+#define CPUID1_ECX_MOVBE BIT64(22)
 #define CPUID1_ECX_POPCNT BIT64(23)
 #define CPUID1_ECX_TSC_DEADLINE BIT64(24)
 #define CPUID7_EBX_BMI1 BIT64(3)
 #define CPUID7_EBX_SMEP BIT64(7)
 #define CPUID7_EBX_BMI2 BIT64(8)
 #define CPUID7_EBX_INVPCID BIT64(10)
+#define CPUID7_EBX_ADX BIT64(19)
 #define CPUID7_EBX_SMAP BIT64(20)
 #define CPUIDX1_EDX_SYSCALL BIT64(11)
 #define CPUIDX1_EDX_NX BIT64(20)
@@ -73,7 +75,8 @@ static void cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4
 	case 1:
 		r[0] = CPUID1_SIGNATURE;
 		r[1] = CPUID1_CLFLUSH_8 | CPUID1_ONE_LOGICAL;
-		r[2] = (uint32_t)(CPUID1_ECX_CX16 | CPUID1_ECX_PCID | CPUID1_ECX_POPCNT);
+		r[2] = (uint32_t)(CPUID1_ECX_CX16 | CPUID1_ECX_PCID | CPUID1_ECX_MOVBE |
+				  CPUID1_ECX_POPCNT);
 		r[3] = (uint32_t)(CPUID1_EDX_DE | CPUID1_EDX_PSE | CPUID1_EDX_TSC | CPUID1_EDX_MSR | CPUID1_EDX_PAE |
 				  CPUID1_EDX_CX8 | CPUID1_EDX_PGE | CPUID1_EDX_CMOV | CPUID1_EDX_PAT);
 		if (io_apic_present(c)) {
@@ -84,7 +87,7 @@ static void cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4
 	case 7:
 		if (sub == 0)
 			r[1] = (uint32_t)(CPUID7_EBX_BMI1 | CPUID7_EBX_SMEP | CPUID7_EBX_BMI2 |
-					  CPUID7_EBX_INVPCID | CPUID7_EBX_SMAP);
+					  CPUID7_EBX_INVPCID | CPUID7_EBX_ADX | CPUID7_EBX_SMAP);
 		break;
 	case CPUID_EXT_BASE:
 		r[0] = CPUID_MAX_EXT;

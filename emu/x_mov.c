@@ -207,6 +207,27 @@ enum exec_result exec_bswap(struct cpu *c, const struct insn *d)
 	return EXEC_OK;
 }
 
+/* MOVBE (SDM Vol. 2): a load into a register or a store from one, with
+ * the bytes reversed; the 16-bit form swaps the two bytes and keeps the
+ * register's other bits. */
+static uint64_t movbe_swap(unsigned w, uint64_t v)
+{
+	return w == ALU_W16 ? __builtin_bswap16((uint16_t)v) : alu_bswap(w, v);
+}
+
+enum exec_result exec_movbe(struct cpu *c, const struct insn *d)
+{
+	uint64_t v;
+	if (d->k0 == OPK_REG) {
+		if (!src_read(c, d, d->osz, &v))
+			return EXEC_FAULT;
+		reg_set(c, d->r0, d->osz, movbe_swap(d->w, v));
+		return EXEC_OK;
+	}
+	v = movbe_swap(d->w, reg_get(c, d->r1, d->osz));
+	return mem_write(c, d->seg, insn_ea(c, d), d->osz, v) ? EXEC_OK : EXEC_FAULT;
+}
+
 /* CBW/CWDE/CDQE: the accumulator's lower half sign-extended into it. */
 enum exec_result exec_cbw(struct cpu *c, const struct insn *d)
 {

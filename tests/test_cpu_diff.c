@@ -13,6 +13,7 @@
  * both worlds or in neither. Undefined flags are masked per form, following
  * the SDM's Flags Affected sections (docs/alu.md lists them).
  */
+#include <cpuid.h>
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,8 +29,8 @@
 #define PTR_OFFSET 0x800
 #define HLT 0xf4
 
-/* FORM_BMI: a plain form the host runs only with BMI1 and BMI2. */
-enum form_kind { FORM_PLAIN, FORM_STR, FORM_SMALL, FORM_DIV, FORM_BMI };
+/* FORM_EXT: a plain form the host runs only with BMI1, BMI2, ADX and MOVBE. */
+enum form_kind { FORM_PLAIN, FORM_STR, FORM_SMALL, FORM_DIV, FORM_EXT };
 
 struct form {
 	const char *text;
@@ -689,67 +690,91 @@ static const struct form forms[] = {
 			0xdd, 0x7f, 0x04,                        /* fnstsw [rdi+0x4] */
 			0xdf, 0xe0,                              /* fnstsw ax */
 	  }, 15, 0, FORM_PLAIN },
-	/* BMI1 and BMI2 (VEX): the host has them (CPUID.07H:EBX bits 3, 8). */
+	/* BMI1 and BMI2 (VEX), MOVBE, ADCX/ADOX: compared where the host has them. */
 	{ "andn rax,rbx,rcx", (const uint8_t[]){
 			0xc4, 0xe2, 0xe0, 0xf2, 0xc1,            /* andn rax,rbx,rcx */
-	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_BMI },
+	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_EXT },
 	{ "andn r8d,r9d,[rdi+0x8]", (const uint8_t[]){
 			0xc4, 0x62, 0x30, 0xf2, 0x47, 0x08,      /* andn r8d,r9d,DWORD PTR [rdi+0x8] */
-	  }, 6, RFLAGS_AF | RFLAGS_PF, FORM_BMI },
+	  }, 6, RFLAGS_AF | RFLAGS_PF, FORM_EXT },
 	{ "bextr rdx,rsi,rcx", (const uint8_t[]){
 			0xc4, 0xe2, 0xf0, 0xf7, 0xd6,            /* bextr rdx,rsi,rcx */
-	  }, 5, RFLAGS_AF | RFLAGS_SF | RFLAGS_PF, FORM_BMI },
+	  }, 5, RFLAGS_AF | RFLAGS_SF | RFLAGS_PF, FORM_EXT },
 	{ "bextr eax,[rdi],ebx", (const uint8_t[]){
 			0xc4, 0xe2, 0x60, 0xf7, 0x07,            /* bextr eax,DWORD PTR [rdi],ebx */
-	  }, 5, RFLAGS_AF | RFLAGS_SF | RFLAGS_PF, FORM_BMI },
+	  }, 5, RFLAGS_AF | RFLAGS_SF | RFLAGS_PF, FORM_EXT },
 	{ "blsi rcx,rdx", (const uint8_t[]){
 			0xc4, 0xe2, 0xf0, 0xf3, 0xda,            /* blsi rcx,rdx */
-	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_BMI },
+	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_EXT },
 	{ "blsmsk r10d,r11d", (const uint8_t[]){
 			0xc4, 0xc2, 0x28, 0xf3, 0xd3,            /* blsmsk r10d,r11d */
-	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_BMI },
+	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_EXT },
 	{ "blsr rax,[rdi+0x10]", (const uint8_t[]){
 			0xc4, 0xe2, 0xf8, 0xf3, 0x4f, 0x10,      /* blsr rax,QWORD PTR [rdi+0x10] */
-	  }, 6, RFLAGS_AF | RFLAGS_PF, FORM_BMI },
+	  }, 6, RFLAGS_AF | RFLAGS_PF, FORM_EXT },
 	{ "bzhi rbx,rcx,rdx", (const uint8_t[]){
 			0xc4, 0xe2, 0xe8, 0xf5, 0xd9,            /* bzhi rbx,rcx,rdx */
-	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_BMI },
+	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_EXT },
 	{ "bzhi eax,[rdi],ecx", (const uint8_t[]){
 			0xc4, 0xe2, 0x70, 0xf5, 0x07,            /* bzhi eax,DWORD PTR [rdi],ecx */
-	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_BMI },
+	  }, 5, RFLAGS_AF | RFLAGS_PF, FORM_EXT },
 	{ "mulx rax,rbx,rcx", (const uint8_t[]){
 			0xc4, 0xe2, 0xe3, 0xf6, 0xc1,            /* mulx rax,rbx,rcx */
-	  }, 5, 0, FORM_BMI },
+	  }, 5, 0, FORM_EXT },
 	{ "mulx r8d,r9d,[rdi]", (const uint8_t[]){
 			0xc4, 0x62, 0x33, 0xf6, 0x07,            /* mulx r8d,r9d,DWORD PTR [rdi] */
-	  }, 5, 0, FORM_BMI },
+	  }, 5, 0, FORM_EXT },
 	{ "mulx rcx,rcx,rbx", (const uint8_t[]){
 			0xc4, 0xe2, 0xf3, 0xf6, 0xcb,            /* mulx rcx,rcx,rbx */
-	  }, 5, 0, FORM_BMI },
+	  }, 5, 0, FORM_EXT },
 	{ "pdep rax,rbx,rcx", (const uint8_t[]){
 			0xc4, 0xe2, 0xe3, 0xf5, 0xc1,            /* pdep rax,rbx,rcx */
-	  }, 5, 0, FORM_BMI },
+	  }, 5, 0, FORM_EXT },
 	{ "pext r8,r9,[rdi+0x18]", (const uint8_t[]){
 			0xc4, 0x62, 0xb2, 0xf5, 0x47, 0x18,      /* pext r8,r9,QWORD PTR [rdi+0x18] */
-	  }, 6, 0, FORM_BMI },
+	  }, 6, 0, FORM_EXT },
 	{ "pext eax,ebx,ecx", (const uint8_t[]){
 			0xc4, 0xe2, 0x62, 0xf5, 0xc1,            /* pext eax,ebx,ecx */
-	  }, 5, 0, FORM_BMI },
+	  }, 5, 0, FORM_EXT },
 	{ "rorx rdx,rsi,0xd", (const uint8_t[]){
 			0xc4, 0xe3, 0xfb, 0xf0, 0xd6, 0x0d,      /* rorx rdx,rsi,0xd */
-	  }, 6, 0, FORM_BMI },
+	  }, 6, 0, FORM_EXT },
 	{ "rorx eax,[rdi],0x23", (const uint8_t[]){
 			0xc4, 0xe3, 0x7b, 0xf0, 0x07, 0x23,      /* rorx eax,DWORD PTR [rdi],0x23 */
-	  }, 6, 0, FORM_BMI },
+	  }, 6, 0, FORM_EXT },
 	{ "sarx rax,rbx,rcx", (const uint8_t[]){
 			0xc4, 0xe2, 0xf2, 0xf7, 0xc3,            /* sarx rax,rbx,rcx */
-	  }, 5, 0, FORM_BMI },
+	  }, 5, 0, FORM_EXT },
 	{ "shlx r9d,r10d,r11d", (const uint8_t[]){
 			0xc4, 0x42, 0x21, 0xf7, 0xca,            /* shlx r9d,r10d,r11d */
-	  }, 5, 0, FORM_BMI },
+	  }, 5, 0, FORM_EXT },
 	{ "shrx rcx,[rdi],rdx", (const uint8_t[]){
 			0xc4, 0xe2, 0xeb, 0xf7, 0x0f,            /* shrx rcx,QWORD PTR [rdi],rdx */
-	  }, 5, 0, FORM_BMI },
+	  }, 5, 0, FORM_EXT },
+	{ "movbe eax,[rdi]", (const uint8_t[]){
+			0x0f, 0x38, 0xf0, 0x07,                  /* movbe eax,DWORD PTR [rdi] */
+	  }, 4, 0, FORM_EXT },
+	{ "movbe [rdi+0x8],rcx", (const uint8_t[]){
+			0x48, 0x0f, 0x38, 0xf1, 0x4f, 0x08,      /* movbe QWORD PTR [rdi+0x8],rcx */
+	  }, 6, 0, FORM_EXT },
+	{ "movbe r9w,[rdi+0x2]", (const uint8_t[]){
+			0x66, 0x44, 0x0f, 0x38, 0xf0, 0x4f, 0x02, /* movbe r9w,WORD PTR [rdi+0x2] */
+	  }, 7, 0, FORM_EXT },
+	{ "movbe [rdi+0x6],dx", (const uint8_t[]){
+			0x66, 0x0f, 0x38, 0xf1, 0x57, 0x06,      /* movbe WORD PTR [rdi+0x6],dx */
+	  }, 6, 0, FORM_EXT },
+	{ "adcx rax,rbx", (const uint8_t[]){
+			0x66, 0x48, 0x0f, 0x38, 0xf6, 0xc3,      /* adcx rax,rbx */
+	  }, 6, 0, FORM_EXT },
+	{ "adcx r8d,[rdi]", (const uint8_t[]){
+			0x66, 0x44, 0x0f, 0x38, 0xf6, 0x07,      /* adcx r8d,DWORD PTR [rdi] */
+	  }, 6, 0, FORM_EXT },
+	{ "adox rcx,rdx", (const uint8_t[]){
+			0xf3, 0x48, 0x0f, 0x38, 0xf6, 0xca,      /* adox rcx,rdx */
+	  }, 6, 0, FORM_EXT },
+	{ "adox eax,[rdi+0x4]", (const uint8_t[]){
+			0xf3, 0x0f, 0x38, 0xf6, 0x47, 0x04,      /* adox eax,DWORD PTR [rdi+0x4] */
+	  }, 6, 0, FORM_EXT },
 };
 
 static uint64_t rng(uint64_t *s)
@@ -856,6 +881,17 @@ static void check_state(const struct form *fm, size_t k, struct cpu_fixture *f,
 		  "%s, state %zu: scratch memory differs", fm->text, k);
 }
 
+/* CPUID.07H:EBX BMI1 (3), BMI2 (8), ADX (19); CPUID.01H:ECX MOVBE (22). */
+static bool host_has_extensions(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid_count(7, 0, &a, &b, &c, &d))
+		return false;
+	unsigned need7 = 1u << 3 | 1u << 8 | 1u << 19;
+	bool ok = (b & need7) == need7;
+	return ok && __get_cpuid(1, &a, &b, &c, &d) && (c & 1u << 22);
+}
+
 static void run_form(const struct form *fm, uint64_t *seed)
 {
 	struct native_state *in = calloc(STATES, sizeof *in), *out = calloc(STATES, sizeof *out);
@@ -883,10 +919,10 @@ static void run_form(const struct form *fm, uint64_t *seed)
 Test(cpu_diff, every_form_matches_the_host_cpu, .timeout = 600)
 {
 	uint64_t seed = SEED;
-	bool bmi = __builtin_cpu_supports("bmi") && __builtin_cpu_supports("bmi2");
-	if (!bmi)
-		cr_log_warn("the host has no BMI1/BMI2: their forms are not compared");
+	bool ext = host_has_extensions();
+	if (!ext)
+		cr_log_warn("the host lacks BMI1, BMI2, ADX or MOVBE: those forms are not compared");
 	for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++)
-		if (forms[i].kind != FORM_BMI || bmi)
+		if (forms[i].kind != FORM_EXT || ext)
 			run_form(&forms[i], &seed);
 }

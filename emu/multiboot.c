@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "emu/cpuid.h"
 #include "emu/dev_lapic.h"
 #include "emu/dev_uart.h"
 #include "mmu/bits.h"
@@ -589,6 +590,81 @@ static void mb_write_info(struct phys *ram, const struct multiboot_config *cfg, 
 #define BDA_BASE_MEMORY_KIB UINT64_C(0x413)
 #define EBDA_SIZE_KIB 1u
 
+/* An Intel MultiProcessor Specification 1.4 table in the EBDA's first
+ * KiB, where kernels search first (spec §4): the floating pointer, then
+ * the configuration table for this machine: one processor (the BSP, local
+ * APIC ID 0, with CPUID's signature and features), the ISA bus, and the
+ * local interrupts as a PC wires them (ExtINT to LINT0, NMI to LINT1). No
+ * I/O APIC: there is none, and the 8259A reaches the CPU through LINT0 in
+ * virtual-wire mode (feature byte 2 = 0: no IMCR). SeaBIOS leaves an MP
+ * table under QEMU too; kernels without ACPI take their CPUs from it. */
+#define MP_FLOAT_ADDR (QEMU_EBDA + 0x10)
+#define MP_CONFIG_ADDR (QEMU_EBDA + 0x20)
+#define MP_SPEC_REV 4
+#define MP_ENTRY_PROCESSOR 0
+#define MP_ENTRY_BUS 1
+#define MP_ENTRY_LOCAL_INT 4
+#define MP_CPU_ENABLED 0x01
+#define MP_CPU_BSP 0x02
+#define MP_INT_NMI 1
+#define MP_INT_EXTINT 3
+#define MP_ALL_APICS 0xFF
+#define MP_CONFIG_HEADER_BYTES 44
+#define MP_PROCESSOR_BYTES 20
+#define MP_SMALL_ENTRY_BYTES 8
+#define MP_CONFIG_BYTES (MP_CONFIG_HEADER_BYTES + MP_PROCESSOR_BYTES + 3 * MP_SMALL_ENTRY_BYTES)
+#define LAPIC_VERSION_ID 0x14 /* the version register's low byte (emu/dev_lapic.h) */
+
+static uint8_t mp_checksum(const uint8_t *b, size_t n)
+{
+	uint8_t sum = 0;
+	for (size_t i = 0; i < n; i++)
+		sum = (uint8_t)(sum + b[i]);
+	return (uint8_t)-sum;
+}
+
+static void put32(uint8_t *b, uint32_t v)
+{
+	for (unsigned i = 0; i < 4; i++)
+		b[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void mb_write_mp_table(struct phys *ram)
+{
+	uint8_t t[MP_CONFIG_BYTES] = {0}, f[16] = {0};
+	memcpy(t, "PCMP", 4);
+	t[4] = MP_CONFIG_BYTES; /* base table length, 16 bits */
+	t[6] = MP_SPEC_REV;
+	memcpy(t + 8, "MMULAB  ", 8);          /* OEM ID */
+	memcpy(t + 16, "MMULAB PC   ", 12);    /* product ID */
+	t[34] = 4;                             /* entry count, 16 bits */
+	put32(t + 36, (uint32_t)LAPIC_DEFAULT_BASE);
+	uint8_t *e = t + MP_CONFIG_HEADER_BYTES;
+	e[0] = MP_ENTRY_PROCESSOR;
+	e[2] = LAPIC_VERSION_ID;
+	e[3] = MP_CPU_ENABLED | MP_CPU_BSP;
+	put32(e + 4, CPUID1_SIGNATURE);
+	put32(e + 8, cpuid_leaf1_edx(true));
+	e += MP_PROCESSOR_BYTES;
+	e[0] = MP_ENTRY_BUS;
+	memcpy(e + 2, "ISA   ", 6);
+	for (unsigned lint = 0; lint < 2; lint++) {
+		e += MP_SMALL_ENTRY_BYTES;
+		e[0] = MP_ENTRY_LOCAL_INT;
+		e[1] = lint ? MP_INT_NMI : MP_INT_EXTINT;
+		e[6] = MP_ALL_APICS;
+		e[7] = (uint8_t)lint;
+	}
+	t[7] = mp_checksum(t, sizeof t);
+	memcpy(f, "_MP_", 4);
+	put32(f + 4, (uint32_t)MP_CONFIG_ADDR);
+	f[8] = 1; /* length in 16-byte units */
+	f[9] = MP_SPEC_REV;
+	f[10] = mp_checksum(f, sizeof f);
+	phys_write_bytes(ram, MP_FLOAT_ADDR, f, sizeof f);
+	phys_write_bytes(ram, MP_CONFIG_ADDR, t, sizeof t);
+}
+
 static void mb_write_bios_data(struct phys *ram, const struct mb_plan *pl)
 {
 	if (!pl->nmmap || pl->mmap[0].length != QEMU_EBDA)
@@ -597,6 +673,7 @@ static void mb_write_bios_data(struct phys *ram, const struct mb_plan *pl)
 	phys_write(ram, BDA_EBDA_SEGMENT, QEMU_EBDA >> 4, 2);
 	phys_write(ram, BDA_BASE_MEMORY_KIB, QEMU_EBDA / 1024, 2);
 	phys_write(ram, QEMU_EBDA, EBDA_SIZE_KIB, 2);
+	mb_write_mp_table(ram);
 }
 
 static void mb_write(struct phys *ram, const struct multiboot_config *cfg, const struct mb_plan *pl)

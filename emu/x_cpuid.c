@@ -4,20 +4,12 @@
  * skip the rest: no x87/SSE, no FSGSBASE or PKU instructions; the APIC,
  * x2APIC and the TSC-deadline timer when the machine has an APIC and it
  * is on. The time-stamp counter is the modelled cycle counter. */
+#include "emu/cpuid.h"
 #include "emu/exec.h"
 #include "emu/io.h"
 
-/* Feature bits reported (SDM Vol. 2 CPUID, Tables 3-10, 3-11, 3-8). */
-#define CPUID1_EDX_DE BIT64(2)   /* debugging extensions: CR4.DE, I/O breakpoints */
-#define CPUID1_EDX_PSE BIT64(3)
-#define CPUID1_EDX_TSC BIT64(4)
-#define CPUID1_EDX_MSR BIT64(5)
-#define CPUID1_EDX_PAE BIT64(6)
-#define CPUID1_EDX_CX8 BIT64(8)
-#define CPUID1_EDX_APIC BIT64(9)
-#define CPUID1_EDX_PGE BIT64(13)
-#define CPUID1_EDX_CMOV BIT64(15)
-#define CPUID1_EDX_PAT BIT64(16)
+/* Feature bits reported (SDM Vol. 2 CPUID, Tables 3-10, 3-11, 3-8); leaf 1 EDX and
+ * the signature: emu/cpuid.h. */
 #define CPUID1_ECX_CX16 BIT64(13)
 #define CPUID1_ECX_PCID BIT64(17)
 #define CPUID1_ECX_X2APIC BIT64(21)
@@ -41,9 +33,6 @@
 #define CPUID_MAX_BASIC 7u
 #define CPUID_EXT_BASE 0x80000000u
 #define CPUID_MAX_EXT 0x80000008u
-/* Family 6, model 0x5e, stepping 3: a Skylake client part, matching the
- * default machine model. */
-#define CPUID1_SIGNATURE 0x000506e3u
 #define CPUID1_CLFLUSH_8 (8u << 8) /* CLFLUSH line size in 8-byte units */
 #define CPUID1_ONE_LOGICAL (1u << 16)
 #define LINEAR_BITS_48 48u
@@ -77,12 +66,9 @@ static void cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4
 		r[1] = CPUID1_CLFLUSH_8 | CPUID1_ONE_LOGICAL;
 		r[2] = (uint32_t)(CPUID1_ECX_CX16 | CPUID1_ECX_PCID | CPUID1_ECX_MOVBE |
 				  CPUID1_ECX_POPCNT);
-		r[3] = (uint32_t)(CPUID1_EDX_DE | CPUID1_EDX_PSE | CPUID1_EDX_TSC | CPUID1_EDX_MSR | CPUID1_EDX_PAE |
-				  CPUID1_EDX_CX8 | CPUID1_EDX_PGE | CPUID1_EDX_CMOV | CPUID1_EDX_PAT);
-		if (io_apic_present(c)) {
+		r[3] = cpuid_leaf1_edx(io_apic_present(c));
+		if (io_apic_present(c))
 			r[2] |= (uint32_t)(CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE);
-			r[3] |= (uint32_t)CPUID1_EDX_APIC;
-		}
 		break;
 	case 7:
 		if (sub == 0)

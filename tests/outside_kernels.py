@@ -18,6 +18,14 @@ xen       The Xen 4.17 hypervisor (xen-hypervisor-4.17-amd64). It enters
           With QEMU given, the same image under `qemu-system-x86_64
           -kernel -no-reboot` must print the same lines, the loader's name
           excepted ("qemu" there, "mmulab" here).
+xen-dom0  The same Xen given a module for dom0 and 512 MiB. With no ACPI
+          tables it takes its processors from the MP table in the EBDA,
+          finds the BSP there, and then reads the configuration table
+          through an identity mapping it has left out for that reserved
+          page: an early fatal page fault in get_smp_config. With QEMU
+          given, `qemu-system-x86_64 -machine acpi=off` (SeaBIOS's MP table
+          in the F segment) must fault at the same instruction in the same
+          function.
 invaders  GRUB Invaders (grub-invaders), a 32-bit protected-mode game that
           draws in the VGA text buffer. After 3 million instructions the
           screen (`-text-screen`) must show its opening formation, five
@@ -42,6 +50,16 @@ XEN_EXPECTED = [  # in this order, each the start of a line
     "(XEN) dom0 kernel not specified. Check bootloader configuration",
     "(XEN) Reboot in five seconds...",
 ]
+XEN_DOM0_EXPECTED = [  # in this order, each the start of a line
+    "(XEN) found SMP MP-table at",
+    "(XEN) Intel MultiProcessor Specification v1.4",
+    "(XEN)     Virtual Wire compatibility mode.",
+    "(XEN) Early fatal page fault at e008:",
+    "(XEN) RIP:    e008:",
+    "(XEN) Panic on CPU 0:",
+    "(XEN) FATAL TRAP: vec 14, #PF[0000] IN INTERRUPT CONTEXT",
+]
+XEN_DOM0_MEMORY = "512M"
 INVADERS_INSNS = 3000000
 INVADER = "-*-"
 
@@ -111,6 +129,49 @@ def xen(mmulab, workdir, qemu):
     print(f"outside_kernels: {len(lines)} serial lines equal to QEMU's")
 
 
+def expect_in_order(lines, expected, who, err):
+    """The lines that start with each expected prefix, in order."""
+    at, found = 0, []
+    for want in expected:
+        while at < len(lines) and not lines[at].startswith(want):
+            at += 1
+        if at == len(lines):
+            fail(f"{who}'s serial output lacks {want!r} (in order)\n{err}")
+        found.append(lines[at])
+    return found
+
+
+def xen_dom0(mmulab, workdir, qemu):
+    kernel = fetch(workdir, "xen-hypervisor-4.17-amd64", "boot/xen-4.17-amd64.gz")
+    module = os.path.join(workdir, "dom0-placeholder")
+    with open(module, "wb") as f:
+        f.write(bytes(4096))
+    status, lines, err = run([mmulab, "run", "-m", XEN_DOM0_MEMORY, "-kernel", kernel,
+                              "-append", XEN_APPEND, "-initrd", module, "-serial", "stdio",
+                              "-max-insns", "3000000000"], 300)
+    print("\n".join(lines))
+    found = expect_in_order(lines, XEN_DOM0_EXPECTED, "mmulab", err)
+    if "get_smp_config+" not in found[4]:
+        fail(f"the fault is not in get_smp_config: {found[4]}")
+    if status != TRIPLE_FAULT_STATUS:
+        fail(f"mmulab exited {status}, expected the triple fault's {TRIPLE_FAULT_STATUS}\n{err}")
+    if not qemu:
+        return
+    qstatus, qlines, qerr = run([qemu, "-accel", "tcg", "-machine", "acpi=off", "-m",
+                                 XEN_DOM0_MEMORY, "-kernel", kernel, "-append", XEN_APPEND,
+                                 "-initrd", module, "-display", "none", "-serial", "stdio",
+                                 "-no-reboot"], 120)
+    qfound = expect_in_order(qlines, XEN_DOM0_EXPECTED, "QEMU", qerr)
+    # The fault's RIP and function must agree; CR2 (where each firmware put
+    # its table) and the registers may not.
+    def rip(line):
+        return line.split(" (cr2=")[0]
+    if rip(found[3]) != rip(qfound[3]) or found[4].split()[2] != qfound[4].split()[2]:
+        fail(f"the fault differs from QEMU's:\nqemu:   {qfound[3]}\n        {qfound[4]}\n"
+             f"mmulab: {found[3]}\n        {found[4]}")
+    print("outside_kernels: the same early fault as QEMU's, at " + rip(found[3]).split()[-1])
+
+
 def invaders(mmulab, workdir, qemu):
     kernel = fetch(workdir, "grub-invaders", "boot/invaders.exec")
     status, screen, err = run([mmulab, "run", "-kernel", kernel, "-serial", "none",
@@ -126,7 +187,7 @@ def invaders(mmulab, workdir, qemu):
 
 
 def main():
-    kernels = {"xen": xen, "invaders": invaders}
+    kernels = {"xen": xen, "xen-dom0": xen_dom0, "invaders": invaders}
     if len(sys.argv) not in (4, 5) or sys.argv[1] not in kernels:
         sys.exit(__doc__)
     qemu = sys.argv[4] if len(sys.argv) == 5 and sys.argv[4] else None

@@ -370,6 +370,54 @@ Test(multiboot, bios_data_area_holds_com1_and_the_ebda_as_seabios_leaves_them)
 	unload(l);
 }
 
+static uint8_t byte_sum(struct phys *ram, uint64_t pa, unsigned n)
+{
+	uint8_t sum = 0;
+	for (unsigned i = 0; i < n; i++)
+		sum = (uint8_t)(sum + phys_read(ram, pa + i, 1));
+	return sum;
+}
+
+/* The MP specification's search (§4): a 16-byte-aligned "_MP_" in the
+ * EBDA's first KiB, its checksum 0; the "PCMP" table it points to, its
+ * checksum 0, with the BSP (APIC ID 0) enabled, the ISA bus and the local
+ * interrupts ExtINT on LINT0 and NMI on LINT1. */
+Test(multiboot, mp_table_in_the_ebda_names_one_processor_the_bsp)
+{
+	struct image im;
+	build_simple_elf32(&im);
+	struct loaded *l = load(&im, NULL, NULL);
+	cr_assert(l->ok, "%s", l->err);
+	uint64_t f = 0;
+	for (uint64_t a = 0x9fc00; a < 0xa0000 && !f; a += 16)
+		if (phys_read(&l->ram, a, 4) == 0x5f504d5f) /* "_MP_" */
+			f = a;
+	cr_assert_neq(f, 0, "no MP floating pointer in the EBDA");
+	cr_assert_eq(byte_sum(&l->ram, f, 16), 0);
+	cr_assert_eq(phys_read(&l->ram, f + 8, 1), 1, "16 bytes");
+	cr_assert_eq(phys_read(&l->ram, f + 9, 1), 4, "specification 1.4");
+	cr_assert_eq(phys_read(&l->ram, f + 11, 1), 0, "a configuration table follows");
+	uint64_t t = phys_read(&l->ram, f + 4, 4);
+	cr_assert_eq(phys_read(&l->ram, t, 4), 0x504d4350, "PCMP");
+	unsigned len = (unsigned)phys_read(&l->ram, t + 4, 2);
+	cr_assert_eq(byte_sum(&l->ram, t, len), 0);
+	cr_assert_eq(phys_read(&l->ram, t + 34, 2), 4, "four entries");
+	cr_assert_eq(phys_read(&l->ram, t + 36, 4), 0xfee00000, "the local APIC");
+	uint64_t e = t + 44;
+	cr_assert_eq(phys_read(&l->ram, e, 1), 0, "a processor entry");
+	cr_assert_eq(phys_read(&l->ram, e + 1, 1), 0, "APIC ID 0");
+	cr_assert_eq(phys_read(&l->ram, e + 3, 1), 3, "enabled, the BSP");
+	cr_assert_eq(phys_read(&l->ram, e + 20, 1), 1, "a bus entry");
+	cr_assert_eq(phys_read(&l->ram, e + 22, 4), 0x20415349, "ISA");
+	cr_assert_eq(phys_read(&l->ram, e + 28, 1), 4, "local interrupt");
+	cr_assert_eq(phys_read(&l->ram, e + 29, 1), 3, "ExtINT");
+	cr_assert_eq(phys_read(&l->ram, e + 35, 1), 0, "to LINT0");
+	cr_assert_eq(phys_read(&l->ram, e + 37, 1), 1, "NMI");
+	cr_assert_eq(phys_read(&l->ram, e + 43, 1), 1, "to LINT1");
+	cr_assert_eq(e + 44, t + len);
+	unload(l);
+}
+
 Test(multiboot, modules_are_page_aligned_after_the_kernel_with_their_command_lines)
 {
 	char p1[256], p2[256];

@@ -413,9 +413,16 @@ static void lapic_write_lvt(struct lapic *a, unsigned i, uint32_t value)
 	/* While software-disabled, the mask bits cannot be cleared (§11.4.7.2). */
 	if (!lapic_software_enabled(a))
 		a->lvt[i] |= LAPIC_LVT_MASKED;
-	/* Leaving or entering TSC-deadline mode disarms the timer (§11.5.4.1). */
-	if (i == LVT_TIMER && lapic_timer_mode(a) != before)
+	/* Leaving or entering TSC-deadline mode disarms the timer
+	 * (§11.5.4.1): the deadline, and the count (which then reads 0 and
+	 * waits for a new initial count), so no expiry of the old mode
+	 * fires in the new one. */
+	enum lapic_timer_mode after = lapic_timer_mode(a);
+	if (i == LVT_TIMER && after != before &&
+	    (before == LAPIC_TIMER_TSC_DEADLINE || after == LAPIC_TIMER_TSC_DEADLINE)) {
 		a->tsc_deadline = 0;
+		lapic_timer_load(a, 0);
+	}
 }
 
 static void lapic_write_reg(struct lapic *a, uint32_t reg, uint32_t value)
@@ -503,36 +510,48 @@ bool lapic_x2apic_read(struct lapic *a, uint32_t msr, uint64_t *value)
 	return true;
 }
 
+/* The bits a WRMSR may set in writable register reg, which is then
+ * written as in xAPIC mode; 0 for a register WRMSR cannot write (absent
+ * in x2APIC mode, or read-only). EOI and ESR take 0 only. */
+static uint64_t x2apic_writable(uint32_t reg)
+{
+	switch (reg) {
+	case LAPIC_TPR: return 0xFFu;
+	case LAPIC_SVR: return LAPIC_SVR_MASK;
+	case LAPIC_ICR_LOW: return ~(uint64_t)UINT32_MAX | LAPIC_ICR_LOW_MASK; /* destination, command */
+	case LAPIC_TIMER_INITIAL: return UINT32_MAX;
+	case LAPIC_TIMER_DIVIDE: return LAPIC_DIVIDE_MASK;
+	case LAPIC_SELF_IPI: return LAPIC_ICR_VECTOR;
+	default:
+		if (lapic_reg_in(reg, LAPIC_LVT_TIMER, LAPIC_NLVT))
+			return lvt_writable[(reg - LAPIC_LVT_TIMER) / LAPIC_REG_SLOT];
+		return 0;
+	}
+}
+
 bool lapic_x2apic_write(struct lapic *a, uint32_t msr, uint64_t value)
 {
 	if (!lapic_x2apic_mode(a) || msr < X2APIC_MSR_BASE || msr > X2APIC_MSR_LAST)
 		return false;
 	uint32_t reg = x2apic_reg(msr), low = (uint32_t)value;
-	if (reg == LAPIC_ICR_LOW) {
-		a->icr_high = (uint32_t)(value >> 32);
-		a->icr_low = low & LAPIC_ICR_LOW_MASK;
-		lapic_send_ipi(a);
-		return true;
-	}
-	if (value >> 32)
-		return false;
-	switch (reg) {
-	case LAPIC_EOI:
-	case LAPIC_ESR:
-		if (low)
+	if (reg == LAPIC_EOI || reg == LAPIC_ESR) {
+		if (value)
 			return false;
 		lapic_write_reg(a, reg, 0);
 		return true;
-	case LAPIC_SELF_IPI:
-		lapic_send_self(a, (uint8_t)(low & LAPIC_ICR_VECTOR));
-		return true;
-	case LAPIC_TPR: case LAPIC_SVR: case LAPIC_TIMER_INITIAL: case LAPIC_TIMER_DIVIDE:
-		lapic_write_reg(a, reg, low);
-		return true;
-	default:
-		if (!lapic_reg_in(reg, LAPIC_LVT_TIMER, LAPIC_NLVT))
-			return false; /* read-only, or absent in x2APIC mode */
-		lapic_write_reg(a, reg, low);
-		return true;
 	}
+	/* Reserved bits are RsvdZ: setting one is #GP (§11.12.1.3). */
+	uint64_t writable = x2apic_writable(reg);
+	if (!writable || (value & ~writable))
+		return false;
+	if (reg == LAPIC_ICR_LOW) {
+		a->icr_high = (uint32_t)(value >> 32);
+		a->icr_low = low;
+		lapic_send_ipi(a);
+	} else if (reg == LAPIC_SELF_IPI) {
+		lapic_send_self(a, (uint8_t)low);
+	} else {
+		lapic_write_reg(a, reg, low);
+	}
+	return true;
 }

@@ -173,8 +173,9 @@ bool lapic_x2apic_mode(const struct lapic *a);
 /* RDMSR/WRMSR of an x2APIC register (msr 0x800..0x8FF) in x2APIC mode;
  * false: the CPU raises #GP(0) — a register x2APIC mode lacks (DFR, APR,
  * the remote read and CMCI registers, reserved addresses), a read of a
- * write-only one (EOI, SELF IPI), a write of a read-only one, bits 63:32
- * set anywhere but the ICR, a non-zero write of EOI or ESR (§11.12.1.2). */
+ * write-only one (EOI, SELF IPI), a write of a read-only one, a write
+ * that sets a reserved bit (bits 63:32 of all but the ICR included), a
+ * non-zero write of EOI or ESR (§11.12.1.2, §11.12.1.3). */
 MMU_WUR bool lapic_x2apic_read(struct lapic *a, uint32_t msr, uint64_t *value);
 MMU_WUR bool lapic_x2apic_write(struct lapic *a, uint32_t msr, uint64_t value);
 bool lapic_software_enabled(const struct lapic *a);

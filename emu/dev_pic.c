@@ -79,12 +79,15 @@ static unsigned chip_winner(const struct pic *p, const struct pic_chip *c)
 	return PIC_NONE;
 }
 
-/* An input is level-triggered by ICW1.LTIM (the whole chip) or its ELCR
- * bit. Edge: a low-to-high transition sets the IRR bit, which stays until
- * acknowledged. Level: the IRR bit follows the line. */
+/* An input is level-triggered by its ELCR bit. ICW1.LTIM is stored and
+ * has no effect: the PC chipsets that have an ELCR disable it (PIIX,
+ * ICH), and so does QEMU; the PIT's channel 0, a pulse on IRQ 0, could
+ * not be level-triggered anyway. Edge: a low-to-high transition sets the
+ * IRR bit, which stays until acknowledged. Level: the IRR bit follows the
+ * line. */
 static bool chip_level_triggered(const struct pic_chip *c, uint8_t bit)
 {
-	return (c->icw1 & PIC_ICW1_LTIM) || (c->elcr & bit);
+	return c->elcr & bit;
 }
 
 static void chip_set_input(struct pic_chip *c, unsigned ir, bool level)
@@ -183,8 +186,7 @@ static void chip_icw1(struct pic_chip *c, uint8_t value)
 	c->lowest = PIC_SPURIOUS_IR;
 	c->read_isr = c->poll = c->special_mask = c->rotate_aeoi = false;
 	c->step = PIC_WANT_ICW2;
-	if (value & PIC_ICW1_LTIM) /* level inputs request at once */
-		c->irr = c->levels;
+	c->irr = c->levels & c->elcr; /* level inputs held high request at once */
 }
 
 /* OCW2 ("Operation Command Words", Figure 8). A non-specific EOI ends the
@@ -202,7 +204,9 @@ static void chip_ocw2(struct pic_chip *c, uint8_t ocw2)
 		break;
 	case PIC_CMD_EOI:
 	case PIC_CMD_ROTATE_EOI:
-		ir = chip_highest(c, c->isr);
+		/* In special mask mode a masked level in service is not the
+		 * one a non-specific EOI ends ("End of Interrupt"). */
+		ir = chip_highest(c, c->special_mask ? c->isr & (uint8_t)~c->imr : c->isr);
 		if (ir == PIC_NONE)
 			break;
 		c->isr &= (uint8_t)~(1u << ir);

@@ -8,7 +8,8 @@
  * every OCW2 command (non-specific and specific EOI, rotate on either,
  * set priority, set and clear rotate in automatic-EOI mode), OCW3
  * (register select, the poll command, special mask mode), edge- and
- * level-triggered inputs (ICW1.LTIM for a whole chip, ELCR per input),
+ * level-triggered inputs (per input, by the ELCR; ICW1.LTIM is ignored,
+ * as PC chipsets with an ELCR do),
  * fully nested mode with rotating priority, spurious IRQ 7 / IRQ 15 on an
  * acknowledge with nothing left to deliver.
  * Not implemented, reported once on the warning stream when a guest asks

@@ -168,6 +168,7 @@ static void pit_load(struct pit *p, unsigned n)
 	c->reload = c->next_reload;
 	c->start = p->now;
 	c->counting = true;
+	c->count_pending = false;
 	if (n == 0) {
 		p->edges_seen = 0;
 		irq_line_set(&p->irq, false);
@@ -182,6 +183,7 @@ static void pit_write_complete(struct pit *p, unsigned n, uint32_t raw)
 	struct pit_channel *c = &p->ch[n];
 	c->next_reload = pit_count_value(c, raw);
 	c->armed = true;
+	c->count_pending = true; /* null count until the element loads it */
 	if (!pit_mode_gate_triggered(c->mode))
 		pit_load(p, n);
 }
@@ -200,7 +202,7 @@ static void pit_latch_status(struct pit *p, struct pit_channel *c)
 		return;
 	uint8_t s = c->control & PIT_STATUS_CW_MASK;
 	s |= pit_output_at(c, p->now) ? PIT_STATUS_OUTPUT : 0;
-	s |= c->counting ? 0 : PIT_STATUS_NULL_COUNT;
+	s |= c->counting && !c->count_pending ? 0 : PIT_STATUS_NULL_COUNT;
 	c->latched_status = s;
 	c->status_latched = true;
 }

@@ -79,6 +79,7 @@ struct pit_channel {
 	uint32_t reload;      /* ticks per count: 1..65536 (a written 0 means 65536; 10000 in BCD) */
 	uint32_t next_reload; /* the count last written, loaded now or by the next gate trigger */
 	bool armed;           /* a count has been written since the control word */
+	bool count_pending;   /* a count written and not yet loaded (status: null count) */
 	bool counting;        /* the counting element is loaded and counting (modes 1, 5: triggered) */
 	uint64_t start;       /* tick at which counting from reload began */
 	uint16_t write_latch; /* LSB written so far in LSB-then-MSB mode */

@@ -552,19 +552,42 @@ Test(pic, pic_withdrawn_slave_level_request_is_spurious_irq15)
 	free(d);
 }
 
-Test(pic, pic_ltim_makes_every_input_level_triggered)
+/* ICW1.LTIM has no effect, as on the PC chipsets with an ELCR: inputs
+ * stay edge-triggered, so a line held high across ICW1 must fall and rise
+ * again. A level input (ELCR) held high requests again right after ICW1. */
+Test(pic, pic_ltim_is_ignored_and_icw1_keeps_level_requests)
 {
 	struct devices *d = machine(NULL, NULL);
 	pic_raise_irq(&d->pic, 6); /* high before initialization */
 	outb(d, 0x20, PIC_ICW1 | PIC_ICW1_IC4 | PIC_ICW1_SNGL | PIC_ICW1_LTIM);
 	outb(d, 0x21, 0x40);
 	outb(d, 0x21, PIC_ICW4_UPM);
-	cr_assert(pic_pending(&d->pic), "a level input high at ICW1 requests");
+	cr_assert_not(pic_pending(&d->pic), "still edge-triggered");
+	outb(d, PIC_ELCR_PORT, 1u << 6);
+	cr_assert(pic_pending(&d->pic), "level via the ELCR");
+	outb(d, 0x20, PIC_ICW1 | PIC_ICW1_IC4 | PIC_ICW1_SNGL);
+	outb(d, 0x21, 0x40);
+	outb(d, 0x21, PIC_ICW4_UPM);
+	cr_assert(pic_pending(&d->pic), "a level line held high requests after ICW1");
 	cr_assert_eq(pic_acknowledge(&d->pic), 0x46);
-	outb(d, 0x20, PIC_OCW2_EOI);
-	cr_assert(pic_pending(&d->pic));
-	pic_lower_irq(&d->pic, 6);
-	cr_assert_not(pic_pending(&d->pic));
+	free(d);
+}
+
+/* In special mask mode a non-specific EOI ends the highest unmasked level
+ * in service (8259A data sheet, "End of Interrupt"). */
+Test(pic, pic_special_mask_mode_eoi_passes_over_masked_levels)
+{
+	struct devices *d = machine(NULL, NULL);
+	pic_setup(d, 0x20, 0x28);
+	pic_raise_irq(&d->pic, 3);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x23);
+	outb(d, 0x21, 1u << 3);
+	outb(d, 0x20, PIC_OCW3 | PIC_OCW3_SMM_SELECT);
+	pic_raise_irq(&d->pic, 5);
+	cr_assert_eq(pic_acknowledge(&d->pic), 0x25);
+	pic_eoi(d, 0x20);
+	outb(d, 0x20, PIC_OCW3 | PIC_OCW3_RR | PIC_OCW3_RIS);
+	cr_assert_eq(inb(d, 0x20), 1u << 3, "IR5 ended, masked IR3 still in service");
 	free(d);
 }
 
@@ -779,6 +802,8 @@ Test(pit, pit_mode1_one_shot_starts_on_the_gate)
 	cr_assert_not(out2(d));
 	outb(d, 0x42, (uint8_t)2000);
 	outb(d, 0x42, 2000 >> 8);
+	outb(d, 0x43, 0xC0 | PIT_RB_NOT_COUNT | PIT_RB_CHANNEL(2));
+	cr_assert(inb(d, 0x42) & PIT_STATUS_NULL_COUNT, "the new count is not loaded yet");
 	devices_advance(d, pit_cycles(1200 + 899));
 	cr_assert_not(out2(d), "the pulse goes on with the count it started with");
 	devices_advance(d, pit_cycles(1200 + 900));
@@ -786,6 +811,8 @@ Test(pit, pit_mode1_one_shot_starts_on_the_gate)
 	gate2(d, false);
 	gate2(d, true); /* retrigger: the count written last */
 	cr_assert_not(out2(d));
+	outb(d, 0x43, 0xC0 | PIT_RB_NOT_COUNT | PIT_RB_CHANNEL(2));
+	cr_assert_eq(inb(d, 0x42) & PIT_STATUS_NULL_COUNT, 0, "loaded by the trigger");
 	devices_advance(d, pit_cycles(2100 + 1999));
 	cr_assert_not(out2(d));
 	devices_advance(d, pit_cycles(2100 + 2000));
@@ -973,6 +1000,21 @@ Test(lapic, lapic_tsc_deadline_fires_at_the_deadline_cycle)
 	cr_assert_eq(devices_interrupt_ack(d), 0x41);
 	cr_assert_eq(devices_tsc_deadline_read(d, 123456), 0, "disarmed after firing");
 	cr_assert_eq(devices_next_event(d), UINT64_MAX);
+	/* A count-mode expiry does not fire after a change to TSC-deadline
+	 * mode, nor does the old count resume after the change back. */
+	apic_w(d, LAPIC_EOI, 0);
+	apic_w(d, LAPIC_LVT_TIMER, 0x41); /* one-shot */
+	apic_w(d, LAPIC_TIMER_DIVIDE, 0xB);
+	apic_w(d, LAPIC_TIMER_INITIAL, 100);
+	devices_advance(d, devices_next_event(d));
+	cr_assert_eq(devices_interrupt_ack(d), 0x41);
+	apic_w(d, LAPIC_EOI, 0);
+	apic_w(d, LAPIC_LVT_TIMER, LAPIC_TIMER_TSC_DEADLINE << LAPIC_LVT_TIMER_MODE_SHIFT | 0x41);
+	devices_advance(d, d->now + 1000000);
+	cr_assert_not(devices_interrupt_pending(d), "nothing armed in TSC-deadline mode");
+	apic_w(d, LAPIC_LVT_TIMER, 0x41);
+	cr_assert_eq(apic_r(d, LAPIC_TIMER_CURRENT), 0, "the count was disarmed too");
+	cr_assert_eq(devices_next_event(d), UINT64_MAX);
 	/* Not in TSC-deadline mode: the write is ignored. */
 	apic_w(d, LAPIC_EOI, 0);
 	apic_w(d, LAPIC_LVT_TIMER, 0x41);
@@ -1119,6 +1161,14 @@ Test(lapic, lapic_x2apic_registers_are_msrs)
 	cr_assert_not(devices_x2apic_write(d, d->now, 0x802, 2), "ID is read-only");
 	cr_assert_not(devices_x2apic_write(d, d->now, 0x808, UINT64_C(1) << 32), "bits 63:32");
 	cr_assert_not(devices_x2apic_read(d, d->now, 0x8FF, &v), "reserved address");
+	/* Reserved bits are RsvdZ (§11.12.1.3). */
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x808, 0x1FF), "TPR bit 8");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x80F, 1u << 31 | 0xFF), "SVR bit 31");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x83F, 0x140), "SELF IPI bit 8");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x830, 1u << 13 | 0x66), "ICR bit 13");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x835, 1u << 12), "LVT delivery status");
+	cr_assert_not(devices_x2apic_write(d, d->now, 0x83E, 0x4), "divide bit 2");
+	cr_assert_not(devices_interrupt_pending(d), "nothing was sent");
 	free(d);
 }
 

@@ -295,6 +295,7 @@ static enum cpu_stop finish_special(struct cpu *c, enum exec_result r, bool *ret
 #define DR7_RW_IO 2u
 #define DR7_RW_ACCESS 3u  /* reads and writes */
 #define DR7_LEN_SHIFT(n) (18 + 4 * (n))
+#define DR7_LEN_MASK 3u
 #define DEBUG_BREAKPOINTS 4
 
 void cpu_debug_update(struct cpu *c)
@@ -324,7 +325,7 @@ void cpu_debug_update(struct cpu *c)
 static uint64_t breakpoint_span(const struct cpu *c, unsigned n, uint64_t *lo)
 {
 	static const uint8_t len[4] = { 1, 2, 8, 4 };
-	uint64_t bytes = len[(c->dr[7] >> DR7_LEN_SHIFT(n)) & 3];
+	uint64_t bytes = len[(c->dr[7] >> DR7_LEN_SHIFT(n)) & DR7_LEN_MASK];
 	*lo = c->dr[n] & ~(bytes - 1);
 	return bytes;
 }

@@ -121,7 +121,8 @@ bool lapic_write_base_msr(struct lapic *a, uint64_t value)
 		lapic_reset_registers(a);
 	if (!was_x2apic && extd) { /* the logical x2APIC ID (§11.12.10.2) */
 		uint32_t id = lapic_x2apic_id(a);
-		a->ldr = (id >> 4) << X2APIC_LDR_CLUSTER_SHIFT | 1u << (id & 0xFu);
+		a->ldr = (id >> X2APIC_CLUSTER_ID_SHIFT) << X2APIC_LDR_CLUSTER_SHIFT |
+			 1u << (id & X2APIC_CLUSTER_MEMBER_MASK);
 	}
 	return true;
 }
@@ -342,6 +343,7 @@ static void lapic_send_self(struct lapic *a, uint8_t vector)
 static void lapic_send_ipi(struct lapic *a)
 {
 	uint32_t icr = a->icr_low;
+	uint8_t vector = (uint8_t)(icr & LAPIC_ICR_VECTOR);
 	unsigned delivery = (icr >> LAPIC_ICR_DELIVERY_SHIFT) & 7u;
 	unsigned shorthand = (icr >> LAPIC_ICR_SHORTHAND_SHIFT) & 3u;
 	bool logical = icr & LAPIC_ICR_DEST_LOGICAL;
@@ -353,8 +355,8 @@ static void lapic_send_ipi(struct lapic *a)
 							   logical);
 	if (shorthand == LAPIC_SH_SELF || shorthand == LAPIC_SH_ALL ||
 	    (shorthand == LAPIC_SH_NONE && to_self))
-		lapic_send_self(a, (uint8_t)(icr & LAPIC_ICR_VECTOR));
-	else if (((icr & LAPIC_ICR_VECTOR) < LAPIC_FIRST_LEGAL_VECTOR))
+		lapic_send_self(a, vector);
+	else if (vector < LAPIC_FIRST_LEGAL_VECTOR) /* an error even sent to nobody */
 		a->esr_pending |= LAPIC_ESR_SEND_ILLEGAL;
 }
 
@@ -362,11 +364,11 @@ static void lapic_send_ipi(struct lapic *a)
 
 static uint32_t lapic_read_reg(struct lapic *a, uint32_t reg)
 {
-	if (reg >= LAPIC_ISR && reg < LAPIC_ISR + 8 * LAPIC_REG_SLOT)
+	if (reg >= LAPIC_ISR && reg < LAPIC_ISR + LAPIC_VECTOR_REGS * LAPIC_REG_SLOT)
 		return a->isr[(reg - LAPIC_ISR) / LAPIC_REG_SLOT];
-	if (reg >= LAPIC_TMR && reg < LAPIC_TMR + 8 * LAPIC_REG_SLOT)
+	if (reg >= LAPIC_TMR && reg < LAPIC_TMR + LAPIC_VECTOR_REGS * LAPIC_REG_SLOT)
 		return a->tmr[(reg - LAPIC_TMR) / LAPIC_REG_SLOT];
-	if (reg >= LAPIC_IRR && reg < LAPIC_IRR + 8 * LAPIC_REG_SLOT)
+	if (reg >= LAPIC_IRR && reg < LAPIC_IRR + LAPIC_VECTOR_REGS * LAPIC_REG_SLOT)
 		return a->irr[(reg - LAPIC_IRR) / LAPIC_REG_SLOT];
 	if (reg >= LAPIC_LVT_TIMER && reg <= LAPIC_LVT_ERROR)
 		return a->lvt[(reg - LAPIC_LVT_TIMER) / LAPIC_REG_SLOT];
@@ -433,7 +435,7 @@ static void lapic_write_reg(struct lapic *a, uint32_t reg, uint32_t value)
 	}
 	switch (reg) {
 	case LAPIC_ID: a->id = value & (0xFFu << LAPIC_ID_SHIFT); break;
-	case LAPIC_TPR: a->tpr = value & 0xFFu; break;
+	case LAPIC_TPR: a->tpr = value & LAPIC_TPR_MASK; break;
 	case LAPIC_EOI: {
 		int v = vec_highest(a->isr);
 		if (v >= 0)
@@ -489,8 +491,9 @@ static bool x2apic_readable_as_xapic(uint32_t reg)
 	case LAPIC_ESR: case LAPIC_TIMER_INITIAL: case LAPIC_TIMER_CURRENT: case LAPIC_TIMER_DIVIDE:
 		return true;
 	default:
-		return lapic_reg_in(reg, LAPIC_ISR, 8) || lapic_reg_in(reg, LAPIC_TMR, 8) ||
-		       lapic_reg_in(reg, LAPIC_IRR, 8) || lapic_reg_in(reg, LAPIC_LVT_TIMER, LAPIC_NLVT);
+		return lapic_reg_in(reg, LAPIC_ISR, LAPIC_VECTOR_REGS) ||
+		       lapic_reg_in(reg, LAPIC_TMR, LAPIC_VECTOR_REGS) ||
+		       lapic_reg_in(reg, LAPIC_IRR, LAPIC_VECTOR_REGS) || lapic_reg_in(reg, LAPIC_LVT_TIMER, LAPIC_NLVT);
 	}
 }
 
@@ -516,7 +519,7 @@ bool lapic_x2apic_read(struct lapic *a, uint32_t msr, uint64_t *value)
 static uint64_t x2apic_writable(uint32_t reg)
 {
 	switch (reg) {
-	case LAPIC_TPR: return 0xFFu;
+	case LAPIC_TPR: return LAPIC_TPR_MASK;
 	case LAPIC_SVR: return LAPIC_SVR_MASK;
 	case LAPIC_ICR_LOW: return ~(uint64_t)UINT32_MAX | LAPIC_ICR_LOW_MASK; /* destination, command */
 	case LAPIC_TIMER_INITIAL: return UINT32_MAX;

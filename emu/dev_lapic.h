@@ -82,13 +82,19 @@ enum lapic_reg {
 #define X2APIC_BROADCAST UINT32_C(0xFFFFFFFF)
 #define X2APIC_LDR_CLUSTER_SHIFT 16
 #define X2APIC_LDR_MEMBERS 0xFFFFu
+/* The logical x2APIC ID from the x2APIC ID (§11.12.10.2): cluster ID[19:4]
+ * in bits 31:16, and bit ID[3:0] of the member bitmap. */
+#define X2APIC_CLUSTER_ID_SHIFT 4
+#define X2APIC_CLUSTER_MEMBER_MASK 0xFu
 
 /* Version register (§11.4.8): version 0x14 (integrated xAPIC); max LVT
  * entry 5 (six entries: timer, thermal, performance, LINT0, LINT1, error). */
 #define LAPIC_VERSION_VALUE 0x00050014u
 
 #define LAPIC_ID_SHIFT 24
+#define LAPIC_TPR_MASK 0xFFu    /* TPR bits 7:0; 31:8 reserved */
 #define LAPIC_TPR_CLASS_SHIFT 4 /* TPR bits 7:4: the priority class */
+#define LAPIC_VECTOR_REGS 8     /* ISR, TMR, IRR: 256 bits as eight registers */
 #define LAPIC_CR8_MASK 0xFu
 #define LAPIC_SVR_VECTOR 0xFFu
 #define LAPIC_SVR_ENABLE (1u << 8)   /* APIC software enable (§11.4.7.2) */

@@ -56,6 +56,14 @@ static bool chip_is_master(const struct pic *p, const struct pic_chip *c)
 	return c == &p->chip[PIC_MASTER];
 }
 
+/* The levels in service that rank against requests and non-specific EOIs:
+ * all of them, but in special mask mode not those masked in the IMR
+ * (data sheet, "Special Mask Mode", "End of Interrupt"). */
+static uint8_t chip_in_service(const struct pic_chip *c)
+{
+	return c->special_mask ? c->isr & (uint8_t)~c->imr : c->isr;
+}
+
 /* The IR this chip would deliver now, or PIC_NONE. Fully nested mode lets
  * a request through only above the highest-priority IR in service. In
  * special mask mode a masked level in service blocks nothing ("Special
@@ -67,10 +75,7 @@ static unsigned chip_winner(const struct pic *p, const struct pic_chip *c)
 	unsigned req = chip_highest(c, c->irr & (uint8_t)~c->imr);
 	if (req == PIC_NONE)
 		return PIC_NONE;
-	uint8_t in_service = c->isr;
-	if (c->special_mask)
-		in_service &= (uint8_t)~c->imr;
-	unsigned svc = chip_highest(c, in_service);
+	unsigned svc = chip_highest(c, chip_in_service(c));
 	if (svc == PIC_NONE || chip_rank(c, req) < chip_rank(c, svc))
 		return req;
 	if (req == PIC_CASCADE_IRQ && svc == PIC_CASCADE_IRQ && (c->icw4 & PIC_ICW4_SFNM) &&
@@ -178,15 +183,16 @@ static void chip_icw1(struct pic_chip *c, uint8_t value)
 	 * sense reset (a line held high must fall and rise again before it
 	 * requests), IMR cleared, IR7 the lowest priority, special mask mode
 	 * off, the command port reading IRR, ICW4 functions zero unless ICW4
-	 * follows. IRR and ISR are cleared too, as a PC's reset leaves them.
-	 * The ELCR is the chipset's and stays. */
+	 * follows. ISR is cleared too, as a PC's reset leaves it, and IRR
+	 * but for the level inputs (ELCR) whose lines are high: they request
+	 * at once. The ELCR is the chipset's and stays. */
 	c->icw1 = value;
-	c->irr = c->isr = c->imr = 0;
+	c->irr = c->levels & c->elcr;
+	c->isr = c->imr = 0;
 	c->icw4 = 0;
 	c->lowest = PIC_SPURIOUS_IR;
 	c->read_isr = c->poll = c->special_mask = c->rotate_aeoi = false;
 	c->step = PIC_WANT_ICW2;
-	c->irr = c->levels & c->elcr; /* level inputs held high request at once */
 }
 
 /* OCW2 ("Operation Command Words", Figure 8). A non-specific EOI ends the
@@ -204,9 +210,7 @@ static void chip_ocw2(struct pic_chip *c, uint8_t ocw2)
 		break;
 	case PIC_CMD_EOI:
 	case PIC_CMD_ROTATE_EOI:
-		/* In special mask mode a masked level in service is not the
-		 * one a non-specific EOI ends ("End of Interrupt"). */
-		ir = chip_highest(c, c->special_mask ? c->isr & (uint8_t)~c->imr : c->isr);
+		ir = chip_highest(c, chip_in_service(c));
 		if (ir == PIC_NONE)
 			break;
 		c->isr &= (uint8_t)~(1u << ir);

@@ -98,6 +98,13 @@ static inline void reg_set(struct cpu *c, unsigned r, unsigned size, uint64_t v)
 	reg_set_gpr(c, r, size, v);
 }
 
+/* A 64-bit result in EDX:EAX, each half zero-extended (RDMSR, RDTSC). */
+static inline void reg_set_edx_eax(struct cpu *c, uint64_t v)
+{
+	reg_set(c, GPR_RAX, 4, v);
+	reg_set(c, GPR_RDX, 4, v >> 32);
+}
+
 /* ---- memory operand ----------------------------------------------------- */
 
 /* Effective address (SDM Vol. 1 §3.7.5): base + index * scale + disp,

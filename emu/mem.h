@@ -48,9 +48,9 @@ MMU_WUR bool mem_xlate_slow(struct cpu *c, unsigned seg, uint64_t ea, unsigned s
 
 /* Whether an access takes the fast path: 64-bit mode, where the bases of
  * ES/CS/SS/DS are 0 and there are no limits (SDM Vol. 3A §3.4.4), with no
- * data breakpoint armed (c->mem_flat64), inside one page and canonical. The access lying in one page, its first byte
- * being canonical makes it canonical as a whole (pages never straddle the
- * canonical hole). */
+ * data breakpoint armed (c->mem_flat64), inside one page and canonical.
+ * The access lying in one page, its first byte being canonical makes it
+ * canonical as a whole (pages never straddle the canonical hole). */
 static inline __attribute__((always_inline)) bool mem_flat(const struct cpu *c, unsigned seg,
 							   uint64_t ea, unsigned size)
 {

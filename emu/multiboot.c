@@ -601,68 +601,88 @@ static void mb_write_info(struct phys *ram, const struct multiboot_config *cfg, 
 #define MP_FLOAT_ADDR (QEMU_EBDA + 0x10)
 #define MP_CONFIG_ADDR (QEMU_EBDA + 0x20)
 #define MP_SPEC_REV 4
-#define MP_ENTRY_PROCESSOR 0
-#define MP_ENTRY_BUS 1
-#define MP_ENTRY_LOCAL_INT 4
+/* Floating pointer structure (spec Figure 4-1): 16 bytes. */
+#define MPF_SIGNATURE 0      /* "_MP_" */
+#define MPF_CONFIG 4         /* physical address of the configuration table */
+#define MPF_LENGTH 8         /* in 16-byte units */
+#define MPF_SPEC 9
+#define MPF_CHECKSUM 10      /* feature bytes 1-5 follow, all 0: a table, virtual wire */
+#define MPF_BYTES 16
+/* Configuration table header (Figure 4-2): 44 bytes. */
+#define MPC_SIGNATURE 0      /* "PCMP" */
+#define MPC_LENGTH 4         /* base table length, 16 bits */
+#define MPC_SPEC 6
+#define MPC_CHECKSUM 7
+#define MPC_OEM 8            /* 8 characters */
+#define MPC_PRODUCT 16       /* 12 characters */
+#define MPC_ENTRY_COUNT 34   /* 16 bits */
+#define MPC_LAPIC 36         /* the local APIC's address */
+#define MPC_HEADER_BYTES 44
+/* Entries (Figures 4-4, 4-5, 4-9): the type in byte 0. */
+#define MP_ENTRY_PROCESSOR 0 /* 20 bytes: APIC ID, version, flags, signature, features */
+#define MP_PROC_APIC_VERSION 2
+#define MP_PROC_FLAGS 3
+#define MP_PROC_SIGNATURE 4
+#define MP_PROC_FEATURES 8
+#define MP_PROC_BYTES 20
+#define MP_ENTRY_BUS 1       /* 8 bytes: bus ID, six-character type */
+#define MP_BUS_TYPE 2
+#define MP_ENTRY_LOCAL_INT 4 /* 8 bytes: type, flags, source bus and IRQ, APIC, LINTIN# */
+#define MP_LINT_TYPE 1
+#define MP_LINT_DEST_APIC 6
+#define MP_LINT_DEST_LINTIN 7
+#define MP_SMALL_ENTRY_BYTES 8
 #define MP_CPU_ENABLED 0x01
 #define MP_CPU_BSP 0x02
 #define MP_INT_NMI 1
 #define MP_INT_EXTINT 3
 #define MP_ALL_APICS 0xFF
-#define MP_CONFIG_HEADER_BYTES 44
-#define MP_PROCESSOR_BYTES 20
-#define MP_SMALL_ENTRY_BYTES 8
-#define MP_CONFIG_BYTES (MP_CONFIG_HEADER_BYTES + MP_PROCESSOR_BYTES + 3 * MP_SMALL_ENTRY_BYTES)
-#define LAPIC_VERSION_ID 0x14 /* the version register's low byte (emu/dev_lapic.h) */
+#define MP_ENTRIES 4
+#define MP_CONFIG_BYTES (MPC_HEADER_BYTES + MP_PROC_BYTES + 3 * MP_SMALL_ENTRY_BYTES)
 
-static uint8_t mp_checksum(const uint8_t *b, size_t n)
+/* Write the checksum byte at pa + at that makes [pa, pa + n) sum to 0. */
+static void mp_checksum(struct phys *ram, uint64_t pa, unsigned n, unsigned at)
 {
 	uint8_t sum = 0;
-	for (size_t i = 0; i < n; i++)
-		sum = (uint8_t)(sum + b[i]);
-	return (uint8_t)-sum;
-}
-
-static void put32(uint8_t *b, uint32_t v)
-{
-	for (unsigned i = 0; i < 4; i++)
-		b[i] = (uint8_t)(v >> (8 * i));
+	for (unsigned i = 0; i < n; i++)
+		sum = (uint8_t)(sum + phys_read(ram, pa + i, 1));
+	phys_write(ram, pa + at, (uint8_t)-sum, 1);
 }
 
 static void mb_write_mp_table(struct phys *ram)
 {
-	uint8_t t[MP_CONFIG_BYTES] = {0}, f[16] = {0};
-	memcpy(t, "PCMP", 4);
-	t[4] = MP_CONFIG_BYTES; /* base table length, 16 bits */
-	t[6] = MP_SPEC_REV;
-	memcpy(t + 8, "MMULAB  ", 8);          /* OEM ID */
-	memcpy(t + 16, "MMULAB PC   ", 12);    /* product ID */
-	t[34] = 4;                             /* entry count, 16 bits */
-	put32(t + 36, (uint32_t)LAPIC_DEFAULT_BASE);
-	uint8_t *e = t + MP_CONFIG_HEADER_BYTES;
-	e[0] = MP_ENTRY_PROCESSOR;
-	e[2] = LAPIC_VERSION_ID;
-	e[3] = MP_CPU_ENABLED | MP_CPU_BSP;
-	put32(e + 4, CPUID1_SIGNATURE);
-	put32(e + 8, cpuid_leaf1_edx(true));
-	e += MP_PROCESSOR_BYTES;
-	e[0] = MP_ENTRY_BUS;
-	memcpy(e + 2, "ISA   ", 6);
-	for (unsigned lint = 0; lint < 2; lint++) {
+	const uint64_t t = MP_CONFIG_ADDR, f = MP_FLOAT_ADDR;
+	mb_write_zeros(ram, f, MPF_BYTES);
+	mb_write_zeros(ram, t, MP_CONFIG_BYTES);
+	phys_write_bytes(ram, t + MPC_SIGNATURE, "PCMP", 4);
+	phys_write(ram, t + MPC_LENGTH, MP_CONFIG_BYTES, 2);
+	phys_write(ram, t + MPC_SPEC, MP_SPEC_REV, 1);
+	phys_write_bytes(ram, t + MPC_OEM, "MMULAB  ", 8);
+	phys_write_bytes(ram, t + MPC_PRODUCT, "MMULAB PC   ", 12);
+	phys_write(ram, t + MPC_ENTRY_COUNT, MP_ENTRIES, 2);
+	phys_write(ram, t + MPC_LAPIC, LAPIC_DEFAULT_BASE, 4);
+	uint64_t e = t + MPC_HEADER_BYTES;
+	phys_write(ram, e, MP_ENTRY_PROCESSOR, 1); /* APIC ID 0 */
+	phys_write(ram, e + MP_PROC_APIC_VERSION, LAPIC_VERSION_VALUE & 0xff, 1);
+	phys_write(ram, e + MP_PROC_FLAGS, MP_CPU_ENABLED | MP_CPU_BSP, 1);
+	phys_write(ram, e + MP_PROC_SIGNATURE, CPUID1_SIGNATURE, 4);
+	phys_write(ram, e + MP_PROC_FEATURES, cpuid_leaf1_edx(true), 4);
+	e += MP_PROC_BYTES;
+	phys_write(ram, e, MP_ENTRY_BUS, 1); /* bus ID 0 */
+	phys_write_bytes(ram, e + MP_BUS_TYPE, "ISA   ", 6);
+	for (unsigned lint = 0; lint < 2; lint++) { /* from bus 0 IRQ 0, conforming */
 		e += MP_SMALL_ENTRY_BYTES;
-		e[0] = MP_ENTRY_LOCAL_INT;
-		e[1] = lint ? MP_INT_NMI : MP_INT_EXTINT;
-		e[6] = MP_ALL_APICS;
-		e[7] = (uint8_t)lint;
+		phys_write(ram, e, MP_ENTRY_LOCAL_INT, 1);
+		phys_write(ram, e + MP_LINT_TYPE, lint ? MP_INT_NMI : MP_INT_EXTINT, 1);
+		phys_write(ram, e + MP_LINT_DEST_APIC, MP_ALL_APICS, 1);
+		phys_write(ram, e + MP_LINT_DEST_LINTIN, lint, 1);
 	}
-	t[7] = mp_checksum(t, sizeof t);
-	memcpy(f, "_MP_", 4);
-	put32(f + 4, (uint32_t)MP_CONFIG_ADDR);
-	f[8] = 1; /* length in 16-byte units */
-	f[9] = MP_SPEC_REV;
-	f[10] = mp_checksum(f, sizeof f);
-	phys_write_bytes(ram, MP_FLOAT_ADDR, f, sizeof f);
-	phys_write_bytes(ram, MP_CONFIG_ADDR, t, sizeof t);
+	mp_checksum(ram, t, MP_CONFIG_BYTES, MPC_CHECKSUM);
+	phys_write_bytes(ram, f + MPF_SIGNATURE, "_MP_", 4);
+	phys_write(ram, f + MPF_CONFIG, t, 4);
+	phys_write(ram, f + MPF_LENGTH, MPF_BYTES / 16, 1);
+	phys_write(ram, f + MPF_SPEC, MP_SPEC_REV, 1);
+	mp_checksum(ram, f, MPF_BYTES, MPF_CHECKSUM);
 }
 
 static void mb_write_bios_data(struct phys *ram, const struct mb_plan *pl)

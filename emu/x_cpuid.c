@@ -61,15 +61,17 @@ static void cpuid(const struct cpu *c, uint32_t leaf, uint32_t sub, uint32_t r[4
 		r[0] = CPUID_MAX_BASIC;
 		r[1] = vendor_word(0), r[3] = vendor_word(1), r[2] = vendor_word(2);
 		break;
-	case 1:
+	case 1: {
+		bool apic = io_apic_present(c);
 		r[0] = CPUID1_SIGNATURE;
 		r[1] = CPUID1_CLFLUSH_8 | CPUID1_ONE_LOGICAL;
 		r[2] = (uint32_t)(CPUID1_ECX_CX16 | CPUID1_ECX_PCID | CPUID1_ECX_MOVBE |
 				  CPUID1_ECX_POPCNT);
-		r[3] = cpuid_leaf1_edx(io_apic_present(c));
-		if (io_apic_present(c))
+		r[3] = cpuid_leaf1_edx(apic);
+		if (apic)
 			r[2] |= (uint32_t)(CPUID1_ECX_X2APIC | CPUID1_ECX_TSC_DEADLINE);
 		break;
+	}
 	case 7:
 		if (sub == 0)
 			r[1] = (uint32_t)(CPUID7_EBX_BMI1 | CPUID7_EBX_SMEP | CPUID7_EBX_BMI2 |
@@ -108,8 +110,7 @@ enum exec_result exec_rdtsc(struct cpu *c, const struct insn *d)
 {
 	if ((c->mmu.cr4 & CR4_TSD) && c->cpl != 0)
 		return fault(c, VEC_GP, true, 0);
-	reg_set(c, GPR_RAX, 4, c->cycles);
-	reg_set(c, GPR_RDX, 4, c->cycles >> 32);
+	reg_set_edx_eax(c, c->cycles);
 	if (d->sub)
 		reg_set(c, GPR_RCX, 4, c->msr.tsc_aux);
 	return EXEC_OK;

@@ -193,8 +193,7 @@ enum exec_result io_apic_base_msr(struct cpu *c, bool write, uint64_t v)
 		return EXEC_YIELD;
 	}
 	v = devices_apic_base_read(c->dev);
-	reg_set(c, GPR_RAX, 4, v);
-	reg_set(c, GPR_RDX, 4, v >> 32);
+	reg_set_edx_eax(c, v);
 	return EXEC_OK;
 }
 
@@ -214,8 +213,7 @@ enum exec_result io_x2apic_msr(struct cpu *c, bool write, uint32_t index, uint64
 	}
 	if (!devices_x2apic_read(c->dev, c->cycles, index, &v))
 		return fault(c, VEC_GP, true, 0);
-	reg_set(c, GPR_RAX, 4, v);
-	reg_set(c, GPR_RDX, 4, v >> 32);
+	reg_set_edx_eax(c, v);
 	return EXEC_OK;
 }
 
@@ -228,8 +226,7 @@ enum exec_result io_tsc_deadline_msr(struct cpu *c, bool write, uint64_t v)
 		return EXEC_YIELD; /* the machine's next event may have moved */
 	}
 	v = devices_tsc_deadline_read(c->dev, c->cycles);
-	reg_set(c, GPR_RAX, 4, v);
-	reg_set(c, GPR_RDX, 4, v >> 32);
+	reg_set_edx_eax(c, v);
 	return EXEC_OK;
 }
 

@@ -233,8 +233,7 @@ enum exec_result exec_msr(struct cpu *c, const struct insn *d)
 		}
 		v = *slot;
 	}
-	reg_set(c, GPR_RAX, 4, v);
-	reg_set(c, GPR_RDX, 4, v >> 32);
+	reg_set_edx_eax(c, v);
 	return EXEC_OK;
 }
 
@@ -312,8 +311,9 @@ enum exec_result exec_mov_dr(struct cpu *c, const struct insn *d)
 	if (d->sub & MOV_CR_WRITE) {
 		c->dr[n] = reg_get(c, d->r0, d->osz);
 		cpu_debug_update(c);
-	} else
+	} else {
 		reg_set(c, d->r0, d->osz, c->dr[n]);
+	}
 	return EXEC_OK;
 }
 
